@@ -1,0 +1,121 @@
+//! Code generation: progenitor over the normalized document, plus a table of
+//! operation metadata for the hand-written layer.
+
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+
+use super::SpecError;
+use super::normalize::{Normalized, Operation};
+
+/// The progenitor settings every build uses.
+pub fn settings() -> GenerationSettings {
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_derive("schemars::JsonSchema")
+        .with_derive("PartialEq");
+    settings
+}
+
+/// Generates the client source for a normalized document.
+///
+/// # Errors
+///
+/// progenitor's errors, and its panics (it has `todo!()`s for shapes the
+/// normalizer should have removed), become a [`SpecError`].
+pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
+    let spec: openapiv3::OpenAPI = serde_json::from_value(normalized.document.clone())
+        .map_err(|e| SpecError::new("#", format!("the normalized document is not OpenAPI 3.0: {e}")))?;
+    let settings = settings();
+
+    // progenitor reports some unsupported shapes by panicking; keep the
+    // default hook from printing a backtrace-style message while we turn
+    // the panic into an error.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        Generator::new(&settings).generate_tokens(&spec)
+    }));
+    std::panic::set_hook(hook);
+
+    let tokens = match result {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(e)) => {
+            return Err(SpecError::new(
+                "#",
+                format!("progenitor rejected the normalized document: {e}"),
+            ));
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".to_string());
+            return Err(SpecError::new(
+                "#",
+                format!(
+                    "progenitor cannot generate this document (a shape the normalizer does not handle yet): {message}"
+                ),
+            ));
+        }
+    };
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| SpecError::new("#", format!("progenitor produced code that does not parse: {e}")))?;
+    let mut code = prettyplease::unparse(&file);
+    code.push_str(&operations_table(&normalized.operations));
+    Ok(code)
+}
+
+/// A Rust `const` with one `OperationSpec` per operation. The type lives in
+/// the hand-written `spec` module of `probe-api`.
+pub fn operations_table(operations: &[Operation]) -> String {
+    let mut out = String::from(
+        "\n/// Every operation of the effective document, as the normalizer saw it.\npub(crate) const OPERATIONS: &[crate::spec::OperationSpec] = &[\n",
+    );
+    for op in operations {
+        let security = op
+            .security
+            .iter()
+            .map(|alternative| {
+                let names: Vec<String> = alternative.iter().map(|n| format!("{n:?}")).collect();
+                format!("&[{}]", names.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cookies = op
+            .cookies
+            .iter()
+            .map(|c| {
+                format!(
+                    "crate::spec::CookieSpec {{ name: {:?}, required: {} }}",
+                    c.name, c.required
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let groups = op
+            .query_groups
+            .iter()
+            .map(|g| {
+                let params: Vec<String> = g.parameters.iter().map(|p| format!("{p:?}")).collect();
+                format!(
+                    "crate::spec::QueryGroupSpec {{ name: {:?}, parameters: &[{}] }}",
+                    g.name,
+                    params.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], request_media_type: {:?} }},",
+            op.method, op.path, op.operation_id, op.rust_name, op.request_media_type,
+        );
+    }
+    out.push_str("];\n");
+    out
+}

@@ -1,0 +1,129 @@
+//! OpenAPI Overlay 1.0 application (RFC 9535 JSONPath targets, recursive merge).
+//!
+//! The merge rules and the JSONPath evaluation come from `roas-overlay`,
+//! which implements the Overlay specification; this module adds the
+//! per-action bookkeeping the spec lifecycle needs: which actions matched
+//! nothing, and which changed nothing because the document already had it.
+
+use roas_overlay::apply::Apply;
+use roas_overlay::v1_0::Overlay;
+use roas_overlay::validation::Validate;
+use serde_json::Value;
+
+use super::SpecError;
+
+/// What one overlay action did to the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionOutcome {
+    /// Position of the action in the overlay's `actions` array.
+    pub index: usize,
+    /// The action's JSONPath target.
+    pub target: String,
+    /// The action's description, if it has one.
+    pub description: Option<String>,
+    /// How many nodes the target selected.
+    pub matched: usize,
+    /// Whether applying the action changed the document.
+    pub changed: bool,
+}
+
+impl ActionOutcome {
+    /// An action that selects nothing no longer applies to the document.
+    pub fn is_stale(&self) -> bool {
+        self.matched == 0
+    }
+
+    /// An action that matched but changed nothing is already in the document.
+    pub fn is_redundant(&self) -> bool {
+        self.matched > 0 && !self.changed
+    }
+}
+
+/// Parses an Overlay 1.0 document and applies it to `document` in place.
+///
+/// On error `document` is left as it was.
+pub fn apply(document: &mut Value, overlay_bytes: &[u8]) -> Result<Vec<ActionOutcome>, SpecError> {
+    let overlay: Overlay = serde_json::from_slice(overlay_bytes).map_err(|e| {
+        SpecError::new(
+            "#",
+            format!("the overlay is not an OpenAPI Overlay 1.0 document: {e}"),
+        )
+    })?;
+    overlay
+        .validate(enumset::EnumSet::empty())
+        .map_err(|e| SpecError::new("#", format!("the overlay is not valid: {e}")))?;
+
+    // Actions are applied one at a time so that each one's effect can be
+    // observed; the whole application still commits only on success.
+    let mut working = document.clone();
+    let mut outcomes = Vec::with_capacity(overlay.actions.len());
+    for (index, action) in overlay.actions.iter().enumerate() {
+        let single = Overlay {
+            actions: vec![action.clone()],
+            ..overlay.clone()
+        };
+        let before = working.clone();
+        let report = single
+            .apply(&mut working, enumset::EnumSet::empty())
+            .map_err(|e| {
+                SpecError::new(
+                    super::pointer(["actions", &index.to_string()]),
+                    format!("overlay action could not be applied: {e}"),
+                )
+            })?;
+        let matched = report.actions.first().map_or(0, |outcome| outcome.matched);
+        outcomes.push(ActionOutcome {
+            index,
+            target: action.target.clone(),
+            description: action.description.clone(),
+            matched,
+            changed: before != working,
+        });
+    }
+    *document = working;
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn overlay(actions: Value) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "overlay": "1.0.0",
+            "info": {"title": "t", "version": "1"},
+            "actions": actions
+        }))
+        .expect("serializable")
+    }
+
+    #[test]
+    fn merges_recursively_and_reports_each_action() {
+        let mut doc = json!({"paths": {"/a": {"get": {"summary": "old", "tags": ["x"]}}}});
+        let outcomes = apply(
+            &mut doc,
+            &overlay(json!([
+                {"target": "$.paths['/a'].get", "update": {"summary": "new", "tags": ["y"]}},
+                {"target": "$.paths['/missing']", "update": {"x": 1}},
+                {"target": "$.paths['/a'].get", "update": {"summary": "new"}}
+            ])),
+        )
+        .expect("applies");
+        assert_eq!(doc["paths"]["/a"]["get"]["summary"], "new");
+        assert_eq!(doc["paths"]["/a"]["get"]["tags"], json!(["x", "y"]));
+        assert_eq!(outcomes.len(), 3);
+        assert!(outcomes[0].changed && !outcomes[0].is_stale());
+        assert!(outcomes[1].is_stale());
+        assert!(outcomes[2].is_redundant());
+    }
+
+    #[test]
+    fn rejects_an_invalid_overlay_without_touching_the_document() {
+        let mut doc = json!({"paths": {}});
+        let err = apply(&mut doc, &overlay(json!([{"target": "not a path", "update": {}}])))
+            .expect_err("invalid JSONPath");
+        assert!(err.reason.contains("not valid"), "{err}");
+        assert_eq!(doc, json!({"paths": {}}));
+    }
+}

@@ -1,0 +1,59 @@
+//! What the build learned about each operation of the effective document.
+//!
+//! The normalizer rewrites parts of the provider's document that progenitor
+//! cannot generate (cookie parameters, `deepObject` queries, several request
+//! media types). This table records those facts so hand-written code can act
+//! on them, and so users can inspect the API the client was generated from.
+
+/// One operation of the effective document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationSpec {
+    /// Upper-case HTTP method, such as `"GET"`.
+    pub method: &'static str,
+    /// The path template, such as `"/frontend/api/v1/auth/session/{session-id}"`.
+    pub path: &'static str,
+    /// The operationId in the provider's document, such as `"routes/auth.GetSession"`.
+    pub operation_id: &'static str,
+    /// The method of [`Client`](crate::Client) that calls it, such as `"get_session"`.
+    pub rust_name: &'static str,
+    /// Security alternatives: each entry is one set of scheme names that
+    /// together authorize the call; an empty set means no credentials needed.
+    pub security: &'static [&'static [&'static str]],
+    /// Cookie parameters the document defines, which the generated method does not take.
+    pub cookies: &'static [CookieSpec],
+    /// `deepObject` query parameters, each sent as one `name[prop]` parameter per property.
+    pub query_groups: &'static [QueryGroupSpec],
+    /// The media type of the request body the client sends, if any.
+    pub request_media_type: Option<&'static str>,
+}
+
+/// A cookie parameter of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CookieSpec {
+    /// The cookie's name on the wire.
+    pub name: &'static str,
+    /// Whether the operation requires it.
+    pub required: bool,
+}
+
+/// A `deepObject` query parameter and the wire names of its properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryGroupSpec {
+    /// The parameter's name in the document, such as `"ffprobe"`.
+    pub name: &'static str,
+    /// Its properties as sent, such as `"ffprobe[show_streams]"`.
+    pub parameters: &'static [&'static str],
+}
+
+/// Every operation of the effective document, in document order.
+pub fn operations() -> &'static [OperationSpec] {
+    crate::generated::OPERATIONS
+}
+
+/// The operation with the given Rust method name, such as `"get_file"`.
+pub fn operation(rust_name: &str) -> Option<&'static OperationSpec> {
+    operations().iter().find(|op| op.rust_name == rust_name)
+}

@@ -1,0 +1,84 @@
+//! The project's build tasks, as a library so the integration tests can run
+//! the same spec pipeline the build runs.
+
+#[path = "../../probe-api/codegen/mod.rs"]
+pub mod codegen;
+
+pub mod pin;
+pub mod report;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+/// Where the workspace keeps each spec file.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The workspace root.
+    pub root: PathBuf,
+}
+
+impl Layout {
+    /// The layout of the workspace this xtask was built in.
+    pub fn from_manifest_dir() -> Self {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self { root }
+    }
+
+    /// The pinned provider document, `openapi.json`.
+    pub fn document(&self) -> PathBuf {
+        self.root.join("openapi.json")
+    }
+    /// The pin record beside it.
+    pub fn pin(&self) -> PathBuf {
+        self.root.join("openapi.pin.json")
+    }
+    /// The local overlay.
+    pub fn overlay(&self) -> PathBuf {
+        self.root.join("openapi.overlay.json")
+    }
+    /// The copy of the document inside the `probe-api` package.
+    pub fn package_document(&self) -> PathBuf {
+        self.root.join("probe-api/spec/openapi.json")
+    }
+    /// The copy of the overlay inside the `probe-api` package.
+    pub fn package_overlay(&self) -> PathBuf {
+        self.root.join("probe-api/spec/overlay.json")
+    }
+    /// The spec documents used as regeneration fixtures.
+    pub fn fixtures(&self) -> PathBuf {
+        self.root.join("tests/fixtures/spec")
+    }
+
+    /// Reads the pinned document and the overlay and runs the pipeline.
+    pub fn pipeline(&self) -> Result<codegen::Pipeline, String> {
+        let document = read(&self.document())?;
+        let overlay = read(&self.overlay())?;
+        codegen::run(&document, Some(&overlay)).map_err(|e| e.to_string())
+    }
+}
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Writes a file atomically: a temporary file in the same directory, then a
+/// rename, so a reader never sees half a file and a failure leaves the old one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}
