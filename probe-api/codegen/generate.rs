@@ -117,5 +117,20 @@ pub fn operations_table(operations: &[Operation]) -> String {
         );
     }
     out.push_str("];\n");
+    // A match arm per operation that calls its builder constructor: the
+    // table above cannot name a method the client lacks without failing the
+    // build, and tests can ask whether a name derived from the document is a
+    // method of the client.
+    out.push_str(
+        "\n/// Whether `rust_name` is an operation method of the generated client.\npub(crate) fn has_operation_method(client: &Client, rust_name: &str) -> bool {\n    match rust_name {\n",
+    );
+    for op in operations {
+        let _ = writeln!(
+            out,
+            "        {:?} => {{\n            let _ = client.{}();\n            true\n        }}",
+            op.rust_name, op.rust_name
+        );
+    }
+    out.push_str("        _ => false,\n    }\n}\n");
     out
 }

@@ -57,3 +57,11 @@ pub fn operations() -> &'static [OperationSpec] {
 pub fn operation(rust_name: &str) -> Option<&'static OperationSpec> {
     operations().iter().find(|op| op.rust_name == rust_name)
 }
+
+/// Whether `rust_name` is an operation method of [`Client`](crate::Client).
+///
+/// The answer comes from code that calls each method, so a name is only
+/// reported when the compiled client really has it.
+pub fn has_operation_method(client: &crate::Client, rust_name: &str) -> bool {
+    crate::generated::has_operation_method(client, rust_name)
+}

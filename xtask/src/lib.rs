@@ -27,6 +27,13 @@ impl Layout {
         Self { root }
     }
 
+    /// The layout of the workspace rooted at `root`.
+    pub fn from_manifest_dir_of(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+        }
+    }
+
     /// The pinned provider document, `openapi.json`.
     pub fn document(&self) -> PathBuf {
         self.root.join("openapi.json")
