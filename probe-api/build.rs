@@ -25,7 +25,8 @@ fn main() -> ExitCode {
 }
 
 fn build() -> Result<(), String> {
-    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
+    let manifest_dir =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?);
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").map_err(|e| e.to_string())?);
     let document_path = manifest_dir.join("spec/openapi.json");
     let overlay_path = manifest_dir.join("spec/overlay.json");

@@ -27,8 +27,13 @@ pub fn settings() -> GenerationSettings {
 /// progenitor's errors, and its panics (it has `todo!()`s for shapes the
 /// normalizer should have removed), become a [`SpecError`].
 pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(normalized.document.clone())
-        .map_err(|e| SpecError::new("#", format!("the normalized document is not OpenAPI 3.0: {e}")))?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(normalized.document.clone()).map_err(|e| {
+            SpecError::new(
+                "#",
+                format!("the normalized document is not OpenAPI 3.0: {e}"),
+            )
+        })?;
     let settings = settings();
 
     // progenitor reports some unsupported shapes by panicking; keep the
@@ -63,9 +68,15 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
             ));
         }
     };
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| SpecError::new("#", format!("progenitor produced code that does not parse: {e}")))?;
-    let mut code = prettyplease::unparse(&file);
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        SpecError::new(
+            "#",
+            format!("progenitor produced code that does not parse: {e}"),
+        )
+    })?;
+    // progenitor's method docs carry ```ignore examples; as `text` they read
+    // the same and are not reported as ignored doctests.
+    let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
     code.push_str(&operations_table(&normalized.operations));
     Ok(code)
 }

@@ -91,11 +91,15 @@ impl Rule {
             Rule::TypeArray => "OpenAPI 3.0 has no type arrays; null is expressed with `nullable`",
             Rule::Examples => "OpenAPI 3.0 schemas carry a single `example`",
             Rule::Const => "OpenAPI 3.0 has no `const`; a one-value enum means the same",
-            Rule::ExclusiveBound => "OpenAPI 3.0 exclusive bounds are booleans next to minimum/maximum",
+            Rule::ExclusiveBound => {
+                "OpenAPI 3.0 exclusive bounds are booleans next to minimum/maximum"
+            }
             Rule::RefSiblings => {
                 "OpenAPI 3.0 ignores keywords next to `$ref`, and the parser progenitor uses drops them"
             }
-            Rule::NullableRef => "OpenAPI 3.0 expresses a nullable reference as `allOf` with `nullable`",
+            Rule::NullableRef => {
+                "OpenAPI 3.0 expresses a nullable reference as `allOf` with `nullable`"
+            }
             Rule::DeepObject => {
                 "progenitor rejects `style: deepObject`; one parameter per property named `name[prop]` sends the same query"
             }
@@ -114,7 +118,9 @@ impl Rule {
             Rule::ResponseSchemas => {
                 "progenitor needs one response type per class (success, error) in an operation"
             }
-            Rule::OperationId => "method names follow Rust conventions (`routes/auth.GetSession` is `get_session`)",
+            Rule::OperationId => {
+                "method names follow Rust conventions (`routes/auth.GetSession` is `get_session`)"
+            }
         }
     }
 }
@@ -228,7 +234,10 @@ fn check_openapiv3(doc: &Value) -> Result<(), SpecError> {
             let ptr = if path == "." {
                 "#".to_string()
             } else {
-                pointer(path.split('.').map(|s| s.trim_start_matches('[').trim_end_matches(']')))
+                pointer(
+                    path.split('.')
+                        .map(|s| s.trim_start_matches('[').trim_end_matches(']')),
+                )
             };
             SpecError::new(
                 ptr,
@@ -281,7 +290,10 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value, at: &[String]) -> Result<&'a Va
             .pointer(target)
             .ok_or_else(|| err(at, format!("`$ref: {reference}` points to nothing")))?;
     }
-    Err(err(at, "`$ref` chain is longer than 64 steps (a reference cycle?)"))
+    Err(err(
+        at,
+        "`$ref` chain is longer than 64 steps (a reference cycle?)",
+    ))
 }
 
 fn ref_name(value: &Value) -> Option<&str> {
@@ -400,31 +412,33 @@ impl Normalizer {
                 format!("OpenAPI version {version} is not supported; expected 3.0.x or 3.1.x"),
             ));
         }
-        let root = self.doc.as_object_mut().ok_or_else(|| SpecError::new("#", "not an object"))?;
+        let root = self
+            .doc
+            .as_object_mut()
+            .ok_or_else(|| SpecError::new("#", "not an object"))?;
         let mut dropped = Vec::new();
         for key in ["webhooks", "jsonSchemaDialect", "$schema"] {
             if root.remove(key).is_some() {
                 dropped.push(key);
             }
         }
-        if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) {
-            if components.remove("pathItems").is_some() {
-                dropped.push("components/pathItems");
-            }
+        if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut)
+            && components.remove("pathItems").is_some()
+        {
+            dropped.push("components/pathItems");
         }
         if let Some(license) = root
             .get_mut("info")
             .and_then(|i| i.get_mut("license"))
             .and_then(Value::as_object_mut)
+            && license.remove("identifier").is_some()
         {
-            if license.remove("identifier").is_some() {
-                dropped.push("info/license/identifier");
-            }
+            dropped.push("info/license/identifier");
         }
-        if let Some(info) = root.get_mut("info").and_then(Value::as_object_mut) {
-            if info.remove("summary").is_some() {
-                dropped.push("info/summary");
-            }
+        if let Some(info) = root.get_mut("info").and_then(Value::as_object_mut)
+            && info.remove("summary").is_some()
+        {
+            dropped.push("info/summary");
         }
         match root.get("paths") {
             None => {
@@ -434,7 +448,11 @@ impl Normalizer {
             Some(_) => return Err(SpecError::new("#/paths", "`paths` is not an object")),
         }
         for key in dropped {
-            self.note(&[key.to_string()], Rule::DroppedKeyword, format!("removed `{key}`"));
+            self.note(
+                &[key.to_string()],
+                Rule::DroppedKeyword,
+                format!("removed `{key}`"),
+            );
         }
         Ok(())
     }
@@ -534,7 +552,11 @@ impl Normalizer {
         let (request_media_type, dropped_media_types) = self.request_body(op_path)?;
         self.responses(op_path, &rust_name)?;
 
-        let security_value = self.op(op_path)?.get("security").cloned().or(root_security.cloned());
+        let security_value = self
+            .op(op_path)?
+            .get("security")
+            .cloned()
+            .or(root_security.cloned());
         let security = match security_value {
             None => Vec::new(),
             Some(Value::Array(list)) => list
@@ -623,7 +645,9 @@ impl Normalizer {
             if param.get("content").is_some() {
                 return Err(err(
                     &at,
-                    format!("parameter `{name}` uses `content`; only `schema` parameters are supported"),
+                    format!(
+                        "parameter `{name}` uses `content`; only `schema` parameters are supported"
+                    ),
                 ));
             }
             let style = param.get("style").and_then(Value::as_str);
@@ -631,7 +655,10 @@ impl Normalizer {
                 ("cookie", _) => {
                     cookies.push(CookieParameter {
                         name: name.clone(),
-                        required: param.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        required: param
+                            .get("required")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
                         description: param
                             .get("description")
                             .and_then(Value::as_str)
@@ -640,23 +667,35 @@ impl Normalizer {
                     self.note(
                         &at,
                         Rule::CookieParameter,
-                        format!("cookie `{name}` removed from the signature; sent by the client layer"),
+                        format!(
+                            "cookie `{name}` removed from the signature; sent by the client layer"
+                        ),
                     );
                 }
                 ("query", Some("deepObject")) => {
-                    let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+                    let required = param
+                        .get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
                     let description = param.get("description").cloned();
                     let schema = param
                         .get("schema")
                         .ok_or_else(|| err(&at, format!("parameter `{name}` has no schema")))?;
                     let mut flat = Vec::new();
-                    self.flatten_deep_object(&name, schema, required, &seg(&at, &["schema"]), &mut flat)?;
+                    self.flatten_deep_object(
+                        &name,
+                        schema,
+                        required,
+                        &seg(&at, &["schema"]),
+                        &mut flat,
+                    )?;
                     let names: Vec<String> = flat.iter().map(|(n, _, _)| n.clone()).collect();
                     for (wire, schema, required) in flat {
                         let mut p = Map::new();
                         p.insert("name".into(), json!(wire));
                         p.insert("in".into(), json!("query"));
-                        if let Some(d) = schema.get("description").cloned().or(description.clone()) {
+                        if let Some(d) = schema.get("description").cloned().or(description.clone())
+                        {
                             p.insert("description".into(), d);
                         }
                         if required {
@@ -677,7 +716,9 @@ impl Normalizer {
                         parameters: names,
                     });
                 }
-                ("query", None | Some("form")) | ("path", None | Some("simple")) | ("header", None | Some("simple")) => {
+                ("query", None | Some("form"))
+                | ("path", None | Some("simple"))
+                | ("header", None | Some("simple")) => {
                     kept.push(original);
                 }
                 (_, style) => {
@@ -721,7 +762,9 @@ impl Normalizer {
             if !declared {
                 return Err(err(
                     &seg(op_path, &["parameters"]),
-                    format!("the path has `{{{name}}}` but the operation declares no path parameter `{name}`"),
+                    format!(
+                        "the path has `{{{name}}}` but the operation declares no path parameter `{name}`"
+                    ),
                 ));
             }
         }
@@ -752,7 +795,9 @@ impl Normalizer {
             .ok_or_else(|| {
                 err(
                     at,
-                    format!("deepObject parameter `{prefix}` needs an object schema with properties"),
+                    format!(
+                        "deepObject parameter `{prefix}` needs an object schema with properties"
+                    ),
                 )
             })?;
         let required_props: BTreeSet<&str> = resolved
@@ -765,7 +810,10 @@ impl Normalizer {
             let prop_required = required && required_props.contains(prop.as_str());
             let prop_at = seg(at, &["properties", prop]);
             let target = resolve(&self.doc, prop_schema, &prop_at)?;
-            if target.get("properties").is_some_and(|p| p.as_object().is_some_and(|m| !m.is_empty())) {
+            if target
+                .get("properties")
+                .is_some_and(|p| p.as_object().is_some_and(|m| !m.is_empty()))
+            {
                 self.flatten_deep_object(&wire, prop_schema, prop_required, &prop_at, out)?;
             } else {
                 out.push((wire, prop_schema.clone(), prop_required));
@@ -774,7 +822,10 @@ impl Normalizer {
         Ok(())
     }
 
-    fn request_body(&mut self, op_path: &[String]) -> Result<(Option<String>, Vec<String>), SpecError> {
+    fn request_body(
+        &mut self,
+        op_path: &[String],
+    ) -> Result<(Option<String>, Vec<String>), SpecError> {
         let Some(body) = self.op(op_path)?.get("requestBody").cloned() else {
             return Ok((None, Vec::new()));
         };
@@ -815,11 +866,19 @@ impl Normalizer {
         }
         if let Some(m) = media.as_object_mut() {
             if m.remove("encoding").is_some() {
-                notes.push((seg(&media_path, &["encoding"]), Rule::MediaTypeEncoding, "removed".to_string()));
+                notes.push((
+                    seg(&media_path, &["encoding"]),
+                    Rule::MediaTypeEncoding,
+                    "removed".to_string(),
+                ));
             }
             if !m.contains_key("schema") {
                 m.insert("schema".into(), json!({}));
-                notes.push((media_path.clone(), Rule::MissingSchema, "schema {} (any JSON)".to_string()));
+                notes.push((
+                    media_path.clone(),
+                    Rule::MissingSchema,
+                    "schema {} (any JSON)".to_string(),
+                ));
             }
         }
         let schema = media["schema"].clone();
@@ -844,7 +903,12 @@ impl Normalizer {
         let required: BTreeSet<String> = resolved
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let mut flat = Map::new();
         let mut flat_required = Vec::new();
@@ -876,7 +940,10 @@ impl Normalizer {
                 m.insert("required".into(), Value::Array(flat_required));
             }
         }
-        let detail = format!("nested {} flattened to `name[prop]` fields", nested.join(", "));
+        let detail = format!(
+            "nested {} flattened to `name[prop]` fields",
+            nested.join(", ")
+        );
         match ref_name(schema).map(str::to_string) {
             Some(name) => {
                 // Rewrite the component in place when the form body is its only
@@ -889,12 +956,18 @@ impl Normalizer {
                 if target != name && self.doc["components"]["schemas"].get(&target).is_some() {
                     return Err(err(
                         at,
-                        format!("cannot add the flattened form schema `{target}`: the name is taken"),
+                        format!(
+                            "cannot add the flattened form schema `{target}`: the name is taken"
+                        ),
                     ));
                 }
                 self.doc["components"]["schemas"][&target] = new_schema;
                 self.note(
-                    &["components".to_string(), "schemas".to_string(), target.clone()],
+                    &[
+                        "components".to_string(),
+                        "schemas".to_string(),
+                        target.clone(),
+                    ],
                     Rule::FormFlatten,
                     detail,
                 );
@@ -945,7 +1018,9 @@ impl Normalizer {
         if types.contains(&"array") {
             return Err(err(
                 at,
-                format!("form field `{wire}` is an array, which the generated client cannot encode in a form body"),
+                format!(
+                    "form field `{wire}` is an array, which the generated client cannot encode in a form body"
+                ),
             ));
         }
         out.push((wire.to_string(), schema.clone(), required));
@@ -1009,7 +1084,10 @@ impl Normalizer {
 
         let is_success = |s: &str| s.starts_with('2') || s == "default";
         let is_error = |s: &str| s.starts_with('4') || s.starts_with('5') || s == "default";
-        for (class, filter) in [("success", &is_success as &dyn Fn(&str) -> bool), ("error", &is_error)] {
+        for (class, filter) in [
+            ("success", &is_success as &dyn Fn(&str) -> bool),
+            ("error", &is_error),
+        ] {
             self.unify_class(&responses_path, rust_name, class, filter, &mut resolved)?;
         }
 
@@ -1021,7 +1099,8 @@ impl Normalizer {
             let unchanged = resolve(&self.doc, original, &responses_path)? == &r;
             map.insert(status, if unchanged { original.clone() } else { r });
         }
-        self.op_mut(op_path)?.insert("responses".into(), Value::Object(map));
+        self.op_mut(op_path)?
+            .insert("responses".into(), Value::Object(map));
         Ok(())
     }
 
@@ -1094,9 +1173,13 @@ impl Normalizer {
         // for inline schemas.
         let mut labelled: Vec<(String, Value)> = Vec::new();
         for (status, schema) in &jsons {
-            let label = ref_name(schema)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{}{}", pascal(rust_name), pascal(&format!("{class}-{status}"))));
+            let label = ref_name(schema).map(str::to_string).unwrap_or_else(|| {
+                format!(
+                    "{}{}",
+                    pascal(rust_name),
+                    pascal(&format!("{class}-{status}"))
+                )
+            });
             if !labelled.iter().any(|(l, _)| *l == label) {
                 labelled.push((label, (*schema).clone()));
             }
@@ -1121,12 +1204,20 @@ impl Normalizer {
                     "{class} responses {} use {} (the same shape as {})",
                     statuses.join(", "),
                     label,
-                    labelled.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", ")
+                    labelled
+                        .iter()
+                        .map(|(l, _)| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             schema.clone()
         } else {
-            let name = labelled.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("Or");
+            let name = labelled
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join("Or");
             let merged = self.merge_schemas(&labelled, responses_path)?;
             match self.doc["components"]["schemas"].get(&name) {
                 Some(existing) if *existing != merged => {
@@ -1152,7 +1243,11 @@ impl Normalizer {
                 format!(
                     "{class} responses {} share the new schema {name}, which holds each of {}",
                     statuses.join(", "),
-                    labelled.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", ")
+                    labelled
+                        .iter()
+                        .map(|(l, _)| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             json!({"$ref": format!("#/components/schemas/{name}")})
@@ -1175,14 +1270,18 @@ impl Normalizer {
     /// One object schema holding every member: the union of their
     /// properties, required only where all members require it. Members that
     /// are not objects make an `anyOf` instead.
-    fn merge_schemas(&self, members: &[(String, Value)], at: &[String]) -> Result<Value, SpecError> {
+    fn merge_schemas(
+        &self,
+        members: &[(String, Value)],
+        at: &[String],
+    ) -> Result<Value, SpecError> {
         let resolved: Vec<&Value> = members
             .iter()
             .map(|(_, s)| resolve(&self.doc, s, at))
             .collect::<Result<_, _>>()?;
-        let all_objects = resolved
-            .iter()
-            .all(|s| s.get("type").and_then(Value::as_str) == Some("object") || s.get("properties").is_some());
+        let all_objects = resolved.iter().all(|s| {
+            s.get("type").and_then(Value::as_str) == Some("object") || s.get("properties").is_some()
+        });
         let names: Vec<&str> = members.iter().map(|(l, _)| l.as_str()).collect();
         let description = format!("Any of: {}.", names.join(", "));
         if !all_objects {
@@ -1200,7 +1299,8 @@ impl Normalizer {
                         None => {
                             properties.insert(name.clone(), schema.clone());
                         }
-                        Some(existing) if strip_annotations(existing) == strip_annotations(schema) => {}
+                        Some(existing)
+                            if strip_annotations(existing) == strip_annotations(schema) => {}
                         Some(existing) => {
                             let previous = existing.clone();
                             *existing = json!({"anyOf": [previous, schema.clone()]});
@@ -1211,7 +1311,12 @@ impl Normalizer {
             let req: BTreeSet<String> = s
                 .get("required")
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             required = Some(match required {
                 None => req,
@@ -1235,17 +1340,29 @@ impl Normalizer {
         let mut locations: Vec<Path> = Vec::new();
         let doc = &self.doc;
         let keys = |v: &Value| -> Vec<String> {
-            v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+            v.as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
         };
         let components = &doc["components"];
         for name in keys(&components["schemas"]) {
             locations.push(vec!["components".into(), "schemas".into(), name]);
         }
         for name in keys(&components["parameters"]) {
-            locations.push(vec!["components".into(), "parameters".into(), name, "schema".into()]);
+            locations.push(vec![
+                "components".into(),
+                "parameters".into(),
+                name,
+                "schema".into(),
+            ]);
         }
         for name in keys(&components["headers"]) {
-            locations.push(vec!["components".into(), "headers".into(), name, "schema".into()]);
+            locations.push(vec![
+                "components".into(),
+                "headers".into(),
+                name,
+                "schema".into(),
+            ]);
         }
         for name in keys(&components["requestBodies"]) {
             let base: Path = vec!["components".into(), "requestBodies".into(), name];
@@ -1295,7 +1412,10 @@ impl Normalizer {
                 return Ok(());
             }
             Value::Bool(false) => {
-                return Err(err(at, "the boolean schema `false` has no OpenAPI 3.0 equivalent"));
+                return Err(err(
+                    at,
+                    "the boolean schema `false` has no OpenAPI 3.0 equivalent",
+                ));
             }
             Value::Object(_) => {}
             _ => return Err(err(at, "a schema must be an object")),
@@ -1339,7 +1459,11 @@ impl Normalizer {
             "contentSchema",
         ] {
             if map.remove(keyword).is_some() {
-                self.note(&seg(at, &[keyword]), Rule::DroppedKeyword, format!("removed `{keyword}`"));
+                self.note(
+                    &seg(at, &[keyword]),
+                    Rule::DroppedKeyword,
+                    format!("removed `{keyword}`"),
+                );
             }
         }
 
@@ -1359,10 +1483,18 @@ impl Normalizer {
             map.insert("nullable".into(), json!(true));
             if rest.len() == 1 && rest[0].get("$ref").is_some() {
                 map.insert("allOf".into(), Value::Array(rest));
-                self.note(at, Rule::NullableRef, format!("{combinator} with null -> allOf + nullable"));
+                self.note(
+                    at,
+                    Rule::NullableRef,
+                    format!("{combinator} with null -> allOf + nullable"),
+                );
             } else {
                 map.insert(combinator.into(), Value::Array(rest));
-                self.note(at, Rule::TypeArray, format!("null branch of {combinator} -> nullable"));
+                self.note(
+                    at,
+                    Rule::TypeArray,
+                    format!("null branch of {combinator} -> nullable"),
+                );
             }
         }
 
@@ -1386,7 +1518,11 @@ impl Normalizer {
                 self.note(at, Rule::NullableRef, "nullable $ref -> allOf + nullable");
             } else {
                 map.retain(|k, _| k == "$ref");
-                self.note(at, Rule::RefSiblings, format!("dropped {}", siblings.join(", ")));
+                self.note(
+                    at,
+                    Rule::RefSiblings,
+                    format!("dropped {}", siblings.join(", ")),
+                );
             }
         }
         if map.contains_key("$ref") {
@@ -1399,14 +1535,12 @@ impl Normalizer {
             }
             self.note(at, Rule::Const, "const -> enum");
         }
-        if let Some(examples) = map.get("examples").cloned() {
-            if let Value::Array(list) = examples {
-                map.remove("examples");
-                if let Some(first) = list.into_iter().next() {
-                    map.entry("example").or_insert(first);
-                }
-                self.note(at, Rule::Examples, "examples -> example");
+        if let Some(Value::Array(list)) = map.get("examples").cloned() {
+            map.remove("examples");
+            if let Some(first) = list.into_iter().next() {
+                map.entry("example").or_insert(first);
             }
+            self.note(at, Rule::Examples, "examples -> example");
         }
         for (exclusive, bound, tighter) in [
             ("exclusiveMinimum", "minimum", std::cmp::Ordering::Greater),
@@ -1419,7 +1553,9 @@ impl Normalizer {
             let limit_f = limit.as_f64().unwrap_or(0.0);
             let use_exclusive = match current {
                 None => true,
-                Some(b) => limit_f.partial_cmp(&b).is_some_and(|o| o == tighter || o == std::cmp::Ordering::Equal),
+                Some(b) => limit_f
+                    .partial_cmp(&b)
+                    .is_some_and(|o| o == tighter || o == std::cmp::Ordering::Equal),
             };
             if use_exclusive {
                 map.insert(bound.into(), Value::Number(limit));
@@ -1427,7 +1563,11 @@ impl Normalizer {
             } else {
                 map.remove(exclusive);
             }
-            self.note(at, Rule::ExclusiveBound, format!("numeric {exclusive} -> {bound} + boolean"));
+            self.note(
+                at,
+                Rule::ExclusiveBound,
+                format!("numeric {exclusive} -> {bound} + boolean"),
+            );
         }
         match map.get("type").cloned() {
             Some(Value::Array(types)) => self.type_array(map, &types, at)?,
@@ -1449,12 +1589,18 @@ impl Normalizer {
         }
         match map.get("items") {
             Some(Value::Array(_)) => {
-                return Err(err(&seg(at, &["items"]), "tuple `items` has no OpenAPI 3.0 equivalent"));
+                return Err(err(
+                    &seg(at, &["items"]),
+                    "tuple `items` has no OpenAPI 3.0 equivalent",
+                ));
             }
             Some(_) => children.push(vec!["items".into()]),
             None => {}
         }
-        if map.get("additionalProperties").is_some_and(Value::is_object) {
+        if map
+            .get("additionalProperties")
+            .is_some_and(Value::is_object)
+        {
             children.push(vec!["additionalProperties".into()]);
         }
         if map.contains_key("not") {
@@ -1469,7 +1615,10 @@ impl Normalizer {
         }
         for child in children {
             let child_path: Path = at.iter().cloned().chain(child.iter().cloned()).collect();
-            let p: String = child.iter().map(|s| format!("/{}", super::escape_segment(s))).collect();
+            let p: String = child
+                .iter()
+                .map(|s| format!("/{}", super::escape_segment(s)))
+                .collect();
             let Some(value) = schema.pointer_mut(&p) else {
                 continue;
             };
@@ -1490,7 +1639,10 @@ impl Normalizer {
     ) -> Result<(), SpecError> {
         let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
         if names.len() != types.len() {
-            return Err(err(&seg(at, &["type"]), "type array with a non-string entry"));
+            return Err(err(
+                &seg(at, &["type"]),
+                "type array with a non-string entry",
+            ));
         }
         let nullable = names.contains(&"null");
         let mut rest: Vec<&str> = Vec::new();
@@ -1526,8 +1678,11 @@ impl Normalizer {
                         }
                     }
                     if let Some(Value::Array(values)) = map.get("enum") {
-                        let fitting: Vec<Value> =
-                            values.iter().filter(|v| json_type_fits(v, t)).cloned().collect();
+                        let fitting: Vec<Value> = values
+                            .iter()
+                            .filter(|v| json_type_fits(v, t))
+                            .cloned()
+                            .collect();
                         if !fitting.is_empty() {
                             branch.insert("enum".into(), Value::Array(fitting));
                         }
@@ -1546,7 +1701,11 @@ impl Normalizer {
         if nullable {
             map.insert("nullable".into(), json!(true));
         }
-        self.note(at, Rule::TypeArray, format!("type {before} -> {}", describe_type(map)));
+        self.note(
+            at,
+            Rule::TypeArray,
+            format!("type {before} -> {}", describe_type(map)),
+        );
         Ok(())
     }
 }
@@ -1604,7 +1763,9 @@ fn strip_annotations(schema: &Value) -> Value {
     match schema {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "description" | "title" | "example" | "examples"))
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "description" | "title" | "example" | "examples")
+                })
                 .map(|(k, v)| (k.clone(), strip_annotations(v)))
                 .collect(),
         ),
@@ -1703,7 +1864,10 @@ mod tests {
         }}});
         let n = run(&doc(json!({"/t": {"get": ok_get(json!({}))}}), schemas));
         let p = &n.document["components"]["schemas"]["Thing"]["properties"];
-        assert_eq!(p["a"], json!({"type": "string", "format": "date-time", "nullable": true}));
+        assert_eq!(
+            p["a"],
+            json!({"type": "string", "format": "date-time", "nullable": true})
+        );
         assert_eq!(p["b"], json!({"type": "number"}));
         assert_eq!(
             p["c"],
@@ -1713,8 +1877,17 @@ mod tests {
             ]})
         );
         assert_eq!(p["d"]["nullable"], true);
-        assert_eq!(p["d"]["items"], json!({"type": "integer", "nullable": true}));
-        assert_eq!(n.rewrites.iter().filter(|r| r.rule == Rule::TypeArray).count(), 5);
+        assert_eq!(
+            p["d"]["items"],
+            json!({"type": "integer", "nullable": true})
+        );
+        assert_eq!(
+            n.rewrites
+                .iter()
+                .filter(|r| r.rule == Rule::TypeArray)
+                .count(),
+            5
+        );
     }
 
     #[test]
@@ -1730,9 +1903,16 @@ mod tests {
         assert_eq!(p["b"], json!({"type": "string", "enum": ["fixed"]}));
         // The exclusive minimum is kept as a 3.0 boolean; the inclusive
         // maximum of 5 is tighter than the exclusive 10, so it wins.
-        assert_eq!(p["c"], json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "maximum": 5}));
+        assert_eq!(
+            p["c"],
+            json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true, "maximum": 5})
+        );
         let r = rules(&n);
-        assert!(r.contains(&Rule::Examples) && r.contains(&Rule::Const) && r.contains(&Rule::ExclusiveBound));
+        assert!(
+            r.contains(&Rule::Examples)
+                && r.contains(&Rule::Const)
+                && r.contains(&Rule::ExclusiveBound)
+        );
     }
 
     #[test]
@@ -1748,8 +1928,14 @@ mod tests {
         let n = run(&doc(json!({"/t": {"get": ok_get(json!({}))}}), schemas));
         let p = &n.document["components"]["schemas"]["Thing"]["properties"];
         assert_eq!(p["plain"], json!({"$ref": "#/components/schemas/Inner"}));
-        assert_eq!(p["any"], json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/Inner"}]}));
-        assert_eq!(p["typed"], json!({"allOf": [{"$ref": "#/components/schemas/Inner"}], "nullable": true}));
+        assert_eq!(
+            p["any"],
+            json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/Inner"}]})
+        );
+        assert_eq!(
+            p["typed"],
+            json!({"allOf": [{"$ref": "#/components/schemas/Inner"}], "nullable": true})
+        );
         let r = rules(&n);
         assert!(r.contains(&Rule::RefSiblings) && r.contains(&Rule::NullableRef));
     }
@@ -1767,17 +1953,27 @@ mod tests {
             {"name": "page", "in": "query", "required": true, "style": "deepObject", "explode": true,
              "schema": {"$ref": "#/components/schemas/Page"}}
         ]});
-        let n = normalize(&doc(json!({"/t": {"get": ok_get(params)}}), schemas)).expect("normalizes");
-        let ps = n.document["paths"]["/t"]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+        let n =
+            normalize(&doc(json!({"/t": {"get": ok_get(params)}}), schemas)).expect("normalizes");
+        let ps = n.document["paths"]["/t"]["get"]["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let names: Vec<&str> = ps.iter().filter_map(|p| p["name"].as_str()).collect();
         assert_eq!(names, ["page[limit]", "page[range][from]"]);
         assert_eq!(ps[0]["required"], true, "required in a required group");
         assert!(ps[1].get("required").is_none());
         assert_eq!(ps[0]["style"], "form");
-        assert_eq!(n.operations[0].query_groups[0].parameters, ["page[limit]", "page[range][from]"]);
+        assert_eq!(
+            n.operations[0].query_groups[0].parameters,
+            ["page[limit]", "page[range][from]"]
+        );
         let code = super::super::generate::generate(&n).expect("generates");
         assert!(code.contains("\"page[limit]\""), "the wire name is kept");
-        assert!(code.contains("fn page_limit"), "the builder method is page_limit");
+        assert!(
+            code.contains("fn page_limit"),
+            "the builder method is page_limit"
+        );
     }
 
     #[test]
@@ -1809,9 +2005,15 @@ mod tests {
         let n = run(&d);
         let item = &n.document["paths"]["/t/{id}"];
         assert!(item.get("parameters").is_none());
-        let ps = item["get"]["parameters"].as_array().cloned().unwrap_or_default();
+        let ps = item["get"]["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(ps.len(), 2);
-        assert_eq!(ps[1]["schema"]["type"], "integer", "the operation's own `v` wins");
+        assert_eq!(
+            ps[1]["schema"]["type"], "integer",
+            "the operation's own `v` wins"
+        );
         assert!(rules(&n).contains(&Rule::PathParameters));
     }
 
@@ -1823,10 +2025,21 @@ mod tests {
         }}});
         let n = run(&doc(json!({"/t": {"post": ok_get(body)}}), thing()));
         let content = &n.document["paths"]["/t"]["post"]["requestBody"]["content"];
-        assert_eq!(content.as_object().map(|c| c.keys().cloned().collect::<Vec<_>>()), Some(vec!["application/json".to_string()]));
+        assert_eq!(
+            content
+                .as_object()
+                .map(|c| c.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["application/json".to_string()])
+        );
         assert!(content["application/json"].get("encoding").is_none());
-        assert_eq!(n.operations[0].request_media_type.as_deref(), Some("application/json"));
-        assert_eq!(n.operations[0].dropped_media_types, ["application/x-www-form-urlencoded"]);
+        assert_eq!(
+            n.operations[0].request_media_type.as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            n.operations[0].dropped_media_types,
+            ["application/x-www-form-urlencoded"]
+        );
         let r = rules(&n);
         assert!(r.contains(&Rule::RequestMediaType) && r.contains(&Rule::MediaTypeEncoding));
     }
@@ -1844,21 +2057,31 @@ mod tests {
         let body = json!({"requestBody": {"content": {
             "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Form"}}
         }}});
-        let n = normalize(&doc(json!({"/t": {"post": ok_get(body)}}), schemas)).expect("normalizes");
+        let n =
+            normalize(&doc(json!({"/t": {"post": ok_get(body)}}), schemas)).expect("normalizes");
         let form = &n.document["components"]["schemas"]["Form"];
-        let keys: Vec<&String> = form["properties"].as_object().map(|m| m.keys().collect()).unwrap_or_default();
+        let keys: Vec<&String> = form["properties"]
+            .as_object()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
         assert_eq!(keys, ["url", "opts[on]", "opts[n]"]);
         assert_eq!(form["required"], json!(["url", "opts[on]"]));
         assert!(rules(&n).contains(&Rule::FormFlatten));
         let code = super::super::generate::generate(&n).expect("generates");
-        assert!(code.contains("rename = \"opts[on]\""), "serde renames keep the wire name");
+        assert!(
+            code.contains("rename = \"opts[on]\""),
+            "serde renames keep the wire name"
+        );
     }
 
     #[test]
     fn json_without_schema_accepts_any_json() {
         let op = json!({"operationId": "getIt", "responses": {"200": {"description": "OK", "content": {"application/json": {}}}}});
         let n = run(&doc(json!({"/t": {"get": op}}), json!({})));
-        assert_eq!(n.document["paths"]["/t"]["get"]["responses"]["200"]["content"]["application/json"]["schema"], json!({}));
+        assert_eq!(
+            n.document["paths"]["/t"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({})
+        );
         assert!(rules(&n).contains(&Rule::MissingSchema));
     }
 
@@ -1882,24 +2105,48 @@ mod tests {
         same["responses"].as_object_mut().map(|m| m.remove("404"));
         let mut different = ok_get(responses("A", "C"));
         different["operationId"] = json!("other");
-        let n = run(&doc(json!({"/same": {"get": same}, "/different": {"get": different}}), schemas));
+        let n = run(&doc(
+            json!({"/same": {"get": same}, "/different": {"get": different}}),
+            schemas,
+        ));
         let same_r = &n.document["paths"]["/same"]["get"]["responses"];
-        assert_eq!(same_r["500"]["content"]["application/json"]["schema"], json!({"$ref": "#/components/schemas/A"}));
+        assert_eq!(
+            same_r["500"]["content"]["application/json"]["schema"],
+            json!({"$ref": "#/components/schemas/A"})
+        );
         let merged_ref = json!({"$ref": "#/components/schemas/AOrCOrOtherError404"});
         let diff_r = &n.document["paths"]["/different"]["get"]["responses"];
         for status in ["401", "404", "500"] {
-            assert_eq!(diff_r[status]["content"]["application/json"]["schema"], merged_ref, "{status}");
+            assert_eq!(
+                diff_r[status]["content"]["application/json"]["schema"], merged_ref,
+                "{status}"
+            );
         }
         let merged = &n.document["components"]["schemas"]["AOrCOrOtherError404"];
-        assert_eq!(merged["properties"]["code"], json!({"anyOf": [{"type": "integer"}, {"type": "string"}]}));
-        assert!(merged.get("required").is_none(), "only fields every member requires stay required");
-        assert_eq!(n.rewrites.iter().filter(|r| r.rule == Rule::ResponseSchemas).count(), 2);
+        assert_eq!(
+            merged["properties"]["code"],
+            json!({"anyOf": [{"type": "integer"}, {"type": "string"}]})
+        );
+        assert!(
+            merged.get("required").is_none(),
+            "only fields every member requires stay required"
+        );
+        assert_eq!(
+            n.rewrites
+                .iter()
+                .filter(|r| r.rule == Rule::ResponseSchemas)
+                .count(),
+            2
+        );
     }
 
     #[test]
     fn operation_ids_become_snake_case_method_names() {
         assert_eq!(rust_method_name("routes/auth.GetSession"), "get_session");
-        assert_eq!(rust_method_name("routes/auth.PostOAuthSignIn"), "post_oauth_sign_in");
+        assert_eq!(
+            rust_method_name("routes/auth.PostOAuthSignIn"),
+            "post_oauth_sign_in"
+        );
         assert_eq!(rust_method_name("routes/gateway.GetC2pa"), "get_c2pa");
         assert_eq!(rust_method_name("listThings"), "list_things");
         let op = json!({
@@ -1926,7 +2173,10 @@ mod tests {
         );
         let e = refused(&d);
         assert_eq!(e.pointer, "#/paths/~1b/get");
-        assert!(e.reason.contains("get_thing") && e.reason.contains("#/paths/~1a/get"), "{e}");
+        assert!(
+            e.reason.contains("get_thing") && e.reason.contains("#/paths/~1a/get"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -121,8 +121,11 @@ mod tests {
     #[test]
     fn rejects_an_invalid_overlay_without_touching_the_document() {
         let mut doc = json!({"paths": {}});
-        let err = apply(&mut doc, &overlay(json!([{"target": "not a path", "update": {}}])))
-            .expect_err("invalid JSONPath");
+        let err = apply(
+            &mut doc,
+            &overlay(json!([{"target": "not a path", "update": {}}])),
+        )
+        .expect_err("invalid JSONPath");
         assert!(err.reason.contains("not valid"), "{err}");
         assert_eq!(doc, json!({"paths": {}}));
     }

@@ -14,7 +14,9 @@ pub fn root() -> PathBuf {
 
 /// A file under `tests/fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }
 
 /// Reads a file or fails the test with its name.
@@ -31,7 +33,8 @@ pub fn yaml_fragment_of_markdown(markdown: &str) -> Value {
     let body = &markdown[start..];
     let body = &body[body.find('\n').map_or(0, |i| i + 1)..];
     let end = body.find("````").unwrap_or(body.len());
-    serde_yaml_ng::from_str(&body[..end]).unwrap_or_else(|e| panic!("the fragment is not YAML: {e}"))
+    serde_yaml_ng::from_str(&body[..end])
+        .unwrap_or_else(|e| panic!("the fragment is not YAML: {e}"))
 }
 
 /// `(METHOD, path, operationId)` of every operation in a document, read
@@ -42,7 +45,9 @@ pub fn operations_of(document: &Value) -> Vec<(String, String, String)> {
         return out;
     };
     for (path, item) in paths {
-        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
             if let Some(op) = item.get(method) {
                 out.push((
                     method.to_uppercase(),

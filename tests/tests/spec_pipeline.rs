@@ -5,8 +5,10 @@ use tests::{fixture, operations_of, read, root, yaml_fragment_of_markdown};
 use xtask::codegen::{self, generate::generate, normalize::Rule};
 
 fn effective_pinned() -> Value {
-    let mut document: Value = serde_json::from_slice(&read(&root().join("openapi.json"))).expect("JSON");
-    codegen::overlay::apply(&mut document, &read(&root().join("openapi.overlay.json"))).expect("overlay applies");
+    let mut document: Value =
+        serde_json::from_slice(&read(&root().join("openapi.json"))).expect("JSON");
+    codegen::overlay::apply(&mut document, &read(&root().join("openapi.overlay.json")))
+        .expect("overlay applies");
     document
 }
 
@@ -14,7 +16,8 @@ fn effective_pinned() -> Value {
 fn generates(label: &str, document: &[u8], overlay: Option<&[u8]>) -> codegen::Pipeline {
     let pipeline = codegen::run(document, overlay).unwrap_or_else(|e| panic!("{label}: {e}"));
     let code = generate(&pipeline.normalized).unwrap_or_else(|e| panic!("{label}: {e}"));
-    syn::parse_file(&code).unwrap_or_else(|e| panic!("{label}: generated code does not parse: {e}"));
+    syn::parse_file(&code)
+        .unwrap_or_else(|e| panic!("{label}: generated code does not parse: {e}"));
     pipeline
 }
 
@@ -31,9 +34,16 @@ fn the_june_document_alone_generates() {
         .iter()
         .find(|op| op.rust_name == "post_file")
         .expect("post_file");
-    assert_eq!(post_file.request_media_type.as_deref(), Some("application/x-www-form-urlencoded"));
-    let form = &pipeline.normalized.document["components"]["schemas"]["FormDataGatewayPostFileRequest"];
-    assert!(form["properties"].get("ffprobe[show_streams]").is_some(), "{form}");
+    assert_eq!(
+        post_file.request_media_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    let form =
+        &pipeline.normalized.document["components"]["schemas"]["FormDataGatewayPostFileRequest"];
+    assert!(
+        form["properties"].get("ffprobe[show_streams]").is_some(),
+        "{form}"
+    );
 }
 
 #[test]
@@ -56,8 +66,16 @@ fn the_seed_page_fragment_generates_on_its_own() {
     let ops = &pipeline.normalized.operations;
     assert_eq!(ops.len(), 1);
     assert_eq!(
-        (ops[0].method.as_str(), ops[0].path.as_str(), ops[0].rust_name.as_str()),
-        ("GET", "/frontend/api/v1/auth/session/{session-id}", "get_session")
+        (
+            ops[0].method.as_str(),
+            ops[0].path.as_str(),
+            ops[0].rust_name.as_str()
+        ),
+        (
+            "GET",
+            "/frontend/api/v1/auth/session/{session-id}",
+            "get_session"
+        )
     );
 }
 
@@ -90,16 +108,22 @@ fn every_operation_of_the_effective_document_is_a_client_method() {
             probe_api::spec::has_operation_method(&client, &name),
             "{method} {path} ({operation_id}) has no method `{name}` on the client"
         );
-        let spec = probe_api::spec::operation(&name).unwrap_or_else(|| panic!("no spec for {name}"));
+        let spec =
+            probe_api::spec::operation(&name).unwrap_or_else(|| panic!("no spec for {name}"));
         assert_eq!((spec.method, spec.path), (method.as_str(), path.as_str()));
     }
-    assert!(!probe_api::spec::has_operation_method(&client, "no_such_operation"));
+    assert!(!probe_api::spec::has_operation_method(
+        &client,
+        "no_such_operation"
+    ));
     assert_eq!(probe_api::spec::operations().len(), operations.len());
 }
 
 #[test]
 fn the_report_shows_every_rewrite_of_the_pinned_document() {
-    let pipeline = xtask::Layout::from_manifest_dir_of(&root()).pipeline().expect("pipeline");
+    let pipeline = xtask::Layout::from_manifest_dir_of(&root())
+        .pipeline()
+        .expect("pipeline");
     let report = xtask::report::render(&pipeline);
     for rewrite in &pipeline.normalized.rewrites {
         let line = format!("  {}: {}", rewrite.pointer, rewrite.detail);
@@ -124,7 +148,9 @@ fn the_report_shows_every_rewrite_of_the_pinned_document() {
 /// it had to make was made (and therefore reported).
 #[test]
 fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
-    let pipeline = xtask::Layout::from_manifest_dir_of(&root()).pipeline().expect("pipeline");
+    let pipeline = xtask::Layout::from_manifest_dir_of(&root())
+        .pipeline()
+        .expect("pipeline");
     let doc = &pipeline.normalized.document;
     assert_eq!(doc["openapi"], "3.0.3");
     fn walk(v: &Value, at: &str, found: &mut Vec<String>) {
@@ -139,7 +165,8 @@ fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
                 if m.get("style").and_then(Value::as_str) == Some("deepObject") {
                     found.push(format!("{at}: deepObject"));
                 }
-                if m.get("in").and_then(Value::as_str) == Some("cookie") && m.contains_key("schema") {
+                if m.get("in").and_then(Value::as_str) == Some("cookie") && m.contains_key("schema")
+                {
                     found.push(format!("{at}: cookie parameter"));
                 }
                 if m.contains_key("const") || m.get("examples").is_some_and(Value::is_array) {
@@ -149,7 +176,10 @@ fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
                     walk(x, &format!("{at}/{k}"), found);
                 }
             }
-            Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{at}/{i}"), found)),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| walk(x, &format!("{at}/{i}"), found)),
             _ => {}
         }
     }
@@ -159,7 +189,11 @@ fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
             if let Some(content) = op["requestBody"]["content"].as_object() {
-                assert_eq!(content.len(), 1, "{method} {path} keeps one request media type");
+                assert_eq!(
+                    content.len(),
+                    1,
+                    "{method} {path} keeps one request media type"
+                );
             }
         }
     }

@@ -40,8 +40,8 @@ fn main() -> ExitCode {
 
 fn normalize(layout: &Layout, out: Option<&str>) -> Result<(), String> {
     let pipeline = layout.pipeline()?;
-    let text = serde_json::to_string_pretty(&pipeline.normalized.document)
-        .map_err(|e| e.to_string())?;
+    let text =
+        serde_json::to_string_pretty(&pipeline.normalized.document).map_err(|e| e.to_string())?;
     match out {
         None => {
             println!("{text}");

@@ -30,7 +30,10 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             let sha = sha256_hex(document);
             if sha != pin.sha256 {
                 problem(
-                    format!("openapi.json has sha256 {sha}, the pin record says {}", pin.sha256),
+                    format!(
+                        "openapi.json has sha256 {sha}, the pin record says {}",
+                        pin.sha256
+                    ),
                     refetch,
                 );
             }
@@ -50,14 +53,15 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
     let sync = "cargo xtask spec sync";
     for (root, copy, label) in [
         (layout.document(), layout.package_document(), "openapi.json"),
-        (layout.overlay(), layout.package_overlay(), "openapi.overlay.json"),
+        (
+            layout.overlay(),
+            layout.package_overlay(),
+            "openapi.overlay.json",
+        ),
     ] {
         match (crate::read(&root), crate::read(&copy)) {
             (Ok(a), Ok(b)) if a == b => {}
-            (Ok(_), Ok(_)) => problem(
-                format!("{} differs from {label}", copy.display()),
-                sync,
-            ),
+            (Ok(_), Ok(_)) => problem(format!("{} differs from {label}", copy.display()), sync),
             (Err(e), _) | (_, Err(e)) => problem(e, sync),
         }
     }
@@ -66,7 +70,10 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             Ok(pipeline) => {
                 for action in pipeline.overlay.iter().filter(|a| a.is_stale()) {
                     problem(
-                        format!("overlay action [{}] ({}) matches nothing", action.index, action.target),
+                        format!(
+                            "overlay action [{}] ({}) matches nothing",
+                            action.index, action.target
+                        ),
                         "edit openapi.overlay.json, then cargo xtask spec sync",
                     );
                 }
