@@ -800,11 +800,7 @@ impl Normalizer {
                     ),
                 )
             })?;
-        let required_props: BTreeSet<&str> = resolved
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let required_props = required_of(resolved);
         for (prop, prop_schema) in properties {
             let wire = format!("{prefix}[{prop}]");
             let prop_required = required && required_props.contains(prop.as_str());
@@ -900,16 +896,7 @@ impl Normalizer {
         let Some(properties) = resolved.get("properties").and_then(Value::as_object) else {
             return Ok(schema.clone());
         };
-        let required: BTreeSet<String> = resolved
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let required = required_of(&resolved);
         let mut flat = Map::new();
         let mut flat_required = Vec::new();
         let mut nested = Vec::new();
@@ -994,11 +981,7 @@ impl Normalizer {
             .and_then(Value::as_object)
             .filter(|p| !p.is_empty())
         {
-            let req: BTreeSet<&str> = resolved
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let req = required_of(resolved);
             for (name, prop) in props {
                 self.form_leaves(
                     &format!("{wire}[{name}]"),
@@ -1308,16 +1291,7 @@ impl Normalizer {
                     }
                 }
             }
-            let req: BTreeSet<String> = s
-                .get("required")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let req = required_of(s);
             required = Some(match required {
                 None => req,
                 Some(prev) => prev.intersection(&req).cloned().collect(),
@@ -1708,6 +1682,20 @@ impl Normalizer {
         );
         Ok(())
     }
+}
+
+/// The names a schema lists under `required`.
+fn required_of(schema: &Value) -> BTreeSet<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn describe_type(map: &Map<String, Value>) -> String {
