@@ -59,6 +59,9 @@ fn build() -> Result<(), String> {
             document_path.display()
         )
     })?;
+    // The document's revision goes into the User-Agent.
+    let revision: String = sha256_prefix(&document);
+    println!("cargo::rustc-env=PROBE_API_DOCUMENT_REVISION={revision}");
     let target = out_dir.join("codegen.rs");
     std::fs::write(&target, code)
         .map_err(|e| format!("probe-api: cannot write {}: {e}", target.display()))?;
@@ -73,4 +76,14 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
             path.display()
         )
     })
+}
+
+/// The first 12 hex digits of the document's sha256.
+fn sha256_prefix(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -17,6 +17,11 @@ pub fn settings() -> GenerationSettings {
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq");
+    // The hand-written layer keeps its state (credentials) inside the
+    // generated client and implements progenitor's hooks for it.
+    if let Ok(inner) = "crate::ClientState".parse::<proc_macro2::TokenStream>() {
+        settings.with_inner_type(inner);
+    }
     settings
 }
 

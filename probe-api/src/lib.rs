@@ -18,6 +18,24 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 }
 
+pub mod auth;
+mod client;
 pub mod spec;
 
+pub use auth::{AuthScheme, Secret};
+pub use client::{
+    ALTERNATE_BASE_URL, ClientBuilder, ClientState, ConfigError, DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
+};
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
+
+/// The `User-Agent` the client sends: crate name and version, and the
+/// revision (sha256 prefix) of the API document it was generated from.
+pub const USER_AGENT: &str = concat!(
+    env!("CARGO_PKG_NAME"),
+    "/",
+    env!("CARGO_PKG_VERSION"),
+    " (openapi ",
+    env!("PROBE_API_DOCUMENT_REVISION"),
+    ")"
+);

@@ -101,7 +101,10 @@ fn every_operation_of_the_effective_document_is_a_client_method() {
     assert!(operations.iter().any(|(m, p, id)| m == "GET"
         && p == "/frontend/api/v1/auth/session/{session-id}"
         && id == "routes/auth.GetSession"));
-    let client = probe_api::Client::new("http://127.0.0.1:1");
+    let client = probe_api::Client::builder()
+        .base_url("http://127.0.0.1:1")
+        .build()
+        .expect("client");
     for (method, path, operation_id) in &operations {
         let name = codegen::normalize::rust_method_name(operation_id);
         assert!(

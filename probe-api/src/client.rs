@@ -1,0 +1,377 @@
+//! The client users start from: configuration by builder and environment,
+//! credentials, and the hooks that put them on each request.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+
+use crate::Client;
+use crate::auth::{Auth, AuthScheme, Secret};
+
+/// The base URL the Probe.dev documents and docs use.
+pub const DEFAULT_BASE_URL: &str = "https://api.probe.dev";
+/// The other host the provider serves the API from.
+pub const ALTERNATE_BASE_URL: &str = "https://api.probedev.com";
+/// How long to wait for a TCP and TLS connection by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Environment variable holding the API key, as the Probe.dev docs name it.
+pub const ENV_API_TOKEN: &str = "PROBE_API_TOKEN";
+/// Environment variable overriding the base URL.
+pub const ENV_BASE_URL: &str = "PROBE_BASE_URL";
+/// Environment variable holding a JWT, used when no API key is set.
+pub const ENV_JWT: &str = "PROBE_JWT";
+/// Environment variable for the connect timeout, in seconds.
+pub const ENV_CONNECT_TIMEOUT: &str = "PROBE_CONNECT_TIMEOUT_SECS";
+
+/// What the hand-written layer keeps inside the generated client.
+#[derive(Debug, Clone, Default)]
+pub struct ClientState {
+    pub(crate) auth: Option<Auth>,
+}
+
+/// A setting `ClientBuilder::build` refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The setting, as the builder method or environment variable names it.
+    pub setting: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.setting, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn config_error(setting: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Builds a [`Client`]. Explicit settings win over environment variables,
+/// which win over defaults.
+///
+/// ```
+/// # fn main() -> Result<(), probe_api::ConfigError> {
+/// let client = probe_api::Client::builder()
+///     .api_key("my-key")
+///     .base_url("http://127.0.0.1:8080")
+///     .build()?;
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    credential: Option<(Option<AuthScheme>, Secret, bool)>,
+    auth_scheme: Option<AuthScheme>,
+    connect_timeout: Option<Duration>,
+    env: Option<HashMap<String, String>>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field(
+                "credential",
+                &self.credential.as_ref().map(|_| "<redacted>"),
+            )
+            .field("auth_scheme", &self.auth_scheme)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("reads_environment", &self.env.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with no settings: the defaults, no environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Uses this API key, sent as `Authorization: Bearer` unless
+    /// [`auth_scheme`](Self::auth_scheme) says otherwise.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.credential = Some((None, key.into(), false));
+        self
+    }
+
+    /// Uses this JWT (from sign-in), sent as `Authorization: Bearer` unless
+    /// [`auth_scheme`](Self::auth_scheme) says otherwise.
+    pub fn jwt(mut self, jwt: impl Into<Secret>) -> Self {
+        self.credential = Some((None, jwt.into(), true));
+        self
+    }
+
+    /// Chooses where the credential goes: header, query parameter or cookie.
+    pub fn auth_scheme(mut self, scheme: AuthScheme) -> Self {
+        self.auth_scheme = Some(scheme);
+        self
+    }
+
+    /// The API's base URL: `https://api.probe.dev` (the default),
+    /// `https://api.probedev.com`, or any other, such as a local mock.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// How long to wait for a connection.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Uses this `reqwest::Client` (and its connection pool) instead of
+    /// building one; the connect timeout setting then does not apply.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Reads unset settings from the process environment: `PROBE_API_TOKEN`
+    /// (or `PROBE_JWT`), `PROBE_BASE_URL`, `PROBE_CONNECT_TIMEOUT_SECS`.
+    pub fn with_env(self) -> Self {
+        self.with_env_vars(std::env::vars())
+    }
+
+    /// Reads unset settings from these variables, as [`with_env`](Self::with_env)
+    /// does from the process environment.
+    pub fn with_env_vars<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    fn env(&self, name: &str) -> Option<&str> {
+        self.env
+            .as_ref()
+            .and_then(|env| env.get(name))
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the setting, when the base URL is not an
+    /// absolute `https` URL (plain `http` only for loopback hosts), a
+    /// credential is empty or cannot be sent in a header, the scheme does
+    /// not fit the credential, or a timeout is zero or unreadable.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let (base_url, base_setting) = match (&self.base_url, self.env(ENV_BASE_URL)) {
+            (Some(url), _) => (url.clone(), "base_url"),
+            (None, Some(url)) => (url.to_string(), ENV_BASE_URL),
+            (None, None) => (DEFAULT_BASE_URL.to_string(), "base_url"),
+        };
+        let base_url = validate_base_url(&base_url).map_err(|r| config_error(base_setting, r))?;
+
+        let credential = match &self.credential {
+            Some((_, secret, is_jwt)) => Some((
+                secret.clone(),
+                *is_jwt,
+                if *is_jwt { "jwt" } else { "api_key" },
+            )),
+            None => match (self.env(ENV_API_TOKEN), self.env(ENV_JWT)) {
+                (Some(key), _) => Some((Secret::new(key.trim()), false, ENV_API_TOKEN)),
+                (None, Some(jwt)) => Some((Secret::new(jwt.trim()), true, ENV_JWT)),
+                (None, None) => None,
+            },
+        };
+        let auth = match credential {
+            None => None,
+            Some((secret, is_jwt, setting)) => {
+                validate_secret(&secret).map_err(|r| config_error(setting, r))?;
+                let scheme = match (self.auth_scheme, is_jwt) {
+                    (None, false) => AuthScheme::ApiKeyHeader,
+                    (None, true) => AuthScheme::JwtHeader,
+                    (Some(s), jwt) if s.is_jwt() == jwt => s,
+                    (Some(s), jwt) => {
+                        return Err(config_error(
+                            "auth_scheme",
+                            format!(
+                                "{} carries a {}, but the credential is {}",
+                                s.document_name(),
+                                if s.is_jwt() { "JWT" } else { "API key" },
+                                if jwt { "a JWT" } else { "an API key" }
+                            ),
+                        ));
+                    }
+                };
+                Some(Auth { scheme, secret })
+            }
+        };
+
+        let connect_timeout = match (self.connect_timeout, self.env(ENV_CONNECT_TIMEOUT)) {
+            (Some(t), _) => positive(t, "connect_timeout")?,
+            (None, Some(text)) => {
+                let secs: f64 = text.trim().parse().map_err(|_| {
+                    config_error(
+                        ENV_CONNECT_TIMEOUT,
+                        format!("`{text}` is not a number of seconds"),
+                    )
+                })?;
+                let t = Duration::try_from_secs_f64(secs).map_err(|_| {
+                    config_error(ENV_CONNECT_TIMEOUT, format!("`{text}` is not a duration"))
+                })?;
+                positive(t, ENV_CONNECT_TIMEOUT)?
+            }
+            (None, None) => DEFAULT_CONNECT_TIMEOUT,
+        };
+
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(connect_timeout)
+                .user_agent(crate::USER_AGENT)
+                .build()
+                .map_err(|e| config_error("http_client", e.to_string()))?,
+        };
+        Ok(Client::new_with_client(
+            &base_url,
+            http,
+            ClientState { auth },
+        ))
+    }
+}
+
+fn positive(t: Duration, setting: &str) -> Result<Duration, ConfigError> {
+    if t.is_zero() {
+        Err(config_error(setting, "must be longer than zero"))
+    } else {
+        Ok(t)
+    }
+}
+
+fn validate_secret(secret: &Secret) -> Result<(), String> {
+    let s = secret.expose();
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains whitespace or control characters (a copy-paste error?)".into());
+    }
+    Ok(())
+}
+
+fn validate_base_url(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| format!("`{text}` is not an absolute URL ({e})"))?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` must not have a query or fragment"));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("`{text}` has no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(format!(
+                "`{text}` uses plain http to a host that is not loopback; credentials would travel unencrypted"
+            ));
+        }
+        other => return Err(format!("`{text}` has scheme `{other}`; use https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Client {
+    /// A builder with no settings; see [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment (`PROBE_API_TOKEN`,
+    /// `PROBE_BASE_URL`, ...), with defaults for the rest.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when a variable holds an invalid value.
+    pub fn from_env() -> Result<Client, ConfigError> {
+        ClientBuilder::new().with_env().build()
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.baseurl
+    }
+
+    /// The security scheme credentials are sent with, if the client has any.
+    pub fn auth_scheme(&self) -> Option<AuthScheme> {
+        self.inner.auth.as_ref().map(|a| a.scheme)
+    }
+
+    /// The same client (sharing its connection pool) authenticating with a
+    /// JWT, for example the one [`post_sign_in`](Client::post_sign_in) returns.
+    pub fn with_jwt(
+        &self,
+        jwt: impl Into<Secret>,
+        scheme: AuthScheme,
+    ) -> Result<Client, ConfigError> {
+        let secret = jwt.into();
+        validate_secret(&secret).map_err(|r| config_error("jwt", r))?;
+        if !scheme.is_jwt() {
+            return Err(config_error(
+                "auth_scheme",
+                format!("{} does not carry a JWT", scheme.document_name()),
+            ));
+        }
+        Ok(Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            ClientState {
+                auth: Some(Auth { scheme, secret }),
+            },
+        ))
+    }
+}
+
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        // Operations the document lists without security (sign-in) get no
+        // credentials; every other operation accepts the configured scheme
+        // or rejects it on the server side with the API's own message.
+        let needs_auth = crate::spec::operation(info.operation_id)
+            .is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
+        if let (Some(auth), true) = (&self.inner.auth, needs_auth) {
+            auth.apply(request)
+                .map_err(progenitor_client::Error::Custom)?;
+        }
+        Ok(())
+    }
+}
