@@ -10,18 +10,36 @@ const KEY: &str = "pk_live_7f3a9c2e41d8b6a0";
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
 const SESSION: &str = "0b4f2c0e-8f43-4c0a-9a57-8d8f2a1c3e11";
 
-async fn session_server() -> MockServer {
+/// A loopback server answering `verb path` with 200 and a JSON body, and a
+/// client for it holding the API key.
+async fn server_and_client(
+    verb: &str,
+    route: &str,
+    body: serde_json::Value,
+) -> (MockServer, Client) {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/frontend/api/v1/auth/session/{SESSION}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "id": SESSION,
-            "user-agent": "curl/8.5.0",
-            "ua-type": "other"
-        })))
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
         .mount(&server)
         .await;
-    server
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key(KEY)
+        .build()
+        .expect("client");
+    (server, client)
+}
+
+async fn session_server() -> MockServer {
+    let body = serde_json::json!({"id": SESSION, "user-agent": "curl/8.5.0", "ua-type": "other"});
+    server_and_client(
+        "GET",
+        &format!("/frontend/api/v1/auth/session/{SESSION}"),
+        body,
+    )
+    .await
+    .0
 }
 
 async fn one_request(client: &Client, server: &MockServer) -> wiremock::Request {
@@ -121,17 +139,12 @@ async fn the_default_scheme_for_an_api_key_is_the_bearer_header_and_headers_name
 
 #[tokio::test]
 async fn operations_without_security_get_no_credentials() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/frontend/api/v1/auth/sign-in"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .build()
-        .expect("client");
+    let (server, client) = server_and_client(
+        "POST",
+        "/frontend/api/v1/auth/sign-in",
+        serde_json::json!({}),
+    )
+    .await;
     client
         .post_sign_in()
         .body(
