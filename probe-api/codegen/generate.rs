@@ -128,8 +128,14 @@ pub fn operations_table(operations: &[Operation]) -> String {
             .join(", ");
         let _ = writeln!(
             out,
-            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], request_media_type: {:?} }},",
-            op.method, op.path, op.operation_id, op.rust_name, op.request_media_type,
+            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], request_media_type: {:?}, timeout_default_ms: {:?}, queue_timeout_default_ms: {:?} }},",
+            op.method,
+            op.path,
+            op.operation_id,
+            op.rust_name,
+            op.request_media_type,
+            op.timeout_default_ms,
+            op.queue_timeout_default_ms,
         );
     }
     out.push_str("];\n");

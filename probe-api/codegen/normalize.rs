@@ -186,6 +186,11 @@ pub struct Operation {
     pub request_media_type: Option<String>,
     /// Request media types the document also accepts but the client does not send.
     pub dropped_media_types: Vec<String>,
+    /// The document's default for the `timeout` parameter or body field
+    /// (milliseconds the server may spend analysing), if the operation has one.
+    pub timeout_default_ms: Option<u64>,
+    /// The document's default for `queue_timeout` (milliseconds in the queue).
+    pub queue_timeout_default_ms: Option<u64>,
 }
 
 /// The result of [`normalize`].
@@ -551,6 +556,8 @@ impl Normalizer {
         let (cookies, query_groups) = self.parameters(op_path, shared)?;
         let (request_media_type, dropped_media_types) = self.request_body(op_path)?;
         self.responses(op_path, &rust_name)?;
+        let timeout_default_ms = self.analysis_default(op_path, "timeout");
+        let queue_timeout_default_ms = self.analysis_default(op_path, "queue_timeout");
 
         let security_value = self
             .op(op_path)?
@@ -580,7 +587,38 @@ impl Normalizer {
             query_groups,
             request_media_type,
             dropped_media_types,
+            timeout_default_ms,
+            queue_timeout_default_ms,
         })
+    }
+
+    /// The default of a query parameter or request body field named `name`,
+    /// as an unsigned integer.
+    fn analysis_default(&self, op_path: &[String], name: &str) -> Option<u64> {
+        let op = self.op(op_path).ok()?;
+        let from_params = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .and_then(|ps| {
+                ps.iter().find_map(|p| {
+                    let p = resolve(&self.doc, p, op_path).ok()?;
+                    (p["name"] == name && p["in"] == "query")
+                        .then(|| resolve(&self.doc, &p["schema"], op_path).ok())
+                        .flatten()
+                        .and_then(|s| s.get("default"))
+                        .and_then(Value::as_u64)
+                })
+            });
+        let from_body = || {
+            let content = op.get("requestBody")?.get("content")?.as_object()?;
+            content.values().find_map(|media| {
+                let schema = resolve(&self.doc, media.get("schema")?, op_path).ok()?;
+                let prop =
+                    resolve(&self.doc, schema.get("properties")?.get(name)?, op_path).ok()?;
+                prop.get("default").and_then(Value::as_u64)
+            })
+        };
+        from_params.or_else(from_body)
     }
 
     fn op(&self, op_path: &[String]) -> Result<&Map<String, Value>, SpecError> {

@@ -25,11 +25,14 @@ pub const ENV_BASE_URL: &str = "PROBE_BASE_URL";
 pub const ENV_JWT: &str = "PROBE_JWT";
 /// Environment variable for the connect timeout, in seconds.
 pub const ENV_CONNECT_TIMEOUT: &str = "PROBE_CONNECT_TIMEOUT_SECS";
+/// Environment variable for the least request timeout, in seconds.
+pub const ENV_TIMEOUT: &str = "PROBE_TIMEOUT_SECS";
 
 /// What the hand-written layer keeps inside the generated client.
 #[derive(Debug, Clone, Default)]
 pub struct ClientState {
     pub(crate) auth: Option<Auth>,
+    pub(crate) timeout: Duration,
 }
 
 /// A setting `ClientBuilder::build` refused, and why.
@@ -76,6 +79,7 @@ pub struct ClientBuilder {
     credential: Option<(Option<AuthScheme>, Secret, bool)>,
     auth_scheme: Option<AuthScheme>,
     connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
     env: Option<HashMap<String, String>>,
     http: Option<reqwest::Client>,
 }
@@ -90,6 +94,7 @@ impl fmt::Debug for ClientBuilder {
             )
             .field("auth_scheme", &self.auth_scheme)
             .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
             .field("reads_environment", &self.env.is_some())
             .finish()
     }
@@ -131,6 +136,14 @@ impl ClientBuilder {
     /// How long to wait for a connection.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The least time a request may take before the client gives up. Media
+    /// operations get more when their `timeout` and `queue_timeout` ask the
+    /// server for more (see [`crate::timeouts`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -222,22 +235,18 @@ impl ClientBuilder {
             }
         };
 
-        let connect_timeout = match (self.connect_timeout, self.env(ENV_CONNECT_TIMEOUT)) {
-            (Some(t), _) => positive(t, "connect_timeout")?,
-            (None, Some(text)) => {
-                let secs: f64 = text.trim().parse().map_err(|_| {
-                    config_error(
-                        ENV_CONNECT_TIMEOUT,
-                        format!("`{text}` is not a number of seconds"),
-                    )
-                })?;
-                let t = Duration::try_from_secs_f64(secs).map_err(|_| {
-                    config_error(ENV_CONNECT_TIMEOUT, format!("`{text}` is not a duration"))
-                })?;
-                positive(t, ENV_CONNECT_TIMEOUT)?
-            }
-            (None, None) => DEFAULT_CONNECT_TIMEOUT,
-        };
+        let connect_timeout = self.duration(
+            self.connect_timeout,
+            "connect_timeout",
+            ENV_CONNECT_TIMEOUT,
+            DEFAULT_CONNECT_TIMEOUT,
+        )?;
+        let timeout = self.duration(
+            self.timeout,
+            "timeout",
+            ENV_TIMEOUT,
+            crate::timeouts::DEFAULT_TIMEOUT,
+        )?;
 
         let http = match self.http {
             Some(http) => http,
@@ -250,16 +259,35 @@ impl ClientBuilder {
         Ok(Client::new_with_client(
             &base_url,
             http,
-            ClientState { auth },
+            ClientState { auth, timeout },
         ))
     }
-}
 
-fn positive(t: Duration, setting: &str) -> Result<Duration, ConfigError> {
-    if t.is_zero() {
-        Err(config_error(setting, "must be longer than zero"))
-    } else {
-        Ok(t)
+    /// A duration setting: explicit, else the environment variable (seconds),
+    /// else the default; zero is refused.
+    fn duration(
+        &self,
+        explicit: Option<Duration>,
+        setting: &str,
+        variable: &str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
+        let (value, source) = match (explicit, self.env(variable)) {
+            (Some(t), _) => (t, setting),
+            (None, Some(text)) => {
+                let secs: f64 = text.trim().parse().map_err(|_| {
+                    config_error(variable, format!("`{text}` is not a number of seconds"))
+                })?;
+                let t = Duration::try_from_secs_f64(secs)
+                    .map_err(|_| config_error(variable, format!("`{text}` is not a duration")))?;
+                (t, variable)
+            }
+            (None, None) => (default, setting),
+        };
+        if value.is_zero() {
+            return Err(config_error(source, "must be longer than zero"));
+        }
+        Ok(value)
     }
 }
 
@@ -327,6 +355,11 @@ impl Client {
         &self.baseurl
     }
 
+    /// The least request timeout; media operations may get more.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
     /// The security scheme credentials are sent with, if the client has any.
     pub fn auth_scheme(&self) -> Option<AuthScheme> {
         self.inner.auth.as_ref().map(|a| a.scheme)
@@ -352,6 +385,7 @@ impl Client {
             self.client.clone(),
             ClientState {
                 auth: Some(Auth { scheme, secret }),
+                timeout: self.inner.timeout,
             },
         ))
     }
@@ -366,8 +400,8 @@ impl ClientHooks<ClientState> for Client {
         // Operations the document lists without security (sign-in) get no
         // credentials; every other operation accepts the configured scheme
         // or rejects it on the server side with the API's own message.
-        let needs_auth = crate::spec::operation(info.operation_id)
-            .is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
+        let spec = crate::spec::operation(info.operation_id);
+        let needs_auth = spec.is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
         if let (Some(auth), true) = (&self.inner.auth, needs_auth) {
             auth.apply(request)
                 .map_err(progenitor_client::Error::Custom)?;

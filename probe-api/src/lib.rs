@@ -21,11 +21,13 @@ mod generated {
 pub mod auth;
 mod client;
 pub mod spec;
+pub mod timeouts;
 
 pub use auth::{AuthScheme, Secret};
 pub use client::{
     ALTERNATE_BASE_URL, ClientBuilder, ClientState, ConfigError, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
+    ENV_TIMEOUT,
 };
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
 

@@ -26,6 +26,11 @@ pub struct OperationSpec {
     pub query_groups: &'static [QueryGroupSpec],
     /// The media type of the request body the client sends, if any.
     pub request_media_type: Option<&'static str>,
+    /// The document's default `timeout` (milliseconds of analysis the server
+    /// allows), for the media operations that take one.
+    pub timeout_default_ms: Option<u64>,
+    /// The document's default `queue_timeout` (milliseconds in the queue).
+    pub queue_timeout_default_ms: Option<u64>,
 }
 
 /// A cookie parameter of an operation.

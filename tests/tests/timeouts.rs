@@ -1,0 +1,101 @@
+//! Request timeouts are always longer than the analysis a request asks for.
+
+use std::time::Duration;
+
+use probe_api::spec::operation;
+use probe_api::timeouts::{ANALYSIS_MARGIN, DEFAULT_TIMEOUT, request_timeout};
+
+fn request(
+    method: reqwest::Method,
+    url: &str,
+    json: Option<serde_json::Value>,
+) -> reqwest::Request {
+    let mut request = reqwest::Request::new(method, reqwest::Url::parse(url).expect("url"));
+    if let Some(body) = json {
+        *request.body_mut() = Some(serde_json::to_vec(&body).expect("json").into());
+    }
+    request
+}
+
+#[test]
+fn a_file_probe_asking_for_120_s_of_analysis_waits_longer_than_120_s() {
+    let r = request(
+        reqwest::Method::GET,
+        "https://api.probe.dev/v1/probe/file?url=a&timeout=120000",
+        None,
+    );
+    let t = request_timeout(operation("get_file"), &r, DEFAULT_TIMEOUT);
+    assert!(t > Duration::from_secs(120), "{t:?}");
+    // 120 s of analysis, the document's 60 s default queue time, the margin.
+    assert_eq!(t, Duration::from_secs(180) + ANALYSIS_MARGIN);
+}
+
+#[test]
+fn defaults_come_from_the_document_for_each_media_operation() {
+    let get = |name: &str, path: &str| {
+        let r = request(
+            reqwest::Method::GET,
+            &format!("https://api.probe.dev{path}?url=a"),
+            None,
+        );
+        request_timeout(operation(name), &r, DEFAULT_TIMEOUT)
+    };
+    assert_eq!(
+        get("get_file", "/v1/probe/file"),
+        Duration::from_secs(125) + ANALYSIS_MARGIN
+    );
+    assert_eq!(
+        get(
+            "get_media_stream_validator",
+            "/v1/probe/mediastreamvalidator"
+        ),
+        Duration::from_secs(1250) + ANALYSIS_MARGIN
+    );
+    // Account operations analyse nothing: the client's timeout applies.
+    assert_eq!(
+        get("get_sessions", "/frontend/api/v1/auth/session"),
+        DEFAULT_TIMEOUT
+    );
+}
+
+#[test]
+fn a_json_body_sets_the_analysis_time_of_a_post() {
+    let r = request(
+        reqwest::Method::POST,
+        "https://api.probe.dev/v1/probe/file",
+        Some(serde_json::json!({"url": "a", "timeout": 300000, "queue_timeout": 1000})),
+    );
+    let t = request_timeout(operation("post_file"), &r, DEFAULT_TIMEOUT);
+    assert_eq!(t, Duration::from_secs(301) + ANALYSIS_MARGIN);
+    // A longer client timeout is a floor that still wins.
+    let floor = Duration::from_secs(900);
+    assert_eq!(request_timeout(operation("post_file"), &r, floor), floor);
+}
+
+#[test]
+fn the_client_timeout_follows_builder_environment_default_precedence() {
+    let env = [("PROBE_TIMEOUT_SECS", "90")];
+    let client = probe_api::Client::builder()
+        .with_env_vars(env)
+        .build()
+        .expect("client");
+    assert_eq!(client.timeout(), Duration::from_secs(90));
+    let client = probe_api::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .with_env_vars(env)
+        .build()
+        .expect("client");
+    assert_eq!(client.timeout(), Duration::from_secs(5));
+    assert_eq!(
+        probe_api::Client::builder()
+            .build()
+            .expect("client")
+            .timeout(),
+        DEFAULT_TIMEOUT
+    );
+    let err = probe_api::Client::builder()
+        .with_env_vars([("PROBE_TIMEOUT_SECS", "0")])
+        .build()
+        .expect_err("zero");
+    assert_eq!(err.setting, "PROBE_TIMEOUT_SECS");
+}
