@@ -10,27 +10,28 @@ use super::SpecError;
 use super::normalize::{Normalized, Operation};
 
 /// The progenitor settings every build uses.
-pub fn settings() -> GenerationSettings {
+pub fn settings() -> Result<GenerationSettings, SpecError> {
+    // The hand-written layer keeps its state (credentials, timeouts) inside
+    // the generated client and implements progenitor's hooks for it.
+    let inner = "crate::ClientState"
+        .parse::<proc_macro2::TokenStream>()
+        .map_err(|e| SpecError::new("#", format!("invalid inner type path: {e}")))?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
-    // The hand-written layer keeps its state (credentials) inside the
-    // generated client and implements progenitor's hooks for it.
-    if let Ok(inner) = "crate::ClientState".parse::<proc_macro2::TokenStream>() {
-        settings.with_inner_type(inner);
-    }
-    settings
+        .with_derive("PartialEq")
+        .with_inner_type(inner);
+    Ok(settings)
 }
 
 /// Generates the client source for a normalized document.
 ///
 /// # Errors
 ///
-/// progenitor's errors, and its panics (it has `todo!()`s for shapes the
-/// normalizer should have removed), become a [`SpecError`].
+/// progenitor's errors, and its panics on shapes the normalizer should have
+/// removed, become a [`SpecError`].
 pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(normalized.document.clone()).map_err(|e| {
@@ -39,7 +40,7 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
                 format!("the normalized document is not OpenAPI 3.0: {e}"),
             )
         })?;
-    let settings = settings();
+    let settings = settings()?;
 
     // progenitor reports some unsupported shapes by panicking; keep the
     // default hook from printing a backtrace-style message while we turn

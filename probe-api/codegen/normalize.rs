@@ -890,35 +890,18 @@ impl Normalizer {
             .map(|(k, v)| (k.clone(), v))
             .ok_or_else(|| err(&at, "empty content"))?;
         let media_path = seg(&at, &["content", &media_type]);
-        let mut notes = Vec::new();
         if !dropped.is_empty() {
-            notes.push((
-                seg(&at, &["content"]),
-                Rule::RequestMediaType,
-                format!("kept {media_type}; dropped {}", dropped.join(", ")),
-            ));
+            let detail = format!("kept {media_type}; dropped {}", dropped.join(", "));
+            self.note(&seg(&at, &["content"]), Rule::RequestMediaType, detail);
         }
-        if let Some(m) = media.as_object_mut() {
-            if m.remove("encoding").is_some() {
-                notes.push((
-                    seg(&media_path, &["encoding"]),
-                    Rule::MediaTypeEncoding,
-                    "removed".to_string(),
-                ));
-            }
-            if !m.contains_key("schema") {
-                m.insert("schema".into(), json!({}));
-                notes.push((
-                    media_path.clone(),
-                    Rule::MissingSchema,
-                    "schema {} (any JSON)".to_string(),
-                ));
-            }
-        }
-        let schema = media["schema"].clone();
-        for (p, r, d) in notes {
-            self.note(&p, r, d);
-        }
+        let tidied = tidy_media_type(&media_type, media, &media_path)?;
+        let schema = media.get("schema").cloned().ok_or_else(|| {
+            err(
+                &media_path,
+                format!("request body {media_type} has no schema"),
+            )
+        })?;
+        self.rewrites.extend(tidied);
         if is_form_media_type(&media_type) {
             let flat = self.flatten_form(&schema, &seg(&media_path, &["schema"]))?;
             body["content"][&media_type]["schema"] = flat;
@@ -1080,24 +1063,8 @@ impl Normalizer {
             if let Some(content) = r.get_mut("content").and_then(Value::as_object_mut) {
                 for (media_type, media) in content.iter_mut() {
                     let media_at = seg(&at, &["content", media_type]);
-                    let Some(m) = media.as_object_mut() else {
-                        return Err(err(&media_at, "media type is not an object"));
-                    };
-                    if m.remove("encoding").is_some() {
-                        self.rewrites.push(Rewrite {
-                            pointer: ptr(&seg(&media_at, &["encoding"])),
-                            rule: Rule::MediaTypeEncoding,
-                            detail: "removed".into(),
-                        });
-                    }
-                    if is_json_media_type(media_type) && !m.contains_key("schema") {
-                        m.insert("schema".into(), json!({}));
-                        self.rewrites.push(Rewrite {
-                            pointer: ptr(&media_at),
-                            rule: Rule::MissingSchema,
-                            detail: "schema {} (any JSON)".into(),
-                        });
-                    }
+                    let tidied = tidy_media_type(media_type, media, &media_at)?;
+                    self.rewrites.extend(tidied);
                 }
             }
             resolved.push((status.clone(), r));
@@ -1720,6 +1687,35 @@ impl Normalizer {
         );
         Ok(())
     }
+}
+
+/// Removes a media type's `encoding` map and gives a JSON media type
+/// without a schema the schema `{}`; returns the rewrites made.
+fn tidy_media_type(
+    media_type: &str,
+    media: &mut Value,
+    at: &[String],
+) -> Result<Vec<Rewrite>, SpecError> {
+    let m = media
+        .as_object_mut()
+        .ok_or_else(|| err(at, "media type is not an object"))?;
+    let mut rewrites = Vec::new();
+    if m.remove("encoding").is_some() {
+        rewrites.push(Rewrite {
+            pointer: ptr(&seg(at, &["encoding"])),
+            rule: Rule::MediaTypeEncoding,
+            detail: "removed".into(),
+        });
+    }
+    if is_json_media_type(media_type) && !m.contains_key("schema") {
+        m.insert("schema".into(), json!({}));
+        rewrites.push(Rewrite {
+            pointer: ptr(at),
+            rule: Rule::MissingSchema,
+            detail: "schema {} (any JSON)".into(),
+        });
+    }
+    Ok(rewrites)
 }
 
 /// The names a schema lists under `required`.

@@ -76,7 +76,7 @@ fn config_error(setting: impl Into<String>, reason: impl Into<String>) -> Config
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
     base_url: Option<String>,
-    credential: Option<(Option<AuthScheme>, Secret, bool)>,
+    credential: Option<(Secret, bool)>,
     auth_scheme: Option<AuthScheme>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -109,14 +109,14 @@ impl ClientBuilder {
     /// Uses this API key, sent as `Authorization: Bearer` unless
     /// [`auth_scheme`](Self::auth_scheme) says otherwise.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.credential = Some((None, key.into(), false));
+        self.credential = Some((key.into(), false));
         self
     }
 
     /// Uses this JWT (from sign-in), sent as `Authorization: Bearer` unless
     /// [`auth_scheme`](Self::auth_scheme) says otherwise.
     pub fn jwt(mut self, jwt: impl Into<Secret>) -> Self {
-        self.credential = Some((None, jwt.into(), true));
+        self.credential = Some((jwt.into(), true));
         self
     }
 
@@ -200,7 +200,7 @@ impl ClientBuilder {
         let base_url = validate_base_url(&base_url).map_err(|r| config_error(base_setting, r))?;
 
         let credential = match &self.credential {
-            Some((_, secret, is_jwt)) => Some((
+            Some((secret, is_jwt)) => Some((
                 secret.clone(),
                 *is_jwt,
                 if *is_jwt { "jwt" } else { "api_key" },
@@ -211,29 +211,9 @@ impl ClientBuilder {
                 (None, None) => None,
             },
         };
-        let auth = match credential {
-            None => None,
-            Some((secret, is_jwt, setting)) => {
-                validate_secret(&secret).map_err(|r| config_error(setting, r))?;
-                let scheme = match (self.auth_scheme, is_jwt) {
-                    (None, false) => AuthScheme::ApiKeyHeader,
-                    (None, true) => AuthScheme::JwtHeader,
-                    (Some(s), jwt) if s.is_jwt() == jwt => s,
-                    (Some(s), jwt) => {
-                        return Err(config_error(
-                            "auth_scheme",
-                            format!(
-                                "{} carries a {}, but the credential is {}",
-                                s.document_name(),
-                                if s.is_jwt() { "JWT" } else { "API key" },
-                                if jwt { "a JWT" } else { "an API key" }
-                            ),
-                        ));
-                    }
-                };
-                Some(Auth { scheme, secret })
-            }
-        };
+        let auth = credential
+            .map(|(secret, is_jwt, setting)| auth(secret, is_jwt, setting, self.auth_scheme))
+            .transpose()?;
 
         let connect_timeout = self.duration(
             self.connect_timeout,
@@ -289,6 +269,34 @@ impl ClientBuilder {
         }
         Ok(value)
     }
+}
+
+/// A credential with the scheme that sends it: `scheme` if given and it
+/// carries this kind of credential, else the Bearer header default.
+fn auth(
+    secret: Secret,
+    is_jwt: bool,
+    setting: &str,
+    scheme: Option<AuthScheme>,
+) -> Result<Auth, ConfigError> {
+    validate_secret(&secret).map_err(|r| config_error(setting, r))?;
+    let scheme = match scheme {
+        None if is_jwt => AuthScheme::JwtHeader,
+        None => AuthScheme::ApiKeyHeader,
+        Some(s) if s.is_jwt() == is_jwt => s,
+        Some(s) => {
+            return Err(config_error(
+                "auth_scheme",
+                format!(
+                    "{} carries a {}, but the credential is {}",
+                    s.document_name(),
+                    if s.is_jwt() { "JWT" } else { "API key" },
+                    if is_jwt { "a JWT" } else { "an API key" }
+                ),
+            ));
+        }
+    };
+    Ok(Auth { scheme, secret })
 }
 
 fn validate_secret(secret: &Secret) -> Result<(), String> {
@@ -372,19 +380,12 @@ impl Client {
         jwt: impl Into<Secret>,
         scheme: AuthScheme,
     ) -> Result<Client, ConfigError> {
-        let secret = jwt.into();
-        validate_secret(&secret).map_err(|r| config_error("jwt", r))?;
-        if !scheme.is_jwt() {
-            return Err(config_error(
-                "auth_scheme",
-                format!("{} does not carry a JWT", scheme.document_name()),
-            ));
-        }
+        let auth = auth(jwt.into(), true, "jwt", Some(scheme))?;
         Ok(Client::new_with_client(
             &self.baseurl,
             self.client.clone(),
             ClientState {
-                auth: Some(Auth { scheme, secret }),
+                auth: Some(auth),
                 timeout: self.inner.timeout,
             },
         ))

@@ -45,9 +45,7 @@ pub fn operations_of(document: &Value) -> Vec<(String, String, String)> {
         return out;
     };
     for (path, item) in paths {
-        for method in [
-            "get", "put", "post", "delete", "options", "head", "patch", "trace",
-        ] {
+        for method in xtask::codegen::normalize::METHODS {
             if let Some(op) = item.get(method) {
                 out.push((
                     method.to_uppercase(),

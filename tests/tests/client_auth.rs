@@ -166,19 +166,12 @@ async fn operations_without_security_get_no_credentials() {
 
 #[tokio::test]
 async fn a_deep_object_parameter_arrives_as_bracketed_query_parameters() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/probe/file"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"success": true})),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .build()
-        .expect("client");
+    let (server, client) = server_and_client(
+        "GET",
+        "/v1/probe/file",
+        serde_json::json!({"success": true}),
+    )
+    .await;
     client
         .get_file()
         .url("https://example.com/a.mp4")

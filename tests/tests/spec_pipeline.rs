@@ -124,9 +124,7 @@ fn every_operation_of_the_effective_document_is_a_client_method() {
 
 #[test]
 fn the_report_shows_every_rewrite_of_the_pinned_document() {
-    let pipeline = xtask::Layout::from_manifest_dir_of(&root())
-        .pipeline()
-        .expect("pipeline");
+    let pipeline = xtask::Layout::at(&root()).pipeline().expect("pipeline");
     let report = xtask::report::render(&pipeline);
     for rewrite in &pipeline.normalized.rewrites {
         let line = format!("  {}: {}", rewrite.pointer, rewrite.detail);
@@ -151,9 +149,7 @@ fn the_report_shows_every_rewrite_of_the_pinned_document() {
 /// it had to make was made (and therefore reported).
 #[test]
 fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
-    let pipeline = xtask::Layout::from_manifest_dir_of(&root())
-        .pipeline()
-        .expect("pipeline");
+    let pipeline = xtask::Layout::at(&root()).pipeline().expect("pipeline");
     let doc = &pipeline.normalized.document;
     assert_eq!(doc["openapi"], "3.0.3");
     fn walk(v: &Value, at: &str, found: &mut Vec<String>) {
@@ -204,6 +200,6 @@ fn the_normalized_pinned_document_has_no_3_1_or_unsupported_constructs_left() {
 
 #[test]
 fn the_workspace_passes_verify() {
-    let problems = xtask::verify::check(&xtask::Layout::from_manifest_dir_of(&root()));
+    let problems = xtask::verify::check(&xtask::Layout::at(&root()));
     assert!(problems.is_empty(), "{problems:#?}");
 }

@@ -28,7 +28,7 @@ impl Layout {
     }
 
     /// The layout of the workspace rooted at `root`.
-    pub fn from_manifest_dir_of(root: &Path) -> Self {
+    pub fn at(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
         }

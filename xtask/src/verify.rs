@@ -22,7 +22,7 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             fix: fix.to_string(),
         })
     };
-    let refetch = "cargo xtask fetch (or restore openapi.json from git: git checkout -- openapi.json openapi.pin.json)";
+    let refetch = "git checkout -- openapi.json openapi.pin.json (restore the pinned pair; a new document comes with its own pin record)";
     let document = crate::read(&layout.document());
     let pin = crate::read(&layout.pin()).and_then(|b| Pin::parse(&b));
     match (&document, &pin) {
