@@ -74,12 +74,13 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
             ));
         }
     };
-    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| {
         SpecError::new(
             "#",
             format!("progenitor produced code that does not parse: {e}"),
         )
     })?;
+    super::rewrite::route_sends_through_layer(&mut file)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");

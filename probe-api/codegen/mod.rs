@@ -8,6 +8,7 @@
 pub mod generate;
 pub mod normalize;
 pub mod overlay;
+pub mod rewrite;
 
 use std::fmt;
 

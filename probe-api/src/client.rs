@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use progenitor_client::{ClientHooks, OperationInfo};
-
-use crate::Client;
 use crate::auth::{Auth, AuthScheme, Secret};
+use crate::retry::RetryPolicy;
+use crate::{Client, Error, types};
 
 /// The base URL the Probe.dev documents and docs use.
 pub const DEFAULT_BASE_URL: &str = "https://api.probe.dev";
@@ -27,12 +27,35 @@ pub const ENV_JWT: &str = "PROBE_JWT";
 pub const ENV_CONNECT_TIMEOUT: &str = "PROBE_CONNECT_TIMEOUT_SECS";
 /// Environment variable for the least request timeout, in seconds.
 pub const ENV_TIMEOUT: &str = "PROBE_TIMEOUT_SECS";
+/// Environment variable for the most retries of a failed request.
+pub const ENV_MAX_RETRIES: &str = "PROBE_MAX_RETRIES";
 
 /// What the hand-written layer keeps inside the generated client.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ClientState {
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    /// Values for the operations' cookie parameters, by cookie name.
+    pub(crate) cookies: Arc<[(String, Secret)]>,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("auth_scheme", &self.auth.as_ref().map(|a| a.scheme))
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field(
+                "cookies",
+                &self
+                    .cookies
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// A setting `ClientBuilder::build` refused, and why.
@@ -80,6 +103,7 @@ pub struct ClientBuilder {
     auth_scheme: Option<AuthScheme>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
     env: Option<HashMap<String, String>>,
     http: Option<reqwest::Client>,
 }
@@ -95,6 +119,7 @@ impl fmt::Debug for ClientBuilder {
             .field("auth_scheme", &self.auth_scheme)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .field("reads_environment", &self.env.is_some())
             .finish()
     }
@@ -147,6 +172,19 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed requests are retried; by default at most 2 retries of
+    /// idempotent requests (see [`RetryPolicy`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The most retries of a failed request, keeping the rest of the policy.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry = Some(self.retry.unwrap_or_default().max_retries(retries));
+        self
+    }
+
     /// Uses this `reqwest::Client` (and its connection pool) instead of
     /// building one; the connect timeout setting then does not apply.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -155,7 +193,8 @@ impl ClientBuilder {
     }
 
     /// Reads unset settings from the process environment: `PROBE_API_TOKEN`
-    /// (or `PROBE_JWT`), `PROBE_BASE_URL`, `PROBE_CONNECT_TIMEOUT_SECS`.
+    /// (or `PROBE_JWT`), `PROBE_BASE_URL`, `PROBE_CONNECT_TIMEOUT_SECS`,
+    /// `PROBE_TIMEOUT_SECS`, `PROBE_MAX_RETRIES`.
     pub fn with_env(self) -> Self {
         self.with_env_vars(std::env::vars())
     }
@@ -228,6 +267,16 @@ impl ClientBuilder {
             crate::timeouts::DEFAULT_TIMEOUT,
         )?;
 
+        let retry = match (self.retry, self.env(ENV_MAX_RETRIES)) {
+            (Some(policy), _) => policy,
+            (None, Some(text)) => {
+                RetryPolicy::default().max_retries(text.trim().parse().map_err(|_| {
+                    config_error(ENV_MAX_RETRIES, format!("`{text}` is not a whole number"))
+                })?)
+            }
+            (None, None) => RetryPolicy::default(),
+        };
+
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -239,7 +288,12 @@ impl ClientBuilder {
         Ok(Client::new_with_client(
             &base_url,
             http,
-            ClientState { auth, timeout },
+            ClientState {
+                auth,
+                timeout,
+                retry,
+                cookies: Arc::from(Vec::new()),
+            },
         ))
     }
 
@@ -373,40 +427,148 @@ impl Client {
         self.inner.auth.as_ref().map(|a| a.scheme)
     }
 
+    /// How failed requests are retried.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.inner.retry
+    }
+
+    /// The same client, sharing its connection pool, with other state.
+    fn with_state(&self, change: impl FnOnce(&mut ClientState)) -> Client {
+        let mut state = self.inner.clone();
+        change(&mut state);
+        Client::new_with_client(&self.baseurl, self.client.clone(), state)
+    }
+
+    /// The same client with another least request timeout, for the calls
+    /// made through it; media operations still get at least the analysis
+    /// time they ask for (see [`crate::timeouts`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), probe_api::ConfigError> {
+    /// # let client = probe_api::Client::builder().api_key("k").build()?;
+    /// use std::time::Duration;
+    /// let patient = client.with_timeout(Duration::from_secs(300));
+    /// assert_eq!(patient.timeout(), Duration::from_secs(300));
+    /// # Ok(()) }
+    /// ```
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        let timeout = if timeout.is_zero() {
+            self.inner.timeout
+        } else {
+            timeout
+        };
+        self.with_state(|state| state.timeout = timeout)
+    }
+
+    /// The same client with another retry policy, for the calls made
+    /// through it; for example one that also retries a POST.
+    pub fn with_retry(&self, policy: RetryPolicy) -> Client {
+        self.with_state(|state| state.retry = policy)
+    }
+
+    /// The same client sending these values for the operations' cookie
+    /// parameters (such as `oauth-provider-token` of
+    /// [`post_oauth_sign_in`](Client::post_oauth_sign_in)); each cookie goes
+    /// only to the operations whose document lists it. Values are treated
+    /// as secrets.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when a name is not a cookie parameter of any
+    /// operation, or a value cannot be sent in a `Cookie` header.
+    pub fn with_cookies<N, V>(
+        &self,
+        cookies: impl IntoIterator<Item = (N, V)>,
+    ) -> Result<Client, ConfigError>
+    where
+        N: Into<String>,
+        V: Into<Secret>,
+    {
+        let mut merged: Vec<(String, Secret)> = self.inner.cookies.to_vec();
+        for (name, value) in cookies {
+            let (name, value) = (name.into(), value.into());
+            let known = crate::spec::operations()
+                .iter()
+                .any(|op| op.cookies.iter().any(|c| c.name == name));
+            if !known {
+                return Err(config_error(
+                    format!("cookie `{name}`"),
+                    "no operation of the document takes this cookie",
+                ));
+            }
+            if !value.expose().bytes().all(is_cookie_octet) {
+                return Err(config_error(
+                    format!("cookie `{name}`"),
+                    "the value has characters a cookie cannot carry (RFC 6265 cookie-octet)",
+                ));
+            }
+            merged.retain(|(existing, _)| *existing != name);
+            merged.push((name, value));
+        }
+        Ok(self.with_state(|state| state.cookies = Arc::from(merged)))
+    }
+
     /// The same client (sharing its connection pool) authenticating with a
     /// JWT, for example the one [`post_sign_in`](Client::post_sign_in) returns.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when the JWT is empty or has whitespace, or the
+    /// scheme carries an API key.
     pub fn with_jwt(
         &self,
         jwt: impl Into<Secret>,
         scheme: AuthScheme,
     ) -> Result<Client, ConfigError> {
         let auth = auth(jwt.into(), true, "jwt", Some(scheme))?;
-        Ok(Client::new_with_client(
-            &self.baseurl,
-            self.client.clone(),
-            ClientState {
-                auth: Some(auth),
-                timeout: self.inner.timeout,
-            },
-        ))
+        Ok(self.with_state(|state| state.auth = Some(auth)))
+    }
+
+    /// Signs in with an email and a password
+    /// ([`post_sign_in`](Client::post_sign_in)) and returns a client that
+    /// authenticates with the JWT the API issued (as a Bearer header), with
+    /// the sign-in response.
+    ///
+    /// # Errors
+    ///
+    /// The [`Error`] of the sign-in call; an error of kind
+    /// [`Decode`](crate::ErrorKind::Decode) when the response has no JWT.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: impl Into<Secret>,
+    ) -> Result<(Client, types::AuthPostSignInResponse), Error> {
+        let password: types::AuthPostSignInRequestPassword =
+            password.into().expose().parse().map_err(|e| {
+                Error::invalid_request(format!("post_sign_in: the password is not accepted: {e}"))
+            })?;
+        let response = self
+            .post_sign_in()
+            .body(
+                types::AuthPostSignInRequest::builder()
+                    .email(email)
+                    .password(Some(password)),
+            )
+            .send()
+            .await?
+            .into_inner();
+        let jwt = response
+            .jwt_token
+            .as_ref()
+            .and_then(|t| t.token.clone())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::missing_field("post_sign_in", "jwt-token.token"))?;
+        let client = self.with_jwt(jwt, AuthScheme::JwtHeader).map_err(|e| {
+            Error::missing_field(
+                "post_sign_in",
+                &format!("a usable jwt-token.token ({})", e.reason),
+            )
+        })?;
+        Ok((client, response))
     }
 }
 
-impl ClientHooks<ClientState> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        // Operations the document lists without security (sign-in) get no
-        // credentials; every other operation accepts the configured scheme
-        // or rejects it on the server side with the API's own message.
-        let spec = crate::spec::operation(info.operation_id);
-        let needs_auth = spec.is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
-        if let (Some(auth), true) = (&self.inner.auth, needs_auth) {
-            auth.apply(request)
-                .map_err(progenitor_client::Error::Custom)?;
-        }
-        Ok(())
-    }
+/// RFC 6265 section 4.1.1 `cookie-octet`.
+fn is_cookie_octet(byte: u8) -> bool {
+    matches!(byte, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
 }

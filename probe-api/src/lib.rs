@@ -20,16 +20,21 @@ mod generated {
 
 pub mod auth;
 mod client;
+pub mod error;
+pub mod retry;
 pub mod spec;
 pub mod timeouts;
+mod transport;
 
 pub use auth::{AuthScheme, Secret};
 pub use client::{
     ALTERNATE_BASE_URL, ClientBuilder, ClientState, ConfigError, DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
-    ENV_TIMEOUT,
+    ENV_MAX_RETRIES, ENV_TIMEOUT,
 };
-pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
+pub use error::{ApiError, Error, ErrorKind};
+pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use retry::RetryPolicy;
 
 /// The `User-Agent` the client sends: crate name and version, and the
 /// revision (sha256 prefix) of the API document it was generated from.

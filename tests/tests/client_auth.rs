@@ -329,3 +329,97 @@ fn secrets_appear_in_no_debug_or_display() {
     );
     assert!(redacted.contains("url=a"), "{redacted}");
 }
+
+#[tokio::test]
+async fn cookie_parameters_go_only_to_the_operations_that_declare_them() {
+    let (server, client) = server_and_client(
+        "POST",
+        "/frontend/api/v1/auth/oauth-sign-in",
+        serde_json::json!({"email": "user@example.com"}),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/frontend/api/v1/auth/session"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"sessions": []})))
+        .mount(&server)
+        .await;
+    let client = client
+        .with_cookies([
+            ("oauth-provider-name", "google"),
+            ("oauth-email", "user@example.com"),
+            ("oauth-provider-token", "ya29.provider-secret"),
+        ])
+        .expect("cookies of the document");
+    client
+        .post_oauth_sign_in()
+        .body(types::AuthPostOAuthSignInRequest::builder())
+        .send()
+        .await
+        .expect("oauth sign-in");
+    client.get_sessions().send().await.expect("sessions");
+    let requests = server.received_requests().await.expect("recording");
+    assert_eq!(
+        header(&requests[0], "cookie"),
+        Some(
+            "oauth-provider-name=google; oauth-email=user@example.com; oauth-provider-token=ya29.provider-secret"
+        )
+    );
+    assert_eq!(header(&requests[1], "cookie"), None, "{:?}", requests[1]);
+    assert!(!format!("{client:?}").contains("ya29.provider-secret"));
+
+    let unknown = client
+        .with_cookies([("session", "x")])
+        .expect_err("unknown");
+    assert_eq!(unknown.setting, "cookie `session`");
+    let bad = client
+        .with_cookies([("oauth-email", "a b;c")])
+        .expect_err("not a cookie value");
+    assert!(bad.reason.contains("cookie-octet"), "{bad}");
+}
+
+#[tokio::test]
+async fn sign_in_returns_a_client_that_uses_the_issued_jwt() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/frontend/api/v1/auth/sign-in"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "email": "user@example.com",
+            "user-id": 7,
+            "jwt-token": {"token": JWT, "expire": "2026-12-13T10:00:00Z"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/frontend/api/v1/auth/session"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"sessions": []})))
+        .mount(&server)
+        .await;
+    let anonymous = Client::builder()
+        .base_url(server.uri())
+        .build()
+        .expect("client");
+    let (client, response) = anonymous
+        .sign_in("user@example.com", "correct horse")
+        .await
+        .expect("sign-in");
+    assert_eq!(response.user_id, Some(7));
+    assert_eq!(client.auth_scheme(), Some(AuthScheme::JwtHeader));
+    client.get_sessions().send().await.expect("sessions");
+
+    let requests = server.received_requests().await.expect("recording");
+    let sent: serde_json::Value =
+        serde_json::from_slice(&requests[0].body).expect("JSON sign-in body");
+    assert_eq!(sent["email"], "user@example.com");
+    assert_eq!(sent["password"], "correct horse");
+    assert_eq!(
+        header(&requests[1], "authorization"),
+        Some(format!("Bearer {JWT}").as_str())
+    );
+
+    let short = anonymous
+        .sign_in("user@example.com", "123")
+        .await
+        .expect_err("passwords have at least 6 characters");
+    assert_eq!(short.kind(), probe_api::ErrorKind::InvalidRequest);
+    assert!(!short.to_string().contains("123"), "{short}");
+}

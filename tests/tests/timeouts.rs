@@ -99,3 +99,30 @@ fn the_client_timeout_follows_builder_environment_default_precedence() {
         .expect_err("zero");
     assert_eq!(err.setting, "PROBE_TIMEOUT_SECS");
 }
+
+#[tokio::test]
+async fn a_per_call_timeout_applies_to_the_calls_made_through_it() {
+    use tests::faults::{Fault, FaultServer};
+    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .timeout(Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let impatient = client.with_timeout(Duration::from_millis(200));
+    assert_eq!(
+        client.timeout(),
+        Duration::from_secs(600),
+        "the original is unchanged"
+    );
+    let call = impatient.get_session().session_id(uuid::Uuid::nil()).send();
+    // Without the override the call would wait 600 s; the guard only keeps
+    // a broken build from hanging the suite.
+    let error = tokio::time::timeout(Duration::from_secs(60), call)
+        .await
+        .expect("the per-call timeout ended the call")
+        .expect_err("the server never answers");
+    assert!(error.is_timeout(), "{error}");
+    assert_eq!(error.attempts(), 1);
+}

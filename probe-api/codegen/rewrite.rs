@@ -1,0 +1,393 @@
+//! Routes every generated `send()` through the hand-written layer.
+//!
+//! progenitor's `send()` methods run the hooks `pre`, `exec` and `post`, then
+//! turn the response into `Result<ResponseValue<T>, progenitor_client::Error<E>>`,
+//! with a different `E` per operation and no room for what users need from a
+//! failure (status with a decode error, request id, attempts, the JSON path
+//! that failed). This pass rewrites each `send()` so that:
+//!
+//! - the request goes through `crate::transport::execute` (credentials,
+//!   cookies, timeouts, retries, tracing) instead of the three hooks;
+//! - success bodies are decoded by `crate::error::decode_response`;
+//! - every failure is the one public `crate::Error`.
+//!
+//! The pass knows the exact statements progenitor 0.15 writes. Anything it
+//! does not recognise is an error naming the method, so a progenitor upgrade
+//! that changes them fails the build instead of silently bypassing the layer.
+
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItem, Item, Stmt, parse_quote};
+
+use super::SpecError;
+
+/// Rewrites the `send` methods inside the generated `builder` module.
+pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| generated_error("progenitor produced no `builder` module"))?;
+    let mut count = 0;
+    for item in builder.1.iter_mut() {
+        let Item::Impl(block) = item else { continue };
+        let owner = type_name(&block.self_ty);
+        for impl_item in block.items.iter_mut() {
+            let ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
+            if method.sig.ident != "send" {
+                continue;
+            }
+            rewrite_send(method, &owner)?;
+            count += 1;
+        }
+    }
+    if count == 0 {
+        return Err(generated_error("progenitor produced no `send` methods"));
+    }
+    Ok(count)
+}
+
+fn generated_error(reason: impl Into<String>) -> SpecError {
+    SpecError::new(
+        "#",
+        format!(
+            "the generated client has an unexpected shape ({}); the rewrite in codegen/rewrite.rs must be updated for this progenitor version",
+            reason.into()
+        ),
+    )
+}
+
+fn type_name(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::from("?"),
+    }
+}
+
+fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecError> {
+    let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
+
+    // Result<ResponseValue<T>, Error<E>>  ->  Result<ResponseValue<T>, crate::Error>
+    let syn::ReturnType::Type(_, output) = &mut method.sig.output else {
+        return Err(fail("no return type"));
+    };
+    let error_arg = result_error_argument(output)
+        .ok_or_else(|| fail("return type is not Result<_, Error<_>>"))?;
+    *error_arg = parse_quote!(crate::Error);
+
+    // Streaming responses must not be read into memory before the caller
+    // sees them; everything else is buffered so that reading the body is
+    // part of the attempt (and retried with it).
+    let streams = contains_path(&method.block, &["ResponseValue", "stream"])
+        || contains_path(&method.block, &["ResponseValue", "upgrade"]);
+
+    // progenitor renames its locals when a parameter takes their name
+    // (`request` becomes `_request`), so the names are read, not assumed.
+    let stmts = std::mem::take(&mut method.block.stmts);
+    let mut out = Vec::with_capacity(stmts.len());
+    let (mut saw_pre, mut saw_post) = (false, false);
+    let mut saw_exec = false;
+    let mut response: Option<syn::Ident> = None;
+    for stmt in stmts {
+        if hook_call(&stmt, "pre").is_some() {
+            saw_pre = true;
+            continue;
+        }
+        if hook_call(&stmt, "post").is_some() {
+            saw_post = true;
+            continue;
+        }
+        if let Stmt::Local(local) = &stmt
+            && let Some(init) = &local.init
+            && let Some(call) = hook_expr(&init.expr, "exec")
+        {
+            let pat = &local.pat;
+            let client = &call.receiver;
+            let args = &call.args;
+            saw_exec = true;
+            out.push(parse_quote! {
+                let #pat = crate::transport::execute(#client, #args, #streams).await;
+            });
+            continue;
+        }
+        if let Stmt::Local(local) = &stmt
+            && let syn::Pat::Ident(ident) = &local.pat
+            && let Some(init) = &local.init
+            && matches!(init.expr.as_ref(), Expr::Try(_))
+            && saw_exec
+            && response.is_none()
+        {
+            response = Some(ident.ident.clone());
+        }
+        out.push(stmt);
+    }
+    let Some(response) = response.filter(|_| saw_pre && saw_exec && saw_post) else {
+        return Err(fail(
+            "the pre/exec/post hook calls or the `let response = result?` after them were not found",
+        ));
+    };
+    method.block.stmts = out;
+
+    let operation = operation_id(&method.block).ok_or_else(|| fail("no OperationInfo literal"))?;
+    let mut rewriter = ErrorPaths {
+        operation,
+        response,
+        unknown: Vec::new(),
+    };
+    rewriter.visit_block_mut(&mut method.block);
+    if !rewriter.unknown.is_empty() {
+        return Err(fail(&format!(
+            "unhandled uses of progenitor's types: {}",
+            rewriter.unknown.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// The `E` of `Result<_, Error<E>>`, as a mutable type slot.
+fn result_error_argument(ty: &mut syn::Type) -> Option<&mut syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let result = path.path.segments.last_mut()?;
+    if result.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &mut result.arguments else {
+        return None;
+    };
+    let slot = args.args.iter_mut().nth(1)?;
+    let syn::GenericArgument::Type(error) = slot else {
+        return None;
+    };
+    match error {
+        syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Error") => {
+            Some(error)
+        }
+        _ => None,
+    }
+}
+
+/// `<client>.<hook>(...).await?;`
+fn hook_call<'a>(stmt: &'a Stmt, hook: &str) -> Option<&'a syn::ExprMethodCall> {
+    match stmt {
+        Stmt::Expr(Expr::Try(t), Some(_)) => hook_expr(&t.expr, hook),
+        _ => None,
+    }
+}
+
+/// `<client>.<hook>(...).await`
+fn hook_expr<'a>(expr: &'a Expr, hook: &str) -> Option<&'a syn::ExprMethodCall> {
+    let Expr::Await(awaited) = expr else {
+        return None;
+    };
+    let Expr::MethodCall(call) = awaited.base.as_ref() else {
+        return None;
+    };
+    (call.method == hook && matches!(call.receiver.as_ref(), Expr::Path(_))).then_some(call)
+}
+
+fn path_is(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() == segments.len()
+        && path
+            .segments
+            .iter()
+            .zip(segments)
+            .all(|(s, want)| s.ident == want)
+}
+
+fn contains_path(block: &syn::Block, segments: &[&str]) -> bool {
+    struct Find<'a> {
+        segments: &'a [&'a str],
+        found: bool,
+    }
+    impl VisitMut for Find<'_> {
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            self.found |= path_is(path, self.segments);
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    let mut find = Find {
+        segments,
+        found: false,
+    };
+    find.visit_block_mut(&mut block.clone());
+    find.found
+}
+
+/// The `operation_id` of the `OperationInfo { .. }` the method builds.
+fn operation_id(block: &syn::Block) -> Option<syn::LitStr> {
+    struct Find(Option<syn::LitStr>);
+    impl VisitMut for Find {
+        fn visit_expr_struct_mut(&mut self, node: &mut syn::ExprStruct) {
+            if node.path.is_ident("OperationInfo") {
+                for field in &node.fields {
+                    if let syn::Member::Named(name) = &field.member
+                        && name == "operation_id"
+                        && let Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(lit),
+                            ..
+                        }) = &field.expr
+                    {
+                        self.0 = Some(lit.clone());
+                    }
+                }
+            }
+            syn::visit_mut::visit_expr_struct_mut(self, node);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_block_mut(&mut block.clone());
+    find.0
+}
+
+/// Replaces progenitor's error constructors, its JSON decoding and its form
+/// encoding.
+struct ErrorPaths {
+    /// The operation's Rust name, for errors raised before sending.
+    operation: syn::LitStr,
+    /// The local holding the response.
+    response: syn::Ident,
+    unknown: Vec<String>,
+}
+
+impl VisitMut for ErrorPaths {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        // `builder.form_urlencoded(&body)?` returns progenitor's error;
+        // reqwest's own `form` encodes the same way and reports a failure
+        // when the request is built.
+        if let Expr::Try(t) = expr
+            && let Expr::MethodCall(call) = t.expr.as_ref()
+            && call.method == "form_urlencoded"
+        {
+            let mut call = call.clone();
+            call.method = syn::Ident::new("form", call.method.span());
+            *expr = Expr::MethodCall(call);
+            syn::visit_mut::visit_expr_mut(self, expr);
+            return;
+        }
+        if let Expr::Call(call) = expr
+            && let Expr::Path(func) = call.func.as_ref()
+        {
+            // Error::ErrorResponse(ResponseValue::from_response(response).await?)
+            // Error::ErrorResponse(ResponseValue::empty(response))
+            // Error::UnexpectedResponse(response)
+            // all become the one error built from the response itself.
+            if path_is(&func.path, &["Error", "ErrorResponse"])
+                || path_is(&func.path, &["Error", "UnexpectedResponse"])
+            {
+                let response = &self.response;
+                *expr = parse_quote!(crate::Error::from_response(#response).await);
+                return;
+            }
+            if path_is(&func.path, &["ResponseValue", "from_response"]) {
+                let args = &call.args;
+                *expr = parse_quote!(crate::error::decode_response(#args));
+                return;
+            }
+        }
+        if let Expr::Path(p) = expr
+            && path_is(&p.path, &["Error", "InvalidRequest"])
+        {
+            let operation = &self.operation;
+            *expr = parse_quote!(
+                |message: String| crate::Error::invalid_request_in(#operation, message)
+            );
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.segments.first().is_some_and(|s| s.ident == "Error") {
+            self.unknown.push(
+                path.segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect::<Vec<_>>()
+                    .join("::"),
+            );
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(body: &str) -> syn::File {
+        syn::parse_str(&format!(
+            "pub mod builder {{ pub struct GetThing; impl GetThing {{ {body} }} }}"
+        ))
+        .expect("test source parses")
+    }
+
+    const SEND: &str = r#"
+        pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::Oops>> {
+            let Self { client } = self;
+            let mut _request = client.client.get("u").build()?;
+            let info = OperationInfo { operation_id: "get_thing" };
+            client.pre(&mut _request, &info).await?;
+            let result = client.exec(_request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                404u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    "#;
+
+    #[test]
+    fn a_send_is_routed_through_the_layer_with_its_own_local_names() {
+        let mut f = file(SEND);
+        assert_eq!(route_sends_through_layer(&mut f).expect("rewritten"), 1);
+        let code = prettyplease::unparse(&f);
+        assert!(
+            code.contains("Result<ResponseValue<types::Thing>, crate::Error>"),
+            "{code}"
+        );
+        assert!(
+            code.contains("crate::transport::execute(client, _request, &info, false)"),
+            "{code}"
+        );
+        assert!(
+            code.contains("crate::error::decode_response(response).await"),
+            "{code}"
+        );
+        assert_eq!(
+            code.matches("crate::Error::from_response(response).await")
+                .count(),
+            2
+        );
+        assert!(
+            !code.contains(".pre(") && !code.contains(".post("),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_shape_is_refused_naming_the_method() {
+        let mut f = file(&SEND.replace("client.pre(&mut _request, &info).await?;", ""));
+        let error = route_sends_through_layer(&mut f).expect_err("no pre hook");
+        assert!(error.reason.contains("GetThing::send"), "{error}");
+
+        let mut f = file(&SEND.replace(
+            "Error::UnexpectedResponse(response)",
+            "Error::Custom(String::new())",
+        ));
+        let error = route_sends_through_layer(&mut f).expect_err("unknown constructor");
+        assert!(error.reason.contains("Error::Custom"), "{error}");
+    }
+}

@@ -1,0 +1,714 @@
+//! The one error type every operation returns.
+//!
+//! A failed call is one of a few kinds (see [`ErrorKind`]); whatever the
+//! kind, the error carries what is known about the exchange: the operation,
+//! the HTTP status, the API's own error body, the request id, the
+//! `Retry-After` hint, how many attempts were made, and for bodies that did
+//! not decode, a bounded snippet and the JSON path that failed.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use progenitor_client::ResponseValue;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::auth::Secret;
+
+/// The most bytes of an undecodable body kept in the error.
+pub const BODY_SNIPPET_LIMIT: usize = 512;
+
+/// Response headers that carry a request id, in the order they are consulted.
+pub const REQUEST_ID_HEADERS: [&str; 6] = [
+    "x-request-id",
+    "request-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "cf-ray",
+];
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request could not be built from the caller's input (a parameter
+    /// outside its constraints, a missing required cookie). Nothing was sent.
+    InvalidRequest,
+    /// No connection could be made (refused, DNS, TLS handshake).
+    Connect,
+    /// The request took longer than its timeout.
+    Timeout,
+    /// The connection failed after it was made (reset, closed mid-body).
+    Transport,
+    /// The API answered with a status the operation does not succeed with.
+    Status,
+    /// The API answered with success, but the body is not what the
+    /// document says (empty, truncated, another type, another format).
+    Decode,
+}
+
+impl ErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid request",
+            ErrorKind::Connect => "could not connect",
+            ErrorKind::Timeout => "timed out",
+            ErrorKind::Transport => "connection failed",
+            ErrorKind::Status => "error status",
+            ErrorKind::Decode => "undecodable response",
+        }
+    }
+}
+
+/// The error body the Probe.dev API sends (`RestErrResponse`,
+/// `RouterUnauthorizedError`, and the gateway's `{"error": ...}`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// Application-specific error code.
+    pub code: Option<i64>,
+    /// The error message.
+    pub error: Option<String>,
+    /// Status text.
+    pub status: Option<String>,
+    /// Application context.
+    pub context: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl ApiError {
+    /// Reads the fields the API's error bodies have, if `body` has any.
+    fn from_body(body: &serde_json::Value) -> Option<ApiError> {
+        let object = body.as_object()?;
+        let api = ApiError {
+            code: object.get("code").and_then(serde_json::Value::as_i64),
+            error: object
+                .get("error")
+                .or_else(|| object.get("message"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+            status: object
+                .get("status")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+            context: object
+                .get("context")
+                .and_then(serde_json::Value::as_object)
+                .cloned(),
+        };
+        let empty = api.code.is_none()
+            && api.error.is_none()
+            && api.status.is_none()
+            && api.context.is_none();
+        (!empty).then_some(api)
+    }
+}
+
+/// What the transport knows about the exchange a response belongs to; it
+/// travels in the response's extensions from `transport` to this module.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    pub(crate) operation: &'static str,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
+    pub(crate) attempts: u32,
+    /// The credential, so that nothing echoed by the server shows it.
+    pub(crate) secret: Option<Secret>,
+}
+
+impl Exchange {
+    /// `value` with the credential replaced in every string it holds.
+    fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => Value::String(self.redact(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.redact(&k), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.secret {
+            Some(secret) if !secret.expose().is_empty() => {
+                text.replace(secret.expose(), "<redacted>")
+            }
+            _ => text.to_string(),
+        }
+    }
+}
+
+/// A failed call. See [`kind`](Error::kind) for what failed and the
+/// accessors for what is known about the exchange.
+///
+/// `Display` is one line: the operation, the status, the API's message and
+/// the request id. No credential appears in `Display`, `Debug` or the
+/// [`source`](std::error::Error::source) chain.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    operation: Option<&'static str>,
+    method: Option<reqwest::Method>,
+    path: Option<String>,
+    status: Option<StatusCode>,
+    api: Option<ApiError>,
+    body: Option<serde_json::Value>,
+    snippet: Option<String>,
+    decode_path: Option<String>,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    attempts: u32,
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl Error {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                operation: None,
+                method: None,
+                path: None,
+                status: None,
+                api: None,
+                body: None,
+                snippet: None,
+                decode_path: None,
+                request_id: None,
+                retry_after: None,
+                attempts: 0,
+                source: None,
+            }),
+        }
+    }
+
+    fn with_exchange(mut self, exchange: Option<&Exchange>) -> Self {
+        if let Some(exchange) = exchange {
+            self.inner.operation = Some(exchange.operation);
+            self.inner.method = Some(exchange.method.clone());
+            self.inner.path = Some(exchange.path.clone());
+            self.inner.attempts = exchange.attempts;
+        }
+        self
+    }
+
+    fn with_response_head(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
+        self.inner.status = Some(status);
+        self.inner.request_id = request_id(headers);
+        self.inner.retry_after = retry_after(headers, SystemTime::now());
+        self
+    }
+
+    /// A request the client refused to send.
+    pub(crate) fn invalid_request(message: String) -> Self {
+        Error::new(ErrorKind::InvalidRequest, message)
+    }
+
+    /// A request the client refused to send for `operation`; used by the
+    /// generated code for parameters and bodies that fail their constraints.
+    pub(crate) fn invalid_request_in(operation: &'static str, message: String) -> Self {
+        let mut error = Error::new(ErrorKind::InvalidRequest, message);
+        error.inner.operation = Some(operation);
+        error
+    }
+
+    /// A success response without a value the caller needs from it.
+    pub(crate) fn missing_field(operation: &'static str, what: &str) -> Self {
+        let mut error = Error::new(ErrorKind::Decode, format!("the response has no {what}"));
+        error.inner.operation = Some(operation);
+        error
+    }
+
+    /// A request refused before sending, for an operation.
+    pub(crate) fn invalid_request_for(
+        operation: &'static str,
+        method: &reqwest::Method,
+        path: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut error = Error::new(ErrorKind::InvalidRequest, message);
+        error.inner.operation = Some(operation);
+        error.inner.method = Some(method.clone());
+        error.inner.path = Some(path.to_string());
+        error
+    }
+
+    /// A failure of the connection or of the request's timeout, after
+    /// `exchange.attempts` attempts.
+    pub(crate) fn transport(error: reqwest::Error, exchange: Option<&Exchange>) -> Self {
+        let kind = if error.is_timeout() {
+            ErrorKind::Timeout
+        } else if error.is_connect() {
+            ErrorKind::Connect
+        } else if error.is_builder() {
+            ErrorKind::InvalidRequest
+        } else {
+            ErrorKind::Transport
+        };
+        let status = error.status();
+        // reqwest prints the URL, which may carry `token=` or `jwt=`.
+        let error = error.without_url();
+        let mut message = error_chain(&error);
+        if let Some(exchange) = exchange {
+            message = exchange.redact(&message);
+        }
+        let mut out = Error::new(kind, message).with_exchange(exchange);
+        out.inner.status = status;
+        out.inner.source = Some(Box::new(error));
+        out
+    }
+
+    /// The error for a response whose status the operation does not succeed
+    /// with: the API's error body when it has one, else a bounded snippet.
+    pub(crate) async fn from_response(response: reqwest::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let exchange = response.extensions().get::<Exchange>().cloned();
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Error::transport(e, exchange.as_ref()).with_response_head(status, &headers);
+            }
+        };
+        let redact = |text: &str| match &exchange {
+            Some(exchange) => exchange.redact(text),
+            None => text.to_string(),
+        };
+        let mut error = Error::new(ErrorKind::Status, "")
+            .with_exchange(exchange.as_ref())
+            .with_response_head(status, &headers);
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(body) => {
+                error.inner.api = ApiError::from_body(&body).map(|mut api| {
+                    api.error = api.error.map(|m| redact(&m));
+                    api
+                });
+                error.inner.message = match error.inner.api.as_ref() {
+                    Some(api) => api_message(api),
+                    None => format!(
+                        "body without an error message: {}",
+                        snippet(&redact(&body.to_string()))
+                    ),
+                };
+                error.inner.body = Some(match &exchange {
+                    Some(exchange) => exchange.redact_json(body),
+                    None => body,
+                });
+            }
+            Err(_) if bytes.is_empty() => error.inner.message = "empty body".into(),
+            Err(_) => {
+                let text = redact(&String::from_utf8_lossy(&bytes));
+                let snippet = snippet(&text);
+                error.inner.message = format!(
+                    "{} body: {}",
+                    content_type(&headers).unwrap_or("untyped"),
+                    one_line(&snippet)
+                );
+                error.inner.snippet = Some(snippet);
+            }
+        }
+        error
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The client method (operation) that failed, such as `"get_file"`.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.inner.operation
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
+    }
+
+    /// The API's error body (`code`, `error`, `status`, `context`), when the
+    /// response carried one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        self.inner.api.as_ref()
+    }
+
+    /// The API's error message, when the response carried one.
+    pub fn message(&self) -> Option<&str> {
+        self.inner.api.as_ref()?.error.as_deref()
+    }
+
+    /// The whole error body, when it was JSON.
+    pub fn body(&self) -> Option<&serde_json::Value> {
+        self.inner.body.as_ref()
+    }
+
+    /// The first bytes (at most [`BODY_SNIPPET_LIMIT`]) of a body that could
+    /// not be decoded, as text.
+    pub fn body_snippet(&self) -> Option<&str> {
+        self.inner.snippet.as_deref()
+    }
+
+    /// Where decoding failed, as a path into the JSON body such as
+    /// `response.format.duration` (`.` for the top level).
+    pub fn decode_path(&self) -> Option<&str> {
+        self.inner.decode_path.as_deref()
+    }
+
+    /// The request id the response carried (see [`REQUEST_ID_HEADERS`]),
+    /// to quote when asking the provider about a call.
+    pub fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+
+    /// How long the server asked to wait before trying again (`Retry-After`,
+    /// in seconds or as an HTTP date).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.inner.retry_after
+    }
+
+    /// How many times the request was sent (0 when it never was).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// Whether sending the same request again may succeed: a connection
+    /// failure, or status 408, 429, 500, 502, 503 or 504. Timeouts are not:
+    /// the server may still be analysing, and each analysis is billed.
+    pub fn is_retryable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Connect | ErrorKind::Transport => true,
+            ErrorKind::Status => self.inner.status.is_some_and(is_retryable_status),
+            _ => false,
+        }
+    }
+
+    /// Whether the API refused the call for its rate limit (status 429).
+    pub fn is_rate_limited(&self) -> bool {
+        self.inner.status == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// Whether the credentials were missing, invalid or expired (status 401).
+    pub fn is_unauthorized(&self) -> bool {
+        self.inner.status == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether the request ran out of time: the client's timeout, or the
+    /// server or a gateway reporting one (408, 504).
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+            || matches!(
+                self.inner.status,
+                Some(StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT)
+            )
+    }
+}
+
+/// Whether a status is worth sending the same request again for.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl From<reqwest::Error> for Error {
+    fn from(error: reqwest::Error) -> Self {
+        Error::transport(error, None)
+    }
+}
+
+impl From<reqwest::header::InvalidHeaderValue> for Error {
+    fn from(_: reqwest::header::InvalidHeaderValue) -> Self {
+        Error::new(
+            ErrorKind::InvalidRequest,
+            "a header parameter has characters a header value cannot carry",
+        )
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        if let Some(operation) = inner.operation {
+            write!(f, "{operation}")?;
+            if let (Some(method), Some(path)) = (&inner.method, &inner.path) {
+                write!(f, " ({method} {path})")?;
+            }
+            f.write_str(": ")?;
+        }
+        match inner.status {
+            Some(status) => write!(f, "{status}")?,
+            None => f.write_str(inner.kind.describe())?,
+        }
+        if !inner.message.is_empty() {
+            write!(f, ": {}", one_line(&inner.message))?;
+        }
+        if let Some(id) = &inner.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if inner.attempts > 1 {
+            write!(f, " after {} attempts", inner.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|e| e.as_ref() as &(dyn StdError + 'static))
+    }
+}
+
+/// Decodes a success body into `T`, or explains why it is not one: the
+/// status, the JSON path where decoding stopped, and a snippet of the body.
+pub(crate) async fn decode_response<T: DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let exchange = response.extensions().get::<Exchange>().cloned();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::transport(e, exchange.as_ref()).with_response_head(status, &headers))?;
+    match decode_json::<T>(&bytes) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err((path, cause)) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let text = match &exchange {
+                Some(exchange) => exchange.redact(&text),
+                None => text.into_owned(),
+            };
+            let snippet = snippet(&text);
+            let what = if bytes.iter().all(u8::is_ascii_whitespace) {
+                String::from(": the body is empty")
+            } else {
+                format!(" at `{path}`: {cause}")
+            };
+            let mut message = format!("body is not a valid {}{what}", short_type_name::<T>());
+            if let Some(ct) = content_type(&headers).filter(|ct| !is_json_media_type(ct)) {
+                message.push_str(&format!(" (content type {ct})"));
+            }
+            let mut error = Error::new(ErrorKind::Decode, message)
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers);
+            error.inner.decode_path = Some(path);
+            error.inner.snippet = Some(snippet);
+            Err(error)
+        }
+    }
+}
+
+/// Decodes `bytes` as `T`, or gives the JSON path where it stopped and why.
+pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+        .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| (String::from("."), e.to_string()))?;
+    Ok(value)
+}
+
+fn api_message(api: &ApiError) -> String {
+    let mut message = api
+        .error
+        .clone()
+        .or_else(|| api.status.clone())
+        .unwrap_or_else(|| String::from("no error message"));
+    if let Some(code) = api.code {
+        message.push_str(&format!(" (code {code})"));
+    }
+    message
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        headers
+            .get(*name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    })
+}
+
+/// `Retry-After` as a wait from `now`: delay-seconds or an HTTP date
+/// (RFC 9110 section 10.2.3). A date in the past means no wait.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// At most [`BODY_SNIPPET_LIMIT`] bytes of `text`, cut at a character
+/// boundary, with `…` when cut.
+fn snippet(text: &str) -> String {
+    if text.len() <= BODY_SNIPPET_LIMIT {
+        return text.to_string();
+    }
+    let mut end = BODY_SNIPPET_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Whitespace runs (newlines included) folded to one space, and at most
+/// 200 characters, so a `Display` stays on one line.
+fn one_line(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &folded[..cut]),
+        None => folded,
+    }
+}
+
+/// What kind of transport failure `error` is, with the messages of its
+/// causes; reqwest's own message is left out because it prints the URL.
+pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() {
+        "body"
+    } else {
+        "request"
+    };
+    match error.source() {
+        Some(cause) => format!("{kind}: {}", error_chain(cause)),
+        None => kind.to_string(),
+    }
+}
+
+/// The messages of an error and its sources, joined by `: `.
+fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// `T`'s name without module paths: `Vec<GetFileResponse>` rather than
+/// `alloc::vec::Vec<probe_api::generated::types::GetFileResponse>`.
+fn short_type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut token = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            token.push(c);
+        } else {
+            out.push_str(token.rsplit("::").next().unwrap_or(&token));
+            token.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(token.rsplit("::").next().unwrap_or(&token));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        headers.insert("retry-after", later.parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        headers.insert("retry-after", past.parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+        headers.insert("retry-after", "soon".parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), None);
+    }
+
+    #[test]
+    fn snippets_are_bounded_at_a_character_boundary() {
+        let text = "é".repeat(BODY_SNIPPET_LIMIT);
+        let cut = snippet(&text);
+        assert!(cut.len() <= BODY_SNIPPET_LIMIT + '…'.len_utf8());
+        assert!(cut.ends_with('…'));
+        assert_eq!(snippet("short"), "short");
+    }
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(short_type_name::<Vec<std::string::String>>(), "Vec<String>");
+    }
+
+    #[test]
+    fn decode_errors_name_the_json_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Inner>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u32,
+        }
+        let (path, cause) =
+            decode_json::<Outer>(br#"{"items":[{"n":1},{"n":"x"}]}"#).expect_err("must fail");
+        assert_eq!(path, "items[1].n");
+        assert!(cause.contains("invalid type"), "{cause}");
+        let (_, trailing) = decode_json::<Inner>(br#"{"n":1} x"#).expect_err("must fail");
+        assert!(trailing.contains("trailing"), "{trailing}");
+    }
+}

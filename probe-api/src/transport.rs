@@ -1,0 +1,200 @@
+//! Sends one operation's request: credentials, cookie parameters, the
+//! request timeout, retries, and a tracing span. Every generated `send()`
+//! calls [`execute`] (see `codegen/rewrite.rs`).
+
+use std::time::Instant;
+
+use progenitor_client::OperationInfo;
+use tracing::Instrument;
+
+use crate::Client;
+use crate::error::{Error, Exchange, is_retryable_status};
+use crate::retry::Jitter;
+use crate::spec::OperationSpec;
+
+/// Sends `request` for the operation `info` names, retrying as the client's
+/// [`RetryPolicy`](crate::RetryPolicy) allows. Unless `streams`, the body
+/// is read within the attempt, so a connection that breaks mid-body is
+/// retried like one that breaks before the status line.
+pub(crate) async fn execute(
+    client: &Client,
+    mut request: reqwest::Request,
+    info: &OperationInfo,
+    streams: bool,
+) -> Result<reqwest::Response, Error> {
+    let spec = crate::spec::operation(info.operation_id);
+    let method = request.method().clone();
+    let path = request.url().path().to_string();
+    let state = &client.inner;
+    let refuse =
+        |message: String| Error::invalid_request_for(info.operation_id, &method, &path, message);
+
+    // Operations the document lists without security (sign-in) get no
+    // credentials; every other operation accepts the configured scheme or
+    // rejects it on the server side with the API's own message.
+    let needs_auth = spec.is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
+    if let (Some(auth), true) = (&state.auth, needs_auth) {
+        auth.apply(&mut request).map_err(&refuse)?;
+    }
+    if let Some(spec) = spec {
+        apply_cookies(spec, state, &mut request).map_err(&refuse)?;
+    }
+    let timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
+    *request.timeout_mut() = Some(timeout);
+
+    let span = tracing::info_span!(
+        "probe_api.request",
+        operation = info.operation_id,
+        method = %method,
+        path = %path,
+        timeout_ms = timeout.as_millis() as u64,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    let exchange = Exchange {
+        operation: info.operation_id,
+        method: method.clone(),
+        path,
+        attempts: 0,
+        secret: state.auth.as_ref().map(|a| a.secret.clone()),
+    };
+    attempts(client, request, exchange, streams, &span)
+        .instrument(span.clone())
+        .await
+}
+
+async fn attempts(
+    client: &Client,
+    request: reqwest::Request,
+    mut exchange: Exchange,
+    streams: bool,
+    span: &tracing::Span,
+) -> Result<reqwest::Response, Error> {
+    let policy = client.inner.retry;
+    let retry_allowed = policy.allows(&exchange.method);
+    let mut jitter = Jitter::from_entropy();
+    let started = Instant::now();
+    let mut pending = Some(request);
+    loop {
+        let Some(request) = pending.take() else {
+            // Unreachable: each turn puts the next request back or returns.
+            return Err(Error::invalid_request(
+                "the request was consumed before it could be sent".into(),
+            ));
+        };
+        exchange.attempts += 1;
+        let attempt = exchange.attempts;
+        // Keep a copy for the next attempt; a streaming body cannot be
+        // copied, so such a request is sent once.
+        let next = if retry_allowed && attempt <= policy.get_max_retries() {
+            request.try_clone()
+        } else {
+            None
+        };
+        let attempt_started = Instant::now();
+        let outcome = send_once(&client.client, request, streams).await;
+        let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
+
+        let (retryable, retry_after) = match &outcome {
+            Ok(response) => {
+                let status = response.status();
+                tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
+                (
+                    is_retryable_status(status),
+                    crate::error::retry_after(response.headers(), std::time::SystemTime::now()),
+                )
+            }
+            Err(failure) => {
+                let error = &failure.error;
+                tracing::debug!(attempt, elapsed_ms, error = %crate::error::transport_summary(error), "attempt failed");
+                (
+                    !error.is_timeout()
+                        && (failure.reading_body || error.is_connect() || error.is_request()),
+                    None,
+                )
+            }
+        };
+        let delay = match (&next, retryable) {
+            (Some(_), true) => policy.delay(attempt, jitter.next_unit(), retry_after),
+            _ => None,
+        };
+        match (delay, next) {
+            (Some(delay), Some(next)) => {
+                tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                tokio::time::sleep(delay).await;
+                pending = Some(next);
+            }
+            _ => {
+                span.record("attempt", attempt);
+                span.record("duration_ms", started.elapsed().as_millis() as u64);
+                return match outcome {
+                    Ok(mut response) => {
+                        span.record("status", response.status().as_u16());
+                        response.extensions_mut().insert(exchange);
+                        Ok(response)
+                    }
+                    Err(failure) => Err(Error::transport(failure.error, Some(&exchange))),
+                };
+            }
+        }
+    }
+}
+
+/// A failed attempt, and whether it failed while reading the body (the
+/// status line had arrived).
+struct Failure {
+    error: reqwest::Error,
+    reading_body: bool,
+}
+
+/// One attempt. Unless `streams`, the body is read here and the response
+/// rebuilt around it, keeping status, headers and extensions.
+async fn send_once(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    streams: bool,
+) -> Result<reqwest::Response, Failure> {
+    let response = http.execute(request).await.map_err(|error| Failure {
+        error,
+        reading_body: false,
+    })?;
+    if streams {
+        return Ok(response);
+    }
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let bytes = reqwest::Response::from(http::Response::new(body))
+        .bytes()
+        .await
+        .map_err(|error| Failure {
+            error,
+            reading_body: true,
+        })?;
+    Ok(reqwest::Response::from(http::Response::from_parts(
+        parts, bytes,
+    )))
+}
+
+/// Adds the operation's cookie parameters that the client has values for;
+/// a required one without a value refuses the request.
+fn apply_cookies(
+    spec: &OperationSpec,
+    state: &crate::ClientState,
+    request: &mut reqwest::Request,
+) -> Result<(), String> {
+    for cookie in spec.cookies {
+        match state.cookies.iter().find(|(name, _)| name == cookie.name) {
+            Some((name, value)) => {
+                crate::auth::append_cookie(request, name, value.expose(), true)?;
+            }
+            None if cookie.required => {
+                return Err(format!(
+                    "{} requires the cookie `{}`; set it with Client::with_cookies",
+                    spec.rust_name, cookie.name
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}

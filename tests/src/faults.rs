@@ -1,0 +1,193 @@
+//! A loopback HTTP/1.1 server that misbehaves on purpose, one scripted
+//! behaviour per connection: what wiremock cannot do (close without
+//! answering, cut a body short, never answer).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the server does with one connection, after reading the request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answers with this status, extra headers and body, then closes.
+    Respond {
+        /// Status code.
+        status: u16,
+        /// Extra header lines, such as `("content-type", "text/html")`.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+    },
+    /// Closes the connection without answering.
+    Close,
+    /// Sends the status line and headers declaring `declared` body bytes,
+    /// then only `sent`, then closes.
+    CutBody {
+        /// The `content-length` announced.
+        declared: usize,
+        /// The bytes actually sent.
+        sent: Vec<u8>,
+    },
+    /// Never answers; holds the connection until the server is dropped.
+    Stall,
+}
+
+impl Fault {
+    /// A JSON answer.
+    pub fn json(status: u16, body: &serde_json::Value) -> Fault {
+        Fault::Respond {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
+/// The running server. Connections take the script's behaviours in order;
+/// the last one repeats.
+#[derive(Debug)]
+pub struct FaultServer {
+    url: String,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultServer {
+    /// Binds a loopback port and serves `script`.
+    pub async fn start(script: Vec<Fault>) -> FaultServer {
+        assert!(!script.is_empty(), "a fault script needs a behaviour");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counter = connections.clone();
+        let script = Arc::new(script);
+        let task = tokio::spawn(async move {
+            let mut stalled = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let fault = script[n.min(script.len() - 1)].clone();
+                if matches!(fault, Fault::Stall) {
+                    stalled.push(stream);
+                    continue;
+                }
+                tokio::spawn(serve(stream, fault));
+            }
+        });
+        FaultServer {
+            url,
+            connections,
+            task,
+        }
+    }
+
+    /// The base URL, such as `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// How many connections were accepted (one per attempt: every answer
+    /// closes its connection).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A loopback URL nothing listens on: bound, then released.
+pub async fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    drop(listener);
+    format!("http://{address}")
+}
+
+async fn serve(mut stream: TcpStream, fault: Fault) {
+    if read_request(&mut stream).await.is_none() {
+        return;
+    }
+    let bytes = match fault {
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\nconnection: close\r\n",
+                reason(status),
+                body.len()
+            );
+            for (name, value) in headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str("\r\n");
+            let mut bytes = head.into_bytes();
+            bytes.extend_from_slice(&body);
+            bytes
+        }
+        Fault::CutBody { declared, sent } => {
+            let mut bytes = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"
+            )
+            .into_bytes();
+            bytes.extend_from_slice(&sent);
+            bytes
+        }
+        Fault::Close | Fault::Stall => Vec::new(),
+    };
+    let _ = stream.write_all(&bytes).await;
+    let _ = stream.flush().await;
+    let _ = stream.shutdown().await;
+}
+
+/// Reads one request (head and `content-length` body); `None` if the
+/// client went away first.
+async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = find(&data, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                return Some(data);
+            }
+        }
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
