@@ -663,6 +663,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_error_can_cross_threads_and_live_anywhere() {
+        fn assert_send_sync_static<T: Send + Sync + 'static>() {}
+        assert_send_sync_static::<Error>();
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
     fn retry_after_reads_seconds_and_http_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let mut headers = HeaderMap::new();

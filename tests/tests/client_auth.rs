@@ -423,3 +423,36 @@ async fn sign_in_returns_a_client_that_uses_the_issued_jwt() {
     assert_eq!(short.kind(), probe_api::ErrorKind::InvalidRequest);
     assert!(!short.to_string().contains("123"), "{short}");
 }
+
+#[test]
+fn retry_and_timeout_settings_come_from_the_environment_unless_set() {
+    let env = [
+        ("PROBE_MAX_RETRIES", "5"),
+        ("PROBE_TIMEOUT_SECS", "90"),
+        ("PROBE_API_TOKEN", KEY),
+    ];
+    let client = Client::builder()
+        .with_env_vars(env)
+        .build()
+        .expect("client");
+    assert_eq!(client.retry_policy().get_max_retries(), 5);
+    assert_eq!(client.timeout(), std::time::Duration::from_secs(90));
+    let explicit = Client::builder()
+        .with_env_vars(env)
+        .max_retries(0)
+        .build()
+        .expect("client");
+    assert_eq!(explicit.retry_policy().get_max_retries(), 0);
+    let defaults = Client::builder().build().expect("client");
+    assert_eq!(
+        defaults.retry_policy(),
+        probe_api::RetryPolicy::default(),
+        "2 retries by default"
+    );
+    assert_eq!(defaults.retry_policy().get_max_retries(), 2);
+    let bad = Client::builder()
+        .with_env_vars([("PROBE_MAX_RETRIES", "many")])
+        .build()
+        .expect_err("not a number");
+    assert_eq!(bad.setting, "PROBE_MAX_RETRIES");
+}
