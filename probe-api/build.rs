@@ -63,6 +63,13 @@ fn build() -> Result<(), String> {
     // The document's revision goes into the User-Agent.
     let revision: String = sha256_prefix(&document);
     println!("cargo::rustc-env=PROBE_API_DOCUMENT_REVISION={revision}");
+    // The effective document (pinned document with the overlay, still 3.1)
+    // is what the built-in mock server validates requests against.
+    let effective = serde_json::to_string(&pipeline.effective)
+        .map_err(|e| format!("probe-api: cannot serialize the effective document: {e}"))?;
+    let effective_path = out_dir.join("effective.json");
+    std::fs::write(&effective_path, effective)
+        .map_err(|e| format!("probe-api: cannot write {}: {e}", effective_path.display()))?;
     let target = out_dir.join("codegen.rs");
     std::fs::write(&target, code)
         .map_err(|e| format!("probe-api: cannot write {}: {e}", target.display()))?;

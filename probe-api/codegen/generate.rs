@@ -1,13 +1,18 @@
 //! Code generation: progenitor over the normalized document, plus a table of
-//! operation metadata for the hand-written layer.
+//! operation metadata and a by-name dispatch for the hand-written layer.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use proc_macro2::Span;
 use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+use syn::{ImplItem, Item, parse_quote};
 
-use super::SpecError;
-use super::normalize::{Normalized, Operation};
+use super::normalize::{Normalized, Operation, resolve};
+use super::{SpecError, pointer};
 
 /// The progenitor settings every build uses.
 pub fn settings() -> Result<GenerationSettings, SpecError> {
@@ -31,8 +36,26 @@ pub fn settings() -> Result<GenerationSettings, SpecError> {
 /// # Errors
 ///
 /// progenitor's errors, and its panics on shapes the normalizer should have
-/// removed, become a [`SpecError`].
+/// removed, become a [`SpecError`]; so does a parameter of the document that
+/// the generated builder has no setter for (see [`builders`]).
 pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
+    let file = progenitor_file(normalized)?;
+    let builders = builders(&file, normalized)?;
+    // progenitor's method docs carry ```ignore examples; as `text` they read
+    // the same and are not reported as ignored doctests.
+    let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    code.push_str(&operations_table(&normalized.operations, &builders));
+    code.push_str(&dynamic_dispatch(&normalized.operations, &builders));
+    Ok(code)
+}
+
+/// progenitor's client for a normalized document, with every `send()`
+/// routed through the hand-written layer.
+///
+/// # Errors
+///
+/// As [`generate`].
+pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> {
     let spec: openapiv3::OpenAPI =
         serde_json::from_value(normalized.document.clone()).map_err(|e| {
             SpecError::new(
@@ -81,20 +104,641 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
         )
     })?;
     super::rewrite::route_sends_through_layer(&mut file)?;
-    // progenitor's method docs carry ```ignore examples; as `text` they read
-    // the same and are not reported as ignored doctests.
-    let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
-    code.push_str(&operations_table(&normalized.operations));
-    Ok(code)
+    Ok(file)
 }
 
-/// A Rust `const` with one `OperationSpec` per operation. The type lives in
-/// the hand-written `spec` module of `probe-api`.
-pub fn operations_table(operations: &[Operation]) -> String {
+/// Where a parameter is sent; the variant names of `crate::spec::ParameterLocation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// A `{name}` segment of the path.
+    Path,
+    /// A query parameter.
+    Query,
+    /// A request header.
+    Header,
+}
+
+impl Location {
+    fn from_openapi(location: &str) -> Option<Self> {
+        match location {
+            "path" => Some(Location::Path),
+            "query" => Some(Location::Query),
+            "header" => Some(Location::Header),
+            _ => None,
+        }
+    }
+
+    fn variant(self) -> &'static str {
+        match self {
+            Location::Path => "Path",
+            Location::Query => "Query",
+            Location::Header => "Header",
+        }
+    }
+}
+
+/// A parameter of the normalized document and the builder method progenitor
+/// generated for it.
+#[derive(Clone)]
+pub struct Parameter {
+    /// The wire name, such as `ffprobe[show_streams]`.
+    pub name: String,
+    /// The builder field and method, such as `ffprobe_show_streams`.
+    pub setter: syn::Ident,
+    /// Where it is sent.
+    pub location: Location,
+    /// Whether the document requires it.
+    pub required: bool,
+    /// The type the setter converts its argument into, as the dispatch
+    /// outside the `builder` module names it.
+    pub value_type: syn::Type,
+}
+
+/// The request body of an operation and the type its `body` setter takes.
+#[derive(Clone)]
+pub struct Body {
+    /// The media type the client sends.
+    pub media_type: String,
+    /// Whether the document requires a body.
+    pub required: bool,
+    /// The type's name without its module path, such as `GatewayPostFileRequest`.
+    pub type_name: String,
+    /// The type a JSON body is decoded into before it is passed to `body`.
+    pub value_type: syn::Type,
+}
+
+// syn's types implement `Debug` only with its `extra-traits` feature, which
+// this crate does not ask for; the type is shown as source text instead.
+impl std::fmt::Debug for Parameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parameter")
+            .field("name", &self.name)
+            .field("setter", &self.setter)
+            .field("location", &self.location)
+            .field("required", &self.required)
+            .field("value_type", &type_text(&self.value_type))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Body")
+            .field("media_type", &self.media_type)
+            .field("required", &self.required)
+            .field("type_name", &self.type_name)
+            .field("value_type", &type_text(&self.value_type))
+            .finish()
+    }
+}
+
+/// What a successful `send()` of the builder returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// `ResponseValue<()>`: no body.
+    Empty,
+    /// `ResponseValue<T>` with a decoded `T`.
+    Value,
+    /// `ResponseValue<ByteStream>` (or an upgraded connection): no JSON value.
+    Stream,
+}
+
+/// The generated builder of one operation, matched against the document.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// The method of `Client` that starts the builder.
+    pub method: syn::Ident,
+    /// The builder struct, such as `GetFile`.
+    pub name: String,
+    /// The document's parameters, in document order.
+    pub parameters: Vec<Parameter>,
+    /// The request body, if the builder takes one.
+    pub body: Option<Body>,
+    /// What a successful call returns.
+    pub response: Response,
+}
+
+/// The identifier progenitor 0.15 gives a parameter: `sanitize(name,
+/// Case::Snake)` in progenitor-impl's `util.rs`. Characters that cannot
+/// continue an identifier become `-`, the result goes to snake case, a
+/// leading character that cannot start one gets `_` before it, and a Rust
+/// keyword gets `_` after it. Every match is verified against the generated
+/// builder, so a progenitor that names differently fails the build.
+pub fn progenitor_snake(name: &str) -> String {
+    use heck::ToSnakeCase;
+    let out = match name {
+        "+1" => "plus1".to_string(),
+        "-1" => "minus1".to_string(),
+        _ => name
+            .replace('\'', "")
+            .replace(|c: char| !is_xid_continue(c), "-")
+            .to_snake_case(),
+    };
+    let out = match out.chars().next() {
+        None => "x".to_string(),
+        Some(c) if is_xid_start(c) => out,
+        Some(_) => format!("_{out}"),
+    };
+    if is_reserved_word(&out) {
+        format!("{out}_")
+    } else {
+        out
+    }
+}
+
+// progenitor asks `unicode-ident`; that crate is not a dependency here, but
+// the lexer behind syn (proc-macro2's) uses the same tables, so asking it
+// whether the character lexes as part of one identifier gives the same answer.
+fn is_xid_continue(c: char) -> bool {
+    let text = format!("x{c}");
+    syn::parse_str::<syn::Ident>(&text).is_ok_and(|ident| ident == text)
+}
+
+fn is_xid_start(c: char) -> bool {
+    let text = c.to_string();
+    c != '_' && syn::parse_str::<syn::Ident>(&text).is_ok_and(|ident| ident == text)
+}
+
+/// typify's `accept_as_ident` list, which progenitor uses: Rust's keywords,
+/// reserved words and `gen`.
+fn is_reserved_word(ident: &str) -> bool {
+    matches!(
+        ident,
+        "_" | "abstract"
+            | "as"
+            | "async"
+            | "await"
+            | "become"
+            | "box"
+            | "break"
+            | "const"
+            | "continue"
+            | "crate"
+            | "do"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "extern"
+            | "false"
+            | "final"
+            | "fn"
+            | "for"
+            | "gen"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "macro"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "override"
+            | "priv"
+            | "pub"
+            | "ref"
+            | "return"
+            | "Self"
+            | "self"
+            | "static"
+            | "struct"
+            | "super"
+            | "trait"
+            | "true"
+            | "try"
+            | "type"
+            | "typeof"
+            | "unsafe"
+            | "unsized"
+            | "use"
+            | "virtual"
+            | "where"
+            | "while"
+            | "yield"
+    )
+}
+
+/// The fields and methods of one builder struct in the generated source.
+struct BuilderItems<'a> {
+    /// Named fields, without the `&Client` one.
+    fields: Vec<&'a syn::Ident>,
+    methods: BTreeMap<String, &'a syn::ImplItemFn>,
+}
+
+/// Matches every operation of the normalized document with its generated
+/// builder: each parameter with the field (and setter) progenitor made for
+/// it, the request body with the `body` field, and `send()`'s success type.
+///
+/// # Errors
+///
+/// A parameter without a field, a field without a parameter, a setter whose
+/// argument type cannot be read, or an operation without a builder, named
+/// with the operation and the parameter.
+pub fn builders(file: &syn::File, normalized: &Normalized) -> Result<Vec<Builder>, SpecError> {
+    let shape_error = |reason: String| {
+        SpecError::new(
+            "#",
+            format!(
+                "the generated client has an unexpected shape ({reason}); codegen/generate.rs must be updated for this progenitor version"
+            ),
+        )
+    };
+    // `impl Client { pub fn get_file(&self) -> builder::GetFile<'_> { .. } }`
+    let mut starts: BTreeMap<String, (&syn::Ident, String)> = BTreeMap::new();
+    for item in &file.items {
+        let Item::Impl(block) = item else { continue };
+        if block.trait_.is_some() || last_ident(&block.self_ty).is_none_or(|i| i != "Client") {
+            continue;
+        }
+        for impl_item in &block.items {
+            let ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
+            let syn::ReturnType::Type(_, output) = &method.sig.output else {
+                continue;
+            };
+            if let syn::Type::Path(path) = output.as_ref()
+                && path.path.segments.len() == 2
+                && path.path.segments[0].ident == "builder"
+            {
+                let name = path.path.segments[1].ident.to_string();
+                starts.insert(method.sig.ident.to_string(), (&method.sig.ident, name));
+            }
+        }
+    }
+    let module = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .ok_or_else(|| shape_error("no `builder` module".into()))?;
+    let mut items: BTreeMap<String, BuilderItems<'_>> = BTreeMap::new();
+    for item in &module.1 {
+        match item {
+            Item::Struct(s) => {
+                let fields = s
+                    .fields
+                    .iter()
+                    .filter(|f| !matches!(f.ty, syn::Type::Reference(_)))
+                    .filter_map(|f| f.ident.as_ref())
+                    .collect();
+                items
+                    .entry(s.ident.to_string())
+                    .or_insert_with(|| BuilderItems {
+                        fields: Vec::new(),
+                        methods: BTreeMap::new(),
+                    })
+                    .fields = fields;
+            }
+            Item::Impl(block) if block.trait_.is_none() => {
+                let Some(owner) = last_ident(&block.self_ty) else {
+                    continue;
+                };
+                let entry = items
+                    .entry(owner.to_string())
+                    .or_insert_with(|| BuilderItems {
+                        fields: Vec::new(),
+                        methods: BTreeMap::new(),
+                    });
+                for impl_item in &block.items {
+                    if let ImplItem::Fn(method) = impl_item {
+                        entry.methods.insert(method.sig.ident.to_string(), method);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut out = Vec::with_capacity(normalized.operations.len());
+    for op in &normalized.operations {
+        let (method, name) = starts.get(&op.rust_name).ok_or_else(|| {
+            shape_error(format!(
+                "`Client` has no method `{}` returning a builder for operation `{}`",
+                op.rust_name, op.operation_id
+            ))
+        })?;
+        let builder = items
+            .get(name)
+            .filter(|b| b.methods.contains_key("send"))
+            .ok_or_else(|| {
+                shape_error(format!("no struct `builder::{name}` with a `send` method"))
+            })?;
+        out.push(match_builder(op, normalized, method, name, builder)?);
+    }
+    Ok(out)
+}
+
+fn match_builder(
+    op: &Operation,
+    normalized: &Normalized,
+    method: &syn::Ident,
+    name: &str,
+    builder: &BuilderItems<'_>,
+) -> Result<Builder, SpecError> {
+    let method_key = op.method.to_ascii_lowercase();
+    let op_segments = vec!["paths".to_string(), op.path.clone(), method_key.clone()];
+    let fail = |segments: &[String], reason: String| {
+        SpecError::new(
+            pointer(segments),
+            format!("operation `{}` (builder::{name}): {reason}", op.rust_name),
+        )
+    };
+    let doc = &normalized.document;
+    let operation = doc
+        .get("paths")
+        .and_then(|p| p.get(&op.path))
+        .and_then(|item| item.get(&method_key))
+        .ok_or_else(|| fail(&op_segments, "not in the normalized document".into()))?;
+
+    let mut unmatched: BTreeMap<String, &syn::Ident> =
+        builder.fields.iter().map(|f| (f.to_string(), *f)).collect();
+    let setter_type = |setter: &str| {
+        builder
+            .methods
+            .get(setter)
+            .and_then(|m| setter_argument_type(m))
+    };
+
+    let declared = match operation.get("parameters") {
+        None => &[][..],
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(_) => {
+            let at = [op_segments.clone(), vec!["parameters".into()]].concat();
+            return Err(fail(&at, "`parameters` is not an array".into()));
+        }
+    };
+    let mut parameters = Vec::with_capacity(declared.len());
+    for (i, listed) in declared.iter().enumerate() {
+        let at = [
+            op_segments.clone(),
+            vec!["parameters".into(), i.to_string()],
+        ]
+        .concat();
+        let parameter = resolve(doc, listed, &at)?;
+        let Some(wire) = parameter.get("name").and_then(Value::as_str) else {
+            return Err(fail(&at, "a parameter has no `name`".into()));
+        };
+        let location_name = parameter
+            .get("in")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let location = Location::from_openapi(location_name).ok_or_else(|| {
+            fail(
+                &at,
+                format!(
+                    "parameter `{wire}` is in `{location_name}`, which the generated builder cannot take (cookies should have left the signature in the normalizer)"
+                ),
+            )
+        })?;
+        let setter = progenitor_snake(wire);
+        let field = unmatched.remove(&setter).ok_or_else(|| {
+            fail(
+                &at,
+                format!(
+                    "parameter `{wire}` ({location_name}) has no builder field `{setter}`; progenitor named it differently, so `progenitor_snake` in codegen/generate.rs must follow"
+                ),
+            )
+        })?;
+        let value_type = setter_type(&setter).ok_or_else(|| {
+            fail(
+                &at,
+                format!(
+                    "parameter `{wire}`: the setter `{setter}` is missing or does not take `impl TryInto<T>`"
+                ),
+            )
+        })?;
+        parameters.push(Parameter {
+            name: wire.to_string(),
+            setter: field.clone(),
+            location,
+            required: parameter
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            value_type,
+        });
+    }
+
+    let body = match &op.request_media_type {
+        None => None,
+        Some(media_type) => {
+            let at = [op_segments.clone(), vec!["requestBody".into()]].concat();
+            let request_body = operation
+                .get("requestBody")
+                .map(|b| resolve(doc, b, &at))
+                .transpose()?
+                .ok_or_else(|| fail(&at, "the operation has no `requestBody`".into()))?;
+            if unmatched.remove("body").is_none() {
+                return Err(fail(
+                    &at,
+                    format!("the {media_type} request body has no builder field `body`"),
+                ));
+            }
+            let setter = setter_type("body").ok_or_else(|| {
+                fail(
+                    &at,
+                    "the setter `body` is missing or does not take `impl TryInto<T>`".into(),
+                )
+            })?;
+            // A raw body (`reqwest::Body`, for octet-stream and text media
+            // types) is given as a JSON string.
+            let raw = matches!(&setter, syn::Type::Path(p)
+                if p.path.segments.iter().map(|s| s.ident.to_string()).eq(["reqwest", "Body"]));
+            let value_type: syn::Type = if raw {
+                parse_quote!(::std::string::String)
+            } else {
+                setter
+            };
+            Some(Body {
+                media_type: media_type.clone(),
+                required: request_body
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                type_name: short_type_name(&value_type),
+                value_type,
+            })
+        }
+    };
+
+    if let Some(field) = unmatched.keys().next() {
+        return Err(fail(
+            &op_segments,
+            format!("the builder field `{field}` matches no parameter of the document"),
+        ));
+    }
+
+    let response = builder
+        .methods
+        .get("send")
+        .and_then(|send| send_success_type(send))
+        .map(|success| match success {
+            syn::Type::Tuple(t) if t.elems.is_empty() => Response::Empty,
+            other if last_ident(other).is_some_and(|i| i == "ByteStream" || i == "Upgraded") => {
+                Response::Stream
+            }
+            _ => Response::Value,
+        })
+        .ok_or_else(|| {
+            fail(
+                &op_segments,
+                "`send` does not return `Result<ResponseValue<T>, _>`".into(),
+            )
+        })?;
+
+    Ok(Builder {
+        method: method.clone(),
+        name: name.to_string(),
+        parameters,
+        body,
+        response,
+    })
+}
+
+/// The last identifier of a path type: `GetFile` for `builder::GetFile<'a>`.
+fn last_ident(ty: &syn::Type) -> Option<&syn::Ident> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| &s.ident),
+        _ => None,
+    }
+}
+
+/// The first type argument of the last segment of a path type.
+fn first_type_argument(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &path.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// `T` in `fn x<V>(mut self, value: V) -> Self where V: TryInto<T>`, with
+/// paths relative to the `builder` module made relative to its parent.
+fn setter_argument_type(method: &syn::ImplItemFn) -> Option<syn::Type> {
+    let generics = &method.sig.generics;
+    let param = generics.type_params().next()?;
+    let inline = param.bounds.iter();
+    let in_where = generics
+        .where_clause
+        .iter()
+        .flat_map(|w| w.predicates.iter())
+        .filter_map(|p| match p {
+            syn::WherePredicate::Type(t) if last_ident(&t.bounded_ty) == Some(&param.ident) => {
+                Some(t.bounds.iter())
+            }
+            _ => None,
+        })
+        .flatten();
+    let mut found = inline.chain(in_where).find_map(|bound| {
+        let syn::TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let segment = bound.path.segments.last()?;
+        if segment.ident != "TryInto" {
+            return None;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+    })?;
+    OutOfBuilderModule.visit_type_mut(&mut found);
+    Some(found)
+}
+
+/// Rewrites `super::X` (the `builder` module's parent) to `X`, for code
+/// written next to the `builder` module.
+struct OutOfBuilderModule;
+
+impl VisitMut for OutOfBuilderModule {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        if path.leading_colon.is_none()
+            && path.segments.len() > 1
+            && path.segments.first().is_some_and(|s| s.ident == "super")
+        {
+            path.segments = std::mem::take(&mut path.segments)
+                .into_iter()
+                .skip(1)
+                .collect();
+        }
+        syn::visit_mut::visit_path_mut(self, path);
+    }
+}
+
+/// `T` in `async fn send(self) -> Result<ResponseValue<T>, crate::Error>`.
+fn send_success_type(method: &syn::ImplItemFn) -> Option<&syn::Type> {
+    let syn::ReturnType::Type(_, output) = &method.sig.output else {
+        return None;
+    };
+    if last_ident(output).is_none_or(|i| i != "Result") {
+        return None;
+    }
+    let value = first_type_argument(output)?;
+    if last_ident(value).is_none_or(|i| i != "ResponseValue") {
+        return None;
+    }
+    first_type_argument(value)
+}
+
+/// A type without module paths: `Vec<GetFileOnly>` for
+/// `::std::vec::Vec<types::GetFileOnly>`.
+fn short_type_name(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(path) => {
+            let Some(last) = path.path.segments.last() else {
+                return String::new();
+            };
+            let mut name = last.ident.to_string();
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                let inner: Vec<String> = args
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        syn::GenericArgument::Type(t) => Some(short_type_name(t)),
+                        _ => None,
+                    })
+                    .collect();
+                if !inner.is_empty() {
+                    let _ = write!(name, "<{}>", inner.join(", "));
+                }
+            }
+            name
+        }
+        syn::Type::Tuple(t) if t.elems.is_empty() => "()".to_string(),
+        other => type_text(other),
+    }
+}
+
+/// A type as Rust source text.
+fn type_text(ty: &syn::Type) -> String {
+    let file: syn::File = parse_quote!(type T = #ty;);
+    prettyplease::unparse(&file)
+        .trim()
+        .trim_start_matches("type T = ")
+        .trim_end_matches(';')
+        .to_string()
+}
+
+/// A Rust `const` with one `OperationSpec` per operation, and a function
+/// telling whether a name is an operation method. The types live in the
+/// hand-written `spec` module of `probe-api`.
+pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> String {
     let mut out = String::from(
         "\n/// Every operation of the effective document, as the normalizer saw it.\npub(crate) const OPERATIONS: &[crate::spec::OperationSpec] = &[\n",
     );
-    for op in operations {
+    for (op, builder) in operations.iter().zip(builders) {
         let security = op
             .security
             .iter()
@@ -128,9 +772,30 @@ pub fn operations_table(operations: &[Operation]) -> String {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let parameters = builder
+            .parameters
+            .iter()
+            .map(|p| {
+                format!(
+                    "crate::spec::ParameterSpec {{ name: {:?}, setter: {:?}, location: crate::spec::ParameterLocation::{}, required: {} }}",
+                    p.name,
+                    p.setter.to_string(),
+                    p.location.variant(),
+                    p.required
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let body = match &builder.body {
+            Some(b) => format!(
+                "Some(crate::spec::BodySpec {{ media_type: {:?}, required: {}, type_name: {:?} }})",
+                b.media_type, b.required, b.type_name
+            ),
+            None => "None".to_string(),
+        };
         let _ = writeln!(
             out,
-            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], request_media_type: {:?}, timeout_default_ms: {:?}, queue_timeout_default_ms: {:?} }},",
+            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], parameters: &[{parameters}], body: {body}, request_media_type: {:?}, timeout_default_ms: {:?}, queue_timeout_default_ms: {:?} }},",
             op.method,
             op.path,
             op.operation_id,
@@ -157,4 +822,356 @@ pub fn operations_table(operations: &[Operation]) -> String {
     }
     out.push_str("        _ => false,\n    }\n}\n");
     out
+}
+
+/// `call_dynamic`: one match arm per operation that starts its builder,
+/// decodes each JSON parameter into the type its setter takes, sends, and
+/// re-encodes the decoded response. The helpers it calls live in the
+/// hand-written `crate::dynamic` module.
+pub fn dynamic_dispatch(operations: &[Operation], builders: &[Builder]) -> String {
+    let arms: Vec<syn::Arm> = operations
+        .iter()
+        .zip(builders)
+        .map(|(op, builder)| dynamic_arm(&op.rust_name, builder))
+        .collect();
+    let function: syn::ItemFn = parse_quote! {
+        /// Calls the operation `rust_name` with parameters given by their wire
+        /// names as JSON values, and returns the decoded response as JSON.
+        pub(crate) async fn call_dynamic(
+            client: &Client,
+            rust_name: &str,
+            params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            body: ::std::option::Option<&::serde_json::Value>,
+        ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
+            use crate::dynamic::argument;
+            match rust_name {
+                #(#arms)*
+                _ => Err(crate::dynamic::unknown_operation(rust_name)),
+            }
+        }
+    };
+    let file = syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items: vec![Item::Fn(function)],
+    };
+    format!("\n{}", prettyplease::unparse(&file))
+}
+
+fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
+    let operation = syn::LitStr::new(rust_name, Span::call_site());
+    if builder.response == Response::Stream {
+        return parse_quote! {
+            #operation => {
+                let _ = (params, body);
+                Err(crate::dynamic::streaming(#operation))
+            }
+        };
+    }
+    let method = &builder.method;
+    let start: syn::Stmt = if builder.parameters.is_empty() && builder.body.is_none() {
+        parse_quote!(let request = client.#method();)
+    } else {
+        parse_quote!(let mut request = client.#method();)
+    };
+    let parameters: syn::Stmt = if builder.parameters.is_empty() {
+        parse_quote! {
+            if let Some(name) = params.keys().next() {
+                return Err(crate::dynamic::unknown_parameter(operation, name));
+            }
+        }
+    } else {
+        let setters = builder.parameters.iter().map(|p| -> syn::Arm {
+            let wire = syn::LitStr::new(&p.name, Span::call_site());
+            let setter = &p.setter;
+            let ty = &p.value_type;
+            parse_quote! {
+                #wire => {
+                    let value: #ty = argument(operation, name, value)?;
+                    request.#setter(value)
+                }
+            }
+        });
+        parse_quote! {
+            for (name, value) in params {
+                request = match name.as_str() {
+                    #(#setters)*
+                    _ => return Err(crate::dynamic::unknown_parameter(operation, name)),
+                };
+            }
+        }
+    };
+    let body: syn::Stmt = match &builder.body {
+        Some(b) => {
+            let ty = &b.value_type;
+            parse_quote! {
+                if let Some(body) = body {
+                    let value: #ty = crate::dynamic::body(operation, body)?;
+                    request = request.body(value);
+                }
+            }
+        }
+        None => parse_quote! {
+            if body.is_some() {
+                return Err(crate::dynamic::unexpected_body(operation));
+            }
+        },
+    };
+    let finish: Vec<syn::Stmt> = match builder.response {
+        Response::Empty => parse_quote! {
+            request.send().await?;
+            Ok(::serde_json::Value::Null)
+        },
+        _ => parse_quote! {
+            let response = request.send().await?;
+            crate::dynamic::response(operation, response.into_inner())
+        },
+    };
+    parse_quote! {
+        #operation => {
+            let operation = #operation;
+            #start
+            #parameters
+            #body
+            #(#finish)*
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codegen::normalize::normalize;
+    use serde_json::json;
+
+    /// One operation with a path, a query, a `deepObject` query, a header
+    /// and a cookie parameter and a JSON body; one without a response body.
+    fn normalized() -> Normalized {
+        let document = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/things/{thing-id}": {
+                    "parameters": [
+                        {"name": "thing-id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}
+                    ],
+                    "post": {
+                        "operationId": "routes/things.PostThing",
+                        "parameters": [
+                            {"name": "dry-run", "in": "query", "schema": {"type": "boolean"}},
+                            {"name": "page", "in": "query", "style": "deepObject", "schema": {
+                                "type": "object",
+                                "properties": {"limit": {"type": "integer"}}
+                            }},
+                            {"name": "X-Trace", "in": "header", "required": true, "schema": {"type": "string"}},
+                            {"name": "session", "in": "cookie", "schema": {"type": "string"}}
+                        ],
+                        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+                    },
+                    "delete": {
+                        "operationId": "routes/things.DeleteThing",
+                        "responses": {"204": {"description": "gone"}}
+                    }
+                }
+            },
+            "components": {"schemas": {"Thing": {"type": "object", "properties": {"name": {"type": "string"}}}}}
+        });
+        normalize(&document).expect("normalizes")
+    }
+
+    fn builder_struct<'a>(file: &'a mut syn::File, name: &str) -> &'a mut syn::ItemStruct {
+        let module = file
+            .items
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+                _ => None,
+            })
+            .expect("a builder module");
+        module
+            .1
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Struct(s) if s.ident == name => Some(s),
+                _ => None,
+            })
+            .expect("the builder struct")
+    }
+
+    #[test]
+    fn parameter_names_become_the_identifiers_progenitor_gives_them() {
+        for (name, ident) in [
+            ("session-id", "session_id"),
+            ("ffprobe[show_streams]", "ffprobe_show_streams"),
+            ("date[from]", "date_from"),
+            ("X-Recaptcha-Token", "x_recaptcha_token"),
+            ("logout-all", "logout_all"),
+            ("type", "type_"),
+            ("2fa", "_2fa"),
+            ("+1", "plus1"),
+            ("it's", "its"),
+            ("größe", "größe"),
+            ("", "x"),
+        ] {
+            assert_eq!(progenitor_snake(name), ident, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_parameter_and_the_body_meet_their_builder_fields() {
+        let n = normalized();
+        let file = progenitor_file(&n).expect("generates");
+        let builders = builders(&file, &n).expect("matches");
+        let post = &builders[0];
+        assert_eq!(post.method, "post_thing");
+        assert_eq!(post.name, "PostThing");
+        let table: Vec<(&str, String, Location, bool)> = post
+            .parameters
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.setter.to_string(),
+                    p.location,
+                    p.required,
+                )
+            })
+            .collect();
+        assert_eq!(
+            table,
+            [
+                ("thing-id", "thing_id".to_string(), Location::Path, true),
+                ("dry-run", "dry_run".to_string(), Location::Query, false),
+                (
+                    "page[limit]",
+                    "page_limit".to_string(),
+                    Location::Query,
+                    false
+                ),
+                ("X-Trace", "x_trace".to_string(), Location::Header, true),
+            ]
+        );
+        assert_eq!(type_text(&post.parameters[0].value_type), "::uuid::Uuid");
+        assert_eq!(type_text(&post.parameters[1].value_type), "bool");
+        let body = post.body.as_ref().expect("a body");
+        assert_eq!(body.media_type, "application/json");
+        assert!(body.required);
+        assert_eq!(body.type_name, "Thing");
+        assert_eq!(type_text(&body.value_type), "types::Thing");
+        assert_eq!(post.response, Response::Value);
+
+        let delete = &builders[1];
+        assert!(delete.body.is_none());
+        assert_eq!(delete.response, Response::Empty);
+        assert_eq!(delete.parameters.len(), 1);
+    }
+
+    #[test]
+    fn a_raw_body_is_taken_as_a_string() {
+        let document = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/upload": {"put": {
+                "operationId": "PutUpload",
+                "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"204": {"description": "stored"}}
+            }}}
+        });
+        let n = normalize(&document).expect("normalizes");
+        let file = progenitor_file(&n).expect("generates");
+        let builders = builders(&file, &n).expect("matches");
+        let body = builders[0].body.as_ref().expect("a body");
+        assert_eq!(body.media_type, "application/octet-stream");
+        assert!(!body.required);
+        assert_eq!(type_text(&body.value_type), "::std::string::String");
+    }
+
+    #[test]
+    fn a_parameter_without_a_builder_field_fails_naming_operation_and_parameter() {
+        let n = normalized();
+        let mut file = progenitor_file(&n).expect("generates");
+        for field in builder_struct(&mut file, "PostThing").fields.iter_mut() {
+            if field.ident.as_ref().is_some_and(|i| i == "dry_run") {
+                field.ident = Some(syn::Ident::new("dryrun", Span::call_site()));
+            }
+        }
+        let error = builders(&file, &n).expect_err("dry-run has no field");
+        assert_eq!(
+            error.pointer,
+            "#/paths/~1things~1{thing-id}/post/parameters/1"
+        );
+        assert!(error.reason.contains("`post_thing`"), "{error}");
+        assert!(
+            error
+                .reason
+                .contains("parameter `dry-run` (query) has no builder field `dry_run`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_builder_field_without_a_parameter_fails_naming_it() {
+        let mut n = normalized();
+        let file = progenitor_file(&n).expect("generates");
+        let operation = n
+            .document
+            .pointer_mut("/paths/~1things~1{thing-id}/post")
+            .and_then(Value::as_object_mut)
+            .expect("the operation");
+        let parameters = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .expect("parameters");
+        parameters.retain(|p| p["name"] != "X-Trace");
+        let error = builders(&file, &n).expect_err("x_trace has no parameter");
+        assert!(error.reason.contains("`post_thing`"), "{error}");
+        assert!(
+            error
+                .reason
+                .contains("the builder field `x_trace` matches no parameter"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_dispatch_sets_parameters_by_wire_name_and_the_body() {
+        let code = generate(&normalized()).expect("generates");
+        let dispatch = &code[code
+            .find("pub(crate) async fn call_dynamic")
+            .expect("dispatch")..];
+        // Compared without whitespace and trailing commas, so that
+        // prettyplease's line breaks do not matter.
+        let squeezed = |text: &str| {
+            text.split_whitespace()
+                .collect::<String>()
+                .replace(",)", ")")
+                .replace(",>", ">")
+        };
+        let dispatch_text = squeezed(dispatch);
+        for expected in [
+            "\"post_thing\" => {",
+            "\"page[limit]\" => {",
+            ".page_limit(",
+            "let value: ::uuid::Uuid = argument(operation, name, value)?;
+             request.thing_id(value)",
+            "let value: types::Thing = crate::dynamic::body(operation, body)?;
+             request = request.body(value);",
+            "crate::dynamic::response(operation, response.into_inner())",
+            "\"delete_thing\" => {",
+            "Ok(::serde_json::Value::Null)",
+            "_ => Err(crate::dynamic::unknown_operation(rust_name)),",
+        ] {
+            assert!(
+                dispatch_text.contains(&squeezed(expected)),
+                "`{expected}` not in:\n{dispatch}"
+            );
+        }
+        assert!(code.contains(
+            "crate::spec::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::spec::ParameterLocation::Header, required: true }"
+        ));
+        assert!(code.contains(
+            "body: Some(crate::spec::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\" })"
+        ));
+    }
 }

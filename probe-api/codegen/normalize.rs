@@ -276,7 +276,11 @@ fn err(path: &[String], reason: impl Into<String>) -> SpecError {
 }
 
 /// Follows local `$ref`s until a value that is not a reference.
-fn resolve<'a>(doc: &'a Value, value: &'a Value, at: &[String]) -> Result<&'a Value, SpecError> {
+pub fn resolve<'a>(
+    doc: &'a Value,
+    value: &'a Value,
+    at: &[String],
+) -> Result<&'a Value, SpecError> {
     let mut current = value;
     for _ in 0..64 {
         let Some(reference) = current.get("$ref") else {

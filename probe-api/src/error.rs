@@ -226,6 +226,13 @@ impl Error {
         error
     }
 
+    /// A success response that decoded but cannot be used as `message` says.
+    pub(crate) fn decode_in(operation: &'static str, message: String) -> Self {
+        let mut error = Error::new(ErrorKind::Decode, message);
+        error.inner.operation = Some(operation);
+        error
+    }
+
     /// A success response without a value the caller needs from it.
     pub(crate) fn missing_field(operation: &'static str, what: &str) -> Self {
         let mut error = Error::new(ErrorKind::Decode, format!("the response has no {what}"));
@@ -641,7 +648,7 @@ fn error_chain(error: &dyn StdError) -> String {
 
 /// `T`'s name without module paths: `Vec<GetFileResponse>` rather than
 /// `alloc::vec::Vec<probe_api::generated::types::GetFileResponse>`.
-fn short_type_name<T>() -> String {
+pub(crate) fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
     let mut out = String::with_capacity(full.len());
     let mut token = String::new();

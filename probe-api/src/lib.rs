@@ -20,7 +20,10 @@ mod generated {
 
 pub mod auth;
 mod client;
+pub mod dynamic;
 pub mod error;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod retry;
 pub mod spec;
 pub mod timeouts;

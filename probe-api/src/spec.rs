@@ -24,6 +24,12 @@ pub struct OperationSpec {
     pub cookies: &'static [CookieSpec],
     /// `deepObject` query parameters, each sent as one `name[prop]` parameter per property.
     pub query_groups: &'static [QueryGroupSpec],
+    /// The path, query and header parameters the operation's builder takes,
+    /// in document order (`deepObject` groups already one per property;
+    /// cookies are in [`cookies`](OperationSpec::cookies)).
+    pub parameters: &'static [ParameterSpec],
+    /// The request body the builder's `body` setter takes, if any.
+    pub body: Option<BodySpec>,
     /// The media type of the request body the client sends, if any.
     pub request_media_type: Option<&'static str>,
     /// The document's default `timeout` (milliseconds of analysis the server
@@ -51,6 +57,59 @@ pub struct QueryGroupSpec {
     pub name: &'static str,
     /// Its properties as sent, such as `"ffprobe[show_streams]"`.
     pub parameters: &'static [&'static str],
+}
+
+/// A path, query or header parameter of an operation and the builder
+/// method that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParameterSpec {
+    /// The name on the wire, as the normalized document has it, such as
+    /// `"session-id"`, `"ffprobe[show_streams]"` or `"X-Recaptcha-Token"`.
+    pub name: &'static str,
+    /// The builder method that sets it, such as `"session_id"`.
+    pub setter: &'static str,
+    /// Where it is sent.
+    pub location: ParameterLocation,
+    /// Whether the document requires it.
+    pub required: bool,
+}
+
+/// Where a parameter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParameterLocation {
+    /// A segment of the path, such as `{session-id}`.
+    Path,
+    /// A query parameter.
+    Query,
+    /// A request header.
+    Header,
+}
+
+impl ParameterLocation {
+    /// The OpenAPI name of the location (the parameter's `in`), such as `"query"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParameterLocation::Path => "path",
+            ParameterLocation::Query => "query",
+            ParameterLocation::Header => "header",
+        }
+    }
+}
+
+/// The request body of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BodySpec {
+    /// The media type the client sends it as, such as `"application/json"`.
+    pub media_type: &'static str,
+    /// Whether the document requires a body.
+    pub required: bool,
+    /// The type the builder's `body` setter takes, without its module path
+    /// (the models are in [`types`](crate::types)), such as
+    /// `"GatewayPostFileRequest"`.
+    pub type_name: &'static str,
 }
 
 /// Every operation of the effective document, in document order.

@@ -1,0 +1,324 @@
+//! A Probe.dev mock server in the process, for tests and offline use
+//! (cargo feature `mock`).
+//!
+//! [`MockServer::start`] binds a loopback port and serves every operation
+//! of the API document the client was generated from. Each request is
+//! checked against that document (path, query parameters including the
+//! `name[prop]` ones, headers, cookies, body and its content type): an
+//! invalid request gets 400 with an error body shaped as the document
+//! says, a request without valid credentials 401. Valid requests get
+//! realistic answers: real FFprobe and MediaInfo output of media made by
+//! ffmpeg for the media operations (keyed by media URL, see
+//! [`MockServer::add_media`]), in-memory sessions and users for the account
+//! operations (signing in creates a session that the session operations
+//! then list, get and delete), and schema-conformant data for the rest.
+//! Every answer is checked against the document before it is sent.
+//!
+//! Faults can be queued per operation ([`MockServer::inject`]): error
+//! statuses with or without `Retry-After`, delays, malformed bodies and
+//! dropped connections, to test retries and error handling.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use probe_api::mock::{Fault, MockServer};
+//!
+//! let mock = MockServer::start().await?;
+//! let client = mock.client()?;
+//! mock.inject("get_sessions", [Fault::status(503)])?;
+//! // The client retries the 503 and gets the sessions.
+//! let sessions = client.get_sessions().send().await?;
+//! assert!(sessions.sessions.is_some());
+//! assert_eq!(mock.requests_for("get_sessions"), 2);
+//! # Ok(()) }
+//! ```
+
+mod handlers;
+mod media;
+mod request;
+mod schema;
+mod server;
+mod state;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use media::MediaFixture;
+
+use crate::{Client, ClientBuilder};
+
+/// The API key the mock accepts.
+pub const API_KEY: &str = "mock-api-key";
+/// The email of the mock's user.
+pub const EMAIL: &str = "user@example.com";
+/// The password of the mock's user.
+pub const PASSWORD: &str = "mock-password";
+/// The media URL of the default sample: a 2 s H.264/AAC MP4 made by ffmpeg.
+pub const SAMPLE_URL: &str = "https://media.example/fixtures/h264_aac.mp4";
+
+/// One misbehaviour, used for one request to an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answers with this status and an error body shaped as the document
+    /// says (or the API's usual error body), with `Retry-After` if given.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` value, such as `"2"` or an HTTP date.
+        retry_after: Option<String>,
+    },
+    /// Waits this long, then answers normally.
+    Delay(Duration),
+    /// Answers 200 with a JSON body cut in the middle.
+    MalformedBody,
+    /// Answers with this status and an HTML page, as a proxy would.
+    Html(u16),
+    /// Closes the connection without answering.
+    DropConnection,
+}
+
+impl Fault {
+    /// An error status with the document's error body.
+    pub fn status(status: u16) -> Fault {
+        Fault::Status {
+            status,
+            retry_after: None,
+        }
+    }
+
+    /// An error status with a `Retry-After` header.
+    pub fn retry_after(status: u16, retry_after: impl Into<String>) -> Fault {
+        Fault::Status {
+            status,
+            retry_after: Some(retry_after.into()),
+        }
+    }
+}
+
+/// A request the mock received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedRequest {
+    /// The client method of the operation, such as `"get_file"`; empty when
+    /// no operation matched.
+    pub operation: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The path.
+    pub path: String,
+    /// The query string with `token` and `jwt` values redacted.
+    pub query: Option<String>,
+    /// The status the mock answered with (0 for a dropped connection).
+    pub status: u16,
+}
+
+/// Arguments for one operation, made from the document: every required
+/// parameter (keyed by wire name, as [`crate::dynamic::call`] takes them)
+/// and the request body when the operation takes one.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExampleCall {
+    /// Required parameters by wire name.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// The request body, when the operation takes one.
+    pub body: Option<serde_json::Value>,
+}
+
+/// Valid arguments for `operation`, derived from the document's schemas
+/// (their examples, defaults and enum values where they have them), for
+/// smoke tests that walk every operation with [`crate::dynamic::call`].
+/// Identifiers are examples too: a call that names a session or user may
+/// need a real one from the mock's state.
+///
+/// # Errors
+///
+/// `operation` is not an operation of the document.
+pub fn example_call(operation: &str) -> Result<ExampleCall, MockError> {
+    let spec = crate::spec::operation(operation)
+        .ok_or_else(|| MockError(format!("`{operation}` is not an operation of the document")))?;
+    let document = schema::Document::load().map_err(MockError)?;
+    let pointer = format!(
+        "/paths/{}/{}",
+        schema::escape(spec.path),
+        spec.method.to_ascii_lowercase()
+    );
+    let mut params = serde_json::Map::new();
+    for parameter in spec.parameters.iter().filter(|p| p.required) {
+        let schema =
+            request::parameter_schema(&document, &pointer, parameter.name).ok_or_else(|| {
+                MockError(format!(
+                    "{operation}: the document has no schema for parameter `{}`",
+                    parameter.name
+                ))
+            })?;
+        params.insert(parameter.name.to_string(), document.example(schema));
+    }
+    let body = match spec.body {
+        Some(body) => {
+            let schema_pointer = format!(
+                "{}/content/{}/schema",
+                request::follow(&document, format!("{pointer}/requestBody")),
+                schema::escape(body.media_type)
+            );
+            let schema = document.at(&schema_pointer).ok_or_else(|| {
+                MockError(format!("{operation}: no body schema at {schema_pointer}"))
+            })?;
+            Some(document.example(schema))
+        }
+        None => None,
+    };
+    Ok(ExampleCall { params, body })
+}
+
+/// A mock server cannot do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockError(String);
+
+impl std::fmt::Display for MockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MockError {}
+
+/// What the server and the handle share.
+pub(crate) struct Shared {
+    pub(crate) document: schema::Document,
+    pub(crate) routes: request::Routes,
+    pub(crate) state: Mutex<state::State>,
+    pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
+    pub(crate) media: Mutex<HashMap<String, MediaFixture>>,
+    pub(crate) log: Mutex<Vec<RecordedRequest>>,
+}
+
+/// A running mock server on a loopback port; stops when dropped.
+#[derive(Debug)]
+pub struct MockServer {
+    url: String,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Binds `127.0.0.1` on a free port and starts serving, on the current
+    /// Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// The port cannot be bound, or the embedded document cannot be read.
+    pub async fn start() -> Result<MockServer, MockError> {
+        let document = schema::Document::load().map_err(MockError)?;
+        let routes = request::Routes::new(&document).map_err(MockError)?;
+        let shared = Arc::new(Shared {
+            document,
+            routes,
+            state: Mutex::new(state::State::new()),
+            faults: Mutex::new(HashMap::new()),
+            media: Mutex::new(media::builtin()),
+            log: Mutex::new(Vec::new()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| MockError(format!("cannot bind a loopback port: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| MockError(format!("cannot read the bound address: {e}")))?;
+        let task = tokio::spawn(server::serve(listener, shared.clone()));
+        Ok(MockServer {
+            url: format!("http://{address}"),
+            shared,
+            task,
+        })
+    }
+
+    /// The base URL, such as `http://127.0.0.1:40123`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A client builder for this server, holding its API key.
+    pub fn client_builder(&self) -> ClientBuilder {
+        Client::builder()
+            .base_url(self.url.clone())
+            .api_key(API_KEY)
+    }
+
+    /// A client for this server, holding its API key; retries wait at most
+    /// a few milliseconds so fault tests stay fast.
+    ///
+    /// # Errors
+    ///
+    /// The HTTP client cannot be built (its TLS backend failed to start).
+    pub fn client(&self) -> Result<Client, crate::ConfigError> {
+        let retry = crate::RetryPolicy::default()
+            .initial_backoff(Duration::from_millis(2))
+            .max_backoff(Duration::from_millis(20));
+        self.client_builder().retry(retry).build()
+    }
+
+    /// Queues faults for `operation` (a client method name such as
+    /// `"get_file"`): each of the next requests to it gets the next fault;
+    /// then it answers normally again.
+    ///
+    /// # Errors
+    ///
+    /// `operation` is not an operation of the document.
+    pub fn inject(
+        &self,
+        operation: &str,
+        faults: impl IntoIterator<Item = Fault>,
+    ) -> Result<(), MockError> {
+        if crate::spec::operation(operation).is_none() {
+            return Err(MockError(format!(
+                "`{operation}` is not an operation of the document; see probe_api::spec::operations()"
+            )));
+        }
+        let mut queues = lock(&self.shared.faults);
+        queues
+            .entry(operation.to_string())
+            .or_default()
+            .extend(faults);
+        Ok(())
+    }
+
+    /// Answers probes of `url` with `fixture` instead of the default sample.
+    pub fn add_media(&self, url: impl Into<String>, fixture: MediaFixture) {
+        lock(&self.shared.media).insert(url.into(), fixture);
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.log).clone()
+    }
+
+    /// How many requests `operation` received.
+    pub fn requests_for(&self, operation: &str) -> usize {
+        lock(&self.shared.log)
+            .iter()
+            .filter(|r| r.operation == operation)
+            .count()
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Locks a mutex, recovering the data if a holder panicked: the mock's
+/// state stays usable for the requests that follow.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
