@@ -8,6 +8,7 @@
 
 use std::process::ExitCode;
 
+use probe_api::reports::ffprobe::StreamKind;
 use probe_api::{Client, types};
 
 #[tokio::main]
@@ -37,55 +38,39 @@ async fn run(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .into_inner();
 
-    let Some(ffprobe) = report.ffprobe else {
-        return Err("the response has no FFprobe report".into());
-    };
-    if !ffprobe.success.unwrap_or(false) {
-        let reason = ffprobe.error.unwrap_or_else(|| "no reason given".into());
-        return Err(format!("FFprobe failed: {reason}").into());
-    }
-    let output = ffprobe.response.unwrap_or_default();
-    let format = &output["format"];
+    // The typed FFprobe report, or why there is none (not requested, the
+    // tool failed with its message, or unexpected output).
+    let ffprobe = report.ffprobe()?;
     println!("{url}");
-    println!(
-        "  container: {}  duration: {} s  bit rate: {} b/s",
-        text(&format["format_name"]),
-        text(&format["duration"]),
-        text(&format["bit_rate"]),
-    );
-    for stream in output["streams"].as_array().into_iter().flatten() {
-        let kind = text(&stream["codec_type"]);
-        let detail = match kind.as_str() {
-            "video" => format!(
+    if let Some(format) = &ffprobe.format {
+        println!(
+            "  container: {}  duration: {:?}  bit rate: {} b/s",
+            format.format_name.as_deref().unwrap_or("?"),
+            ffprobe.duration(),
+            format.bit_rate.as_ref().map_or("?", |b| b.raw()),
+        );
+    }
+    for stream in ffprobe.streams() {
+        let detail = match stream.kind() {
+            StreamKind::Video => format!(
                 "{}x{} at {} fps",
-                text(&stream["width"]),
-                text(&stream["height"]),
-                text(&stream["avg_frame_rate"])
+                stream.width.unwrap_or(0),
+                stream.height.unwrap_or(0),
+                stream.frame_rate().map_or("?".into(), |r| r.to_string())
             ),
-            "audio" => format!(
+            StreamKind::Audio => format!(
                 "{} Hz, {} channels",
-                text(&stream["sample_rate"]),
-                text(&stream["channels"])
+                stream.sample_rate().unwrap_or(0),
+                stream.channels.unwrap_or(0)
             ),
             _ => String::new(),
         };
         println!(
-            "  #{} {kind}: {} {detail}",
-            text(&stream["index"]),
-            text(&stream["codec_name"])
+            "  #{} {}: {} {detail}",
+            stream.index,
+            stream.codec_type.as_deref().unwrap_or("?"),
+            stream.codec_name.as_deref().unwrap_or("?")
         );
     }
-    if let Some(ms) = ffprobe.duration {
-        println!("  analysed in {ms} ms");
-    }
     Ok(())
-}
-
-/// A JSON value as FFprobe prints it: strings without quotes, `?` when absent.
-fn text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Null => "?".into(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 
 use probe_api::Client;
 use probe_api::mock::{MockServer, SAMPLE_URL};
-use serde_json::Value;
+use probe_api::reports::ffprobe::StreamKind;
+use probe_api::reports::mediainfo::Track;
+use probe_api::reports::{FfprobeReport, MediaInfoReport, Printed};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -77,25 +79,13 @@ async fn run(url: &str, json: bool) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!("{url}");
-    match report.ffprobe.as_ref() {
-        Some(tool) if tool.success == Some(true) => {
-            print_ffprobe(tool.response.as_ref().unwrap_or(&Value::Null));
-        }
-        Some(tool) => println!(
-            "  FFprobe failed: {}",
-            tool.error.as_deref().unwrap_or("no reason given")
-        ),
-        None => println!("  FFprobe was not run"),
+    match report.ffprobe() {
+        Ok(ffprobe) => print_ffprobe(&ffprobe),
+        Err(why) => println!("  FFprobe:   {why}"),
     }
-    match report.mediainfo.as_ref() {
-        Some(tool) if tool.success == Some(true) => {
-            print_mediainfo(tool.response.as_ref().unwrap_or(&Value::Null));
-        }
-        Some(tool) => println!(
-            "  MediaInfo failed: {}",
-            tool.error.as_deref().unwrap_or("no reason given")
-        ),
-        None => println!("  MediaInfo was not run"),
+    match report.mediainfo() {
+        Ok(mediainfo) => print_mediainfo(&mediainfo),
+        Err(why) => println!("  MediaInfo: {why}"),
     }
 
     let all = sessions.sessions.unwrap_or_default();
@@ -114,77 +104,87 @@ async fn run(url: &str, json: bool) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn print_ffprobe(output: &Value) {
-    let format = &output["format"];
+fn print_ffprobe(report: &FfprobeReport) {
+    let format = report.format.clone().unwrap_or_default();
     println!(
-        "  FFprobe:   {} ({}), {} s, {} b/s",
-        text(&format["format_long_name"]),
-        text(&format["format_name"]),
-        text(&format["duration"]),
-        text(&format["bit_rate"])
+        "  FFprobe:   {} ({}), {}, {}",
+        format.format_long_name.as_deref().unwrap_or("?"),
+        format.format_name.as_deref().unwrap_or("?"),
+        seconds(report.duration()),
+        rate(format.bit_rate.as_ref().and_then(|b| b.value())),
     );
-    for stream in output["streams"].as_array().into_iter().flatten() {
-        let kind = text(&stream["codec_type"]);
-        let detail = match kind.as_str() {
-            "video" => format!(
+    for stream in report.streams() {
+        let detail = match stream.kind() {
+            StreamKind::Video => format!(
                 "{}x{}, {} fps",
-                text(&stream["width"]),
-                text(&stream["height"]),
-                text(&stream["avg_frame_rate"])
+                number(stream.width),
+                number(stream.height),
+                stream
+                    .frame_rate()
+                    .map_or("?".to_string(), |r| format!("{r} ({:.3})", r.as_f64()))
             ),
-            "audio" => format!(
+            StreamKind::Audio => format!(
                 "{} Hz, {} channel(s), language {}",
-                text(&stream["sample_rate"]),
-                text(&stream["channels"]),
-                text(&stream["tags"]["language"])
+                number(stream.sample_rate()),
+                number(stream.channels),
+                stream.language().unwrap_or("?")
             ),
             _ => String::new(),
         };
         println!(
-            "    #{} {kind:<8} {:<10} {detail}",
-            text(&stream["index"]),
-            text(&stream["codec_name"])
+            "    #{} {:<8} {:<10} {detail}",
+            stream.index,
+            stream.codec_type.as_deref().unwrap_or("?"),
+            stream.codec_name.as_deref().unwrap_or("?"),
         );
     }
 }
 
-fn print_mediainfo(output: &Value) {
-    for track in output["media"]["track"].as_array().into_iter().flatten() {
-        let kind = text(&track["@type"]);
-        let detail = match kind.as_str() {
-            "General" => format!(
-                "{}, {} s, {} b/s",
-                text(&track["Format"]),
-                text(&track["Duration"]),
-                text(&track["OverallBitRate"])
+fn print_mediainfo(report: &MediaInfoReport) {
+    for track in report.tracks() {
+        let detail = match track {
+            Track::General(g) => format!(
+                "{}, {}, {}",
+                text(&g.format),
+                seconds(report.duration()),
+                rate(g.overall_bit_rate.as_ref().and_then(|b| b.value()))
             ),
-            "Video" => format!(
+            Track::Video(v) => format!(
                 "{} {}x{} at {} fps",
-                text(&track["Format"]),
-                text(&track["Width"]),
-                text(&track["Height"]),
-                text(&track["FrameRate"])
+                text(&v.format),
+                text(&v.width),
+                text(&v.height),
+                v.frame_rate_exact()
+                    .map_or_else(|| text(&v.frame_rate), |r| r.to_string())
             ),
-            "Audio" => format!(
+            Track::Audio(a) => format!(
                 "{} {} Hz, {} channel(s)",
-                text(&track["Format"]),
-                text(&track["SamplingRate"]),
-                text(&track["Channels"])
+                text(&a.format),
+                text(&a.sampling_rate),
+                text(&a.channels)
             ),
-            _ => match &track["Format"] {
-                Value::Null => String::new(),
-                format => text(format),
-            },
+            Track::Text(t) => format!("{} ({})", text(&t.format), text(&t.language)),
+            Track::Menu(m) => format!("{} chapter marker(s)", m.chapters().len()),
+            _ => String::new(),
         };
-        println!("  MediaInfo: {kind:<8} {detail}");
+        println!("  MediaInfo: {:<8} {detail}", track.kind());
     }
 }
 
-/// A JSON value as the tools print it: strings without quotes, `?` when absent.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "?".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+fn text<T>(value: &Option<Printed<T>>) -> String {
+    value
+        .as_ref()
+        .map_or("?".to_string(), |v| v.raw().to_string())
+}
+
+fn number<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or("?".to_string(), |v| v.to_string())
+}
+
+fn seconds(duration: Option<std::time::Duration>) -> String {
+    duration.map_or("? s".to_string(), |d| format!("{:.3} s", d.as_secs_f64()))
+}
+
+fn rate(bits_per_second: Option<u64>) -> String {
+    bits_per_second.map_or("? b/s".to_string(), |b| format!("{} kb/s", b / 1000))
 }

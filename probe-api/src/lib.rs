@@ -19,11 +19,13 @@ mod generated {
 }
 
 pub mod auth;
+pub mod batch;
 mod client;
 pub mod dynamic;
 pub mod error;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod reports;
 pub mod retry;
 pub mod spec;
 pub mod timeouts;

@@ -41,6 +41,7 @@ mod server;
 mod state;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -192,6 +193,9 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     pub(crate) media: Mutex<HashMap<String, MediaFixture>>,
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
+    /// Requests being answered right now, and the most there ever were.
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) max_in_flight: AtomicUsize,
 }
 
 /// A running mock server on a loopback port; stops when dropped.
@@ -225,6 +229,8 @@ impl MockServer {
             faults: Mutex::new(HashMap::new()),
             media: Mutex::new(media::builtin()),
             log: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -298,6 +304,12 @@ impl MockServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.log).clone()
+    }
+
+    /// The most requests the mock was answering at the same time, since it
+    /// started: how many a client had in flight.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// How many requests `operation` received.

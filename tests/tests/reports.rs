@@ -1,0 +1,294 @@
+//! Typed FFprobe and MediaInfo reports on real tool output (media made by
+//! ffmpeg, see probe-api/fixtures/media/PROVENANCE.md): every fixture
+//! decodes and round-trips, and the accessors return what the tools printed.
+
+use std::time::Duration;
+
+use probe_api::mock::{self, MediaFixture, MockServer};
+use probe_api::reports::ffprobe::StreamKind;
+use probe_api::reports::mediainfo::Track;
+use probe_api::reports::{FfprobeReport, MediaInfoReport, Rational, ReportError};
+use probe_api::types;
+use serde_json::Value;
+
+fn fixture(name: &str) -> Value {
+    let path = tests::root().join("probe-api/fixtures/media").join(name);
+    serde_json::from_slice(&tests::read(&path)).expect("fixture is JSON")
+}
+
+fn ffprobe(name: &str) -> FfprobeReport {
+    serde_json::from_value(fixture(&format!("{name}.ffprobe.json"))).expect("decodes")
+}
+
+fn mediainfo(name: &str) -> MediaInfoReport {
+    serde_json::from_value(fixture(&format!("{name}.mediainfo.json"))).expect("decodes")
+}
+
+fn rational(n: i64, d: i64) -> Option<Rational> {
+    Rational::new(n, d)
+}
+
+#[test]
+fn every_fixture_decodes_and_serializes_back_to_what_the_tool_printed() {
+    let dir = tests::root().join("probe-api/fixtures/media");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let printed = fixture(&name);
+        let back = if name.ends_with(".ffprobe.json") {
+            let report: FfprobeReport =
+                serde_json::from_value(printed.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                report.extra.is_empty(),
+                "{name}: unnamed sections {:?}",
+                report.extra.keys()
+            );
+            serde_json::to_value(&report).expect("serializes")
+        } else if name.ends_with(".mediainfo.json") {
+            let report: MediaInfoReport =
+                serde_json::from_value(printed.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(
+                report.tracks().all(|t| !matches!(t, Track::Other(_))),
+                "{name}"
+            );
+            serde_json::to_value(&report).expect("serializes")
+        } else {
+            continue;
+        };
+        assert_eq!(back, printed, "{name} does not round-trip");
+        seen += 1;
+    }
+    assert_eq!(
+        seen, 11,
+        "five media with two tools each, and one with frames"
+    );
+}
+
+#[test]
+fn the_h264_mp4_reads_as_ffprobe_printed_it() {
+    let report = ffprobe("h264_aac");
+    assert_eq!(report.duration(), Some(Duration::from_millis(2002)));
+    let format = report.format.as_ref().expect("format");
+    assert_eq!(
+        format.format_name.as_deref(),
+        Some("mov,mp4,m4a,3gp,3g2,mj2")
+    );
+    assert_eq!(
+        format.bit_rate.as_ref().and_then(|b| b.value()),
+        Some(429_230)
+    );
+    assert_eq!(format.size.as_ref().and_then(|b| b.value()), Some(107_415));
+    assert_eq!(format.duration.as_ref().map(|d| d.raw()), Some("2.002000"));
+
+    let video: Vec<_> = report.video_streams().collect();
+    assert_eq!(video.len(), 1);
+    assert_eq!(video[0].codec_name.as_deref(), Some("h264"));
+    assert_eq!((video[0].width, video[0].height), (Some(320), Some(240)));
+    assert_eq!(video[0].frame_rate(), rational(30000, 1001));
+    assert_eq!(
+        video[0].time_base.as_ref().and_then(|t| t.value()),
+        rational(1, 30000)
+    );
+    let audio: Vec<_> = report.audio_streams().collect();
+    assert_eq!(audio[0].sample_rate(), Some(48000));
+    assert_eq!(audio[0].channels, Some(2));
+    assert_eq!(audio[0].language(), Some("eng"));
+    assert!(audio[0].has_disposition("default"));
+    assert_eq!(
+        report
+            .streams()
+            .filter(|s| s.kind() == StreamKind::Data)
+            .count(),
+        1,
+        "the chapter track"
+    );
+
+    let chapters = report.chapters.as_ref().expect("chapters");
+    let titles: Vec<_> = chapters.iter().filter_map(|c| c.title()).collect();
+    assert_eq!(titles, ["Opening", "Closing"]);
+    assert_eq!(
+        chapters[1]
+            .end_time
+            .as_ref()
+            .and_then(|t| t.value())
+            .and_then(|s| s.as_duration()),
+        Some(Duration::from_secs(2))
+    );
+}
+
+#[test]
+fn the_mkv_has_two_audio_languages_and_a_subtitle() {
+    let report = ffprobe("hevc_2audio_subs");
+    let video = report.video_streams().next().expect("video");
+    assert_eq!(video.codec_name.as_deref(), Some("hevc"));
+    assert_eq!(video.frame_rate(), rational(25, 1));
+    let languages: Vec<_> = report
+        .audio_streams()
+        .filter_map(|s| s.language())
+        .collect();
+    assert_eq!(languages, ["eng", "fra"]);
+    let codecs: Vec<_> = report
+        .audio_streams()
+        .filter_map(|s| s.codec_name.as_deref())
+        .collect();
+    assert_eq!(codecs, ["opus", "ac3"]);
+    assert_eq!(
+        report.audio_streams().next().and_then(|s| s.frame_rate()),
+        None,
+        "0/0 is no rate"
+    );
+    let subtitle = report.subtitle_streams().next().expect("subtitle");
+    assert_eq!(subtitle.codec_name.as_deref(), Some("subrip"));
+    assert_eq!(subtitle.tag("title"), Some("English subtitles"));
+    assert_eq!(report.duration(), Some(Duration::from_millis(2018)));
+}
+
+#[test]
+fn the_wav_png_and_hls_read_as_printed() {
+    let tone = ffprobe("tone");
+    let audio = tone.audio_streams().next().expect("audio");
+    assert_eq!(
+        (audio.sample_rate(), audio.channels),
+        (Some(44100), Some(1))
+    );
+    assert_eq!(tone.duration(), Some(Duration::from_secs(1)));
+
+    let frame = ffprobe("frame");
+    let image = frame.video_streams().next().expect("image");
+    assert_eq!(
+        (image.codec_name.as_deref(), image.width, image.height),
+        (Some("png"), Some(64), Some(48))
+    );
+    assert_eq!(frame.duration(), None, "a still image has no duration");
+
+    let hls = ffprobe("hls");
+    assert_eq!(
+        hls.format.as_ref().and_then(|f| f.format_name.as_deref()),
+        Some("hls")
+    );
+    assert_eq!(hls.duration(), Some(Duration::from_nanos(3_002_997_000)));
+    assert_eq!(hls.programs.as_ref().map(Vec::len), Some(1));
+}
+
+#[test]
+fn frames_and_packets_are_typed() {
+    let report = ffprobe("h264_aac.frames_packets");
+    assert_eq!(report.all_frames().count(), 154);
+    assert_eq!(report.all_packets().count(), 155);
+    assert_eq!(report.all_packets().filter(|p| p.is_key()).count(), 96);
+    let first_video = report
+        .all_frames()
+        .find(|f| f.media_type.as_deref() == Some("video"))
+        .expect("a video frame");
+    assert_eq!(first_video.pict_type.as_deref(), Some("I"));
+    assert_eq!(first_video.key_frame, Some(1));
+}
+
+#[test]
+fn mediainfo_tracks_read_as_mediainfo_printed_them() {
+    let report = mediainfo("h264_aac");
+    assert_eq!(
+        report
+            .creating_library
+            .as_ref()
+            .and_then(|l| l.version.as_deref()),
+        Some("23.04")
+    );
+    assert_eq!(report.duration(), Some(Duration::from_millis(2002)));
+    let general = report.general().expect("general");
+    assert_eq!(general.format.as_ref().map(|f| f.raw()), Some("MPEG-4"));
+    let video = report.video_tracks().next().expect("video");
+    assert_eq!(video.frame_rate_exact(), rational(30000, 1001));
+    assert_eq!(video.width.as_ref().and_then(|w| w.value()), Some(320));
+    let audio = report.audio_tracks().next().expect("audio");
+    assert_eq!(
+        audio.sampling_rate.as_ref().and_then(|s| s.value()),
+        Some(48000)
+    );
+    assert_eq!(audio.channels.as_ref().and_then(|c| c.value()), Some(2));
+    let menus: Vec<_> = report
+        .tracks()
+        .filter_map(|t| match t {
+            Track::Menu(m) => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        menus[0].chapters(),
+        [
+            ("00:00:00.000".to_string(), "Opening".to_string()),
+            ("00:00:01.000".to_string(), "Closing".to_string())
+        ]
+    );
+
+    let mkv = mediainfo("hevc_2audio_subs");
+    assert_eq!(mkv.audio_tracks().count(), 2);
+    assert_eq!(mkv.text_tracks().count(), 1);
+    let image = mediainfo("frame");
+    assert!(image.tracks().any(|t| matches!(t, Track::Image(_))));
+}
+
+#[tokio::test]
+async fn probe_responses_give_typed_reports_or_say_why_not() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let both = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .send()
+        .await
+        .expect("probe");
+    let ffprobe = both.ffprobe().expect("typed ffprobe");
+    assert_eq!(ffprobe.video_streams().count(), 1);
+    let mediainfo = both.mediainfo().expect("typed mediainfo");
+    assert_eq!(mediainfo.duration(), ffprobe.duration());
+
+    let only = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .only(types::GetFileOnly::Mediainfo)
+        .send()
+        .await
+        .expect("probe");
+    assert_eq!(
+        only.ffprobe(),
+        Err(ReportError::NotRequested { tool: "ffprobe" })
+    );
+    assert!(only.mediainfo().is_ok());
+
+    mock.add_media(
+        "https://media.example/broken.mp4",
+        MediaFixture::unreadable("moov atom not found"),
+    );
+    let broken = client
+        .get_file()
+        .url("https://media.example/broken.mp4")
+        .send()
+        .await
+        .expect("probe");
+    let error = broken.ffprobe().expect_err("failed tool");
+    assert_eq!(error.to_string(), "ffprobe failed: moov atom not found");
+
+    mock.add_media(
+        "https://media.example/odd.mp4",
+        MediaFixture::new().ffprobe(serde_json::json!({"streams": [{"index": "zero"}]})),
+    );
+    let odd = client
+        .get_file()
+        .url("https://media.example/odd.mp4")
+        .send()
+        .await
+        .expect("probe");
+    match odd.ffprobe() {
+        Err(ReportError::Format { path, .. }) => assert_eq!(path, "streams[0].index"),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
