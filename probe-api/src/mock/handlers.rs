@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value, json};
 
-use super::media::MediaFixture;
 use super::request::{self, Checked, Incoming, Miss, Route};
 use super::schema::escape;
 use super::state::{Principal, State};
@@ -605,11 +604,15 @@ fn media_probe(
     mut body: Value,
 ) -> Value {
     let url = checked.str("url").unwrap_or(super::SAMPLE_URL).to_string();
-    let fixture = lock(&shared.media)
-        .get(&url)
-        .cloned()
-        .or_else(|| MediaFixture::sample("h264_aac"))
-        .unwrap_or_default();
+    // Unknown URLs get the default sample; fixtures are shared, not copied.
+    let fixture = {
+        let media = lock(&shared.media);
+        media
+            .get(&url)
+            .or_else(|| media.get(super::SAMPLE_URL))
+            .cloned()
+            .unwrap_or_default()
+    };
     let only = checked.str("only").map(str::to_string);
     let wanted = |tool: &str| match &only {
         Some(only) => only == tool,

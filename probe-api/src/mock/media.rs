@@ -3,6 +3,7 @@
 //! commands and tool versions in `PROVENANCE.md` there).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -115,9 +116,9 @@ impl MediaFixture {
 }
 
 /// The built-in samples by media URL.
-pub(crate) fn builtin() -> HashMap<String, MediaFixture> {
+pub(crate) fn builtin() -> HashMap<String, Arc<MediaFixture>> {
     SAMPLES
         .iter()
-        .filter_map(|(name, url, ..)| Some((url.to_string(), MediaFixture::sample(name)?)))
+        .filter_map(|(name, url, ..)| Some((url.to_string(), Arc::new(MediaFixture::sample(name)?))))
         .collect()
 }

@@ -191,7 +191,7 @@ pub(crate) struct Shared {
     pub(crate) routes: request::Routes,
     pub(crate) state: Mutex<state::State>,
     pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
-    pub(crate) media: Mutex<HashMap<String, MediaFixture>>,
+    pub(crate) media: Mutex<HashMap<String, Arc<MediaFixture>>>,
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
     /// Requests being answered right now, and the most there ever were.
     pub(crate) in_flight: AtomicUsize,
@@ -298,7 +298,7 @@ impl MockServer {
 
     /// Answers probes of `url` with `fixture` instead of the default sample.
     pub fn add_media(&self, url: impl Into<String>, fixture: MediaFixture) {
-        lock(&self.shared.media).insert(url.into(), fixture);
+        lock(&self.shared.media).insert(url.into(), Arc::new(fixture));
     }
 
     /// Every request received so far, in order.
