@@ -8,11 +8,13 @@
 //!
 //! With `PROBE_API_TOKEN` unset it starts the built-in mock server in this
 //! process and says so on stderr. `--json` prints the raw responses.
+//! Offline, `--fault 503|429|html|malformed|drop|slow` makes the mock
+//! misbehave on the file probe, to see what the client does about it.
 
 use std::process::ExitCode;
 
 use probe_api::Client;
-use probe_api::mock::{MockServer, SAMPLE_URL};
+use probe_api::mock::{Fault, MockServer, SAMPLE_URL};
 use probe_api::reports::ffprobe::StreamKind;
 use probe_api::reports::mediainfo::Track;
 use probe_api::reports::{FfprobeReport, MediaInfoReport, Printed};
@@ -21,12 +23,17 @@ use probe_api::reports::{FfprobeReport, MediaInfoReport, Printed};
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
+    let fault = args
+        .iter()
+        .position(|a| a == "--fault")
+        .map(|i| args.get(i + 1).cloned().unwrap_or_default());
     let url = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .cloned()
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--fault"))
+        .map(|(_, a)| a.clone())
         .unwrap_or_else(|| SAMPLE_URL.to_string());
-    match run(&url, json).await {
+    match run(&url, json, fault.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -35,7 +42,29 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(url: &str, json: bool) -> Result<(), Box<dyn std::error::Error>> {
+/// The faults `--fault NAME` injects, offline, three times in a row on the
+/// file probe: one more than the client retries.
+fn fault(name: &str) -> Result<Fault, String> {
+    Ok(match name {
+        "503" => Fault::status(503),
+        "429" => Fault::retry_after(429, "1"),
+        "html" => Fault::Html(502),
+        "malformed" => Fault::MalformedBody,
+        "drop" => Fault::DropConnection,
+        "slow" => Fault::Delay(std::time::Duration::from_millis(300)),
+        other => {
+            return Err(format!(
+                "unknown fault `{other}`; try 503, 429, html, malformed, drop or slow"
+            ));
+        }
+    })
+}
+
+async fn run(
+    url: &str,
+    json: bool,
+    fault_name: Option<&str>,
+) -> Result<(), Box<dyn std::error::Error>> {
     // Keep the mock alive for as long as the client uses it.
     let (client, _mock) = match std::env::var(probe_api::ENV_API_TOKEN) {
         Ok(token) if !token.trim().is_empty() => (Client::from_env()?, None),
@@ -45,6 +74,10 @@ async fn run(url: &str, json: bool) -> Result<(), Box<dyn std::error::Error>> {
                 "offline: PROBE_API_TOKEN is not set, so this runs against the built-in mock at {}; set PROBE_API_TOKEN to use the real API",
                 mock.url()
             );
+            if let Some(name) = fault_name {
+                mock.inject("get_file", vec![fault(name)?; 3])?;
+                eprintln!("injecting the fault `{name}` into the next 3 file probes");
+            }
             (mock.client()?, Some(mock))
         }
     };

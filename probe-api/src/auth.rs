@@ -2,9 +2,16 @@
 
 use std::fmt;
 
-/// A secret value (API key or JWT) that never shows in `Debug` or `Display`.
+/// A secret value (API key or JWT) that never shows in `Debug` or
+/// `Display`, and whose memory is overwritten with zeros when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
 
 impl Secret {
     /// Wraps a secret.

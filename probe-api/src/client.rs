@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::auth::{Auth, AuthScheme, Secret};
@@ -350,6 +351,7 @@ fn auth(
             ));
         }
     };
+    warn_about_query_credentials(scheme);
     Ok(Auth { scheme, secret })
 }
 
@@ -361,7 +363,27 @@ fn validate_secret(secret: &Secret) -> Result<(), String> {
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("contains whitespace or control characters (a copy-paste error?)".into());
     }
+    if !s.is_ascii() {
+        return Err(
+            "contains non-ASCII characters; API keys and JWTs are ASCII (a copy-paste error?)"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// Warns once per process that a credential sent in the query string
+/// ends up in server and proxy logs.
+fn warn_about_query_credentials(scheme: AuthScheme) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if matches!(scheme, AuthScheme::ApiKeyQuery | AuthScheme::JwtQuery)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            scheme = scheme.document_name(),
+            "the credential is sent as a query parameter, so it will appear in the logs of servers and proxies on the way; prefer the Authorization header"
+        );
+    }
 }
 
 fn validate_base_url(text: &str) -> Result<String, String> {

@@ -32,6 +32,24 @@ pub enum Fault {
     },
     /// Never answers; holds the connection until the server is dropped.
     Stall,
+    /// Resets the connection (TCP RST) without answering.
+    Reset,
+    /// Sends the head declaring `declared` body bytes and `sent` of them,
+    /// then resets the connection.
+    ResetMidBody {
+        /// The `content-length` announced.
+        declared: usize,
+        /// The bytes actually sent.
+        sent: Vec<u8>,
+    },
+    /// Sends the head declaring `declared` body bytes and `sent` of them,
+    /// then holds the connection without sending more.
+    StallBody {
+        /// The `content-length` announced.
+        declared: usize,
+        /// The bytes actually sent.
+        sent: Vec<u8>,
+    },
 }
 
 impl Fault {
@@ -117,6 +135,25 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
         return;
     }
     let bytes = match fault {
+        Fault::Reset => {
+            let _ = stream.set_zero_linger();
+            return;
+        }
+        Fault::ResetMidBody { declared, sent } => {
+            let _ = stream.write_all(&partial_head(declared, &sent)).await;
+            let _ = stream.flush().await;
+            let _ = stream.set_zero_linger();
+            return;
+        }
+        Fault::StallBody { declared, sent } => {
+            let _ = stream.write_all(&partial_head(declared, &sent)).await;
+            let _ = stream.flush().await;
+            // Hold the connection open, sending nothing, until the client
+            // gives up and closes it.
+            let mut rest = [0u8; 64];
+            while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
+            return;
+        }
         Fault::Respond {
             status,
             headers,
@@ -135,14 +172,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
             bytes.extend_from_slice(&body);
             bytes
         }
-        Fault::CutBody { declared, sent } => {
-            let mut bytes = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"
-            )
-            .into_bytes();
-            bytes.extend_from_slice(&sent);
-            bytes
-        }
+        Fault::CutBody { declared, sent } => partial_head(declared, &sent),
         Fault::Close | Fault::Stall => Vec::new(),
     };
     let _ = stream.write_all(&bytes).await;
@@ -173,6 +203,16 @@ async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
         }
         data.extend_from_slice(&buf[..n]);
     }
+}
+
+/// A 200 JSON head announcing `declared` bytes, followed by `sent`.
+fn partial_head(declared: usize, sent: &[u8]) -> Vec<u8> {
+    let mut bytes = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {declared}\r\nconnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    bytes.extend_from_slice(sent);
+    bytes
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

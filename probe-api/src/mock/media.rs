@@ -119,6 +119,8 @@ impl MediaFixture {
 pub(crate) fn builtin() -> HashMap<String, Arc<MediaFixture>> {
     SAMPLES
         .iter()
-        .filter_map(|(name, url, ..)| Some((url.to_string(), Arc::new(MediaFixture::sample(name)?))))
+        .filter_map(|(name, url, ..)| {
+            Some((url.to_string(), Arc::new(MediaFixture::sample(name)?)))
+        })
         .collect()
 }

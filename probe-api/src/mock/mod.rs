@@ -196,6 +196,8 @@ pub(crate) struct Shared {
     /// Requests being answered right now, and the most there ever were.
     pub(crate) in_flight: AtomicUsize,
     pub(crate) max_in_flight: AtomicUsize,
+    /// TCP connections accepted.
+    pub(crate) connections: AtomicUsize,
 }
 
 /// A running mock server on a loopback port; stops when dropped.
@@ -231,6 +233,7 @@ impl MockServer {
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -310,6 +313,12 @@ impl MockServer {
     /// started: how many a client had in flight.
     pub fn max_in_flight(&self) -> usize {
         self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// How many TCP connections the mock accepted: with a client that
+    /// reuses connections, far fewer than requests.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// How many requests `operation` received.
