@@ -526,7 +526,13 @@ pub(crate) async fn decode_response<T: DeserializeOwned>(
 }
 
 /// Decodes `bytes` as `T`, or gives the JSON path where it stopped and why.
+///
+/// Bodies that decode take serde_json's fast path; only a body that fails
+/// is decoded again, tracking the path, to say where.
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
         .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
