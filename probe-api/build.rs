@@ -37,6 +37,7 @@ fn build() -> Result<(), String> {
         "codegen/normalize.rs",
         "codegen/overlay.rs",
         "codegen/generate.rs",
+        "codegen/lenient.rs",
         "codegen/rewrite.rs",
         "build.rs",
     ] {

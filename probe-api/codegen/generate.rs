@@ -49,8 +49,9 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     Ok(code)
 }
 
-/// progenitor's client for a normalized document, with every `send()`
-/// routed through the hand-written layer.
+/// progenitor's client for a normalized document, with lenient response
+/// models (see [`super::lenient`]) and every `send()` routed through the
+/// hand-written layer.
 ///
 /// # Errors
 ///
@@ -103,6 +104,9 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
             format!("progenitor produced code that does not parse: {e}"),
         )
     })?;
+    // Before the sends are rerouted: the lenient pass finds the response
+    // models through progenitor's `Result<ResponseValue<T>, Error<E>>`.
+    super::lenient::open_responses(&mut file)?;
     super::rewrite::route_sends_through_layer(&mut file)?;
     Ok(file)
 }

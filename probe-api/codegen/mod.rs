@@ -6,6 +6,7 @@
 //! report printed by `cargo xtask spec report` is exactly what the build did.
 
 pub mod generate;
+pub mod lenient;
 pub mod normalize;
 pub mod overlay;
 pub mod rewrite;

@@ -116,6 +116,9 @@ pub(crate) struct Exchange {
     pub(crate) attempts: u32,
     /// The credential, so that nothing echoed by the server shows it.
     pub(crate) secret: Option<Secret>,
+    /// The body, when the transport read it within its attempt (so that a
+    /// connection breaking mid-body is retried).
+    pub(crate) body: Option<bytes::Bytes>,
 }
 
 impl Exchange {
@@ -143,6 +146,17 @@ impl Exchange {
             }
             _ => text.to_string(),
         }
+    }
+}
+
+/// The body of `response`: the one the transport read, else read now.
+async fn body(
+    response: reqwest::Response,
+    exchange: Option<&mut Exchange>,
+) -> Result<bytes::Bytes, reqwest::Error> {
+    match exchange.and_then(|e| e.body.take()) {
+        Some(bytes) => Ok(bytes),
+        None => response.bytes().await,
     }
 }
 
@@ -281,11 +295,11 @@ impl Error {
 
     /// The error for a response whose status the operation does not succeed
     /// with: the API's error body when it has one, else a bounded snippet.
-    pub(crate) async fn from_response(response: reqwest::Response) -> Self {
+    pub(crate) async fn from_response(mut response: reqwest::Response) -> Self {
         let status = response.status();
-        let headers = response.headers().clone();
-        let exchange = response.extensions().get::<Exchange>().cloned();
-        let bytes = match response.bytes().await {
+        let mut exchange = response.extensions_mut().remove::<Exchange>();
+        let headers = std::mem::take(response.headers_mut());
+        let bytes = match body(response, exchange.as_mut()).await {
             Ok(bytes) => bytes,
             Err(e) => {
                 return Error::transport(e, exchange.as_ref()).with_response_head(status, &headers);
@@ -488,13 +502,13 @@ impl StdError for Error {
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
 pub(crate) async fn decode_response<T: DeserializeOwned>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error> {
+    // The headers move into the value rather than being copied.
     let status = response.status();
-    let headers = response.headers().clone();
-    let exchange = response.extensions().get::<Exchange>().cloned();
-    let bytes = response
-        .bytes()
+    let mut exchange = response.extensions_mut().remove::<Exchange>();
+    let headers = std::mem::take(response.headers_mut());
+    let bytes = body(response, exchange.as_mut())
         .await
         .map_err(|e| Error::transport(e, exchange.as_ref()).with_response_head(status, &headers))?;
     match decode_json::<T>(&bytes) {

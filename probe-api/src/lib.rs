@@ -23,6 +23,7 @@ pub mod batch;
 mod client;
 pub mod dynamic;
 pub mod error;
+pub mod lenient;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod reports;

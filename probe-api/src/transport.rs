@@ -2,12 +2,15 @@
 //! request timeout, retries, and a tracing span. Every generated `send()`
 //! calls [`execute`] (see `codegen/rewrite.rs`).
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use progenitor_client::OperationInfo;
 use tracing::Instrument;
 
 use crate::Client;
+use bytes::{Bytes, BytesMut};
+
 use crate::error::{Error, Exchange, is_retryable_status};
 use crate::retry::Jitter;
 use crate::spec::OperationSpec;
@@ -22,7 +25,7 @@ pub(crate) async fn execute(
     info: &OperationInfo,
     streams: bool,
 ) -> Result<reqwest::Response, Error> {
-    let spec = crate::spec::operation(info.operation_id);
+    let spec = operation_spec(info.operation_id);
     let method = request.method().clone();
     let path = request.url().path().to_string();
     let state = &client.inner;
@@ -58,6 +61,7 @@ pub(crate) async fn execute(
         path,
         attempts: 0,
         secret: state.auth.as_ref().map(|a| a.secret.clone()),
+        body: None,
     };
     attempts(client, request, exchange, streams, &span)
         .instrument(span.clone())
@@ -97,13 +101,16 @@ async fn attempts(
         let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
 
         let (retryable, retry_after) = match &outcome {
-            Ok(response) => {
+            Ok((response, _)) => {
                 let status = response.status();
                 tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
-                (
-                    is_retryable_status(status),
-                    crate::error::retry_after(response.headers(), std::time::SystemTime::now()),
-                )
+                let retryable = is_retryable_status(status);
+                let retry_after = retryable
+                    .then(|| {
+                        crate::error::retry_after(response.headers(), std::time::SystemTime::now())
+                    })
+                    .flatten();
+                (retryable, retry_after)
             }
             Err(failure) => {
                 let error = &failure.error;
@@ -129,8 +136,9 @@ async fn attempts(
                 span.record("attempt", attempt);
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
                 return match outcome {
-                    Ok(mut response) => {
+                    Ok((mut response, body)) => {
                         span.record("status", response.status().as_u16());
+                        exchange.body = body;
                         response.extensions_mut().insert(exchange);
                         Ok(response)
                     }
@@ -148,31 +156,61 @@ struct Failure {
     reading_body: bool,
 }
 
-/// One attempt. Unless `streams`, the body is read here and the response
-/// rebuilt around it, keeping status, headers and extensions.
+/// One attempt. Unless `streams`, the body is read here and returned
+/// beside the response (whose own body is then spent); it travels to the
+/// decoder in the [`Exchange`], so the response keeps its status, headers
+/// and URL without being rebuilt.
 async fn send_once(
     http: &reqwest::Client,
     request: reqwest::Request,
     streams: bool,
-) -> Result<reqwest::Response, Failure> {
-    let response = http.execute(request).await.map_err(|error| Failure {
+) -> Result<(reqwest::Response, Option<Bytes>), Failure> {
+    let mut response = http.execute(request).await.map_err(|error| Failure {
         error,
         reading_body: false,
     })?;
     if streams {
-        return Ok(response);
+        return Ok((response, None));
     }
-    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let bytes = reqwest::Response::from(http::Response::new(body))
-        .bytes()
-        .await
-        .map_err(|error| Failure {
-            error,
-            reading_body: true,
-        })?;
-    Ok(reqwest::Response::from(http::Response::from_parts(
-        parts, bytes,
-    )))
+    let bytes = read_body(&mut response).await.map_err(|error| Failure {
+        error,
+        reading_body: true,
+    })?;
+    Ok((response, Some(bytes)))
+}
+
+/// Reads the whole body; a body that arrives in one chunk is not copied.
+async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut all = BytesMut::with_capacity(
+        (response.content_length().unwrap_or(0) as usize).max(first.len() + second.len()),
+    );
+    all.extend_from_slice(&first);
+    all.extend_from_slice(&second);
+    while let Some(chunk) = response.chunk().await? {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all.freeze())
+}
+
+/// The operation with the given Rust method name, by binary search in an
+/// index sorted on first use (every call looks its operation up).
+fn operation_spec(rust_name: &str) -> Option<&'static OperationSpec> {
+    static INDEX: OnceLock<Vec<&'static OperationSpec>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: Vec<_> = crate::spec::operations().iter().collect();
+        index.sort_by_key(|op| op.rust_name);
+        index
+    });
+    index
+        .binary_search_by_key(&rust_name, |op| op.rust_name)
+        .ok()
+        .map(|i| index[i])
 }
 
 /// Adds the operation's cookie parameters that the client has values for;

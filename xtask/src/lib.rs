@@ -4,6 +4,10 @@
 #[path = "../../probe-api/codegen/mod.rs"]
 pub mod codegen;
 
+pub mod api;
+pub mod bench;
+pub mod diff;
+pub mod fetch;
 pub mod pin;
 pub mod report;
 pub mod verify;
@@ -54,6 +58,10 @@ impl Layout {
     pub fn package_overlay(&self) -> PathBuf {
         self.root.join("probe-api/spec/overlay.json")
     }
+    /// The committed API surface, rendered by `cargo xtask api`.
+    pub fn api_surface(&self) -> PathBuf {
+        self.root.join("probe-api/API.md")
+    }
     /// The spec documents used as regeneration fixtures.
     pub fn fixtures(&self) -> PathBuf {
         self.root.join("tests/fixtures/spec")
@@ -65,6 +73,17 @@ impl Layout {
         let overlay = read(&self.overlay())?;
         codegen::run(&document, Some(&overlay)).map_err(|e| e.to_string())
     }
+
+    /// The effective document: the pinned document with the overlay
+    /// applied, not normalized (OpenAPI 3.1, as the provider writes it).
+    pub fn effective(&self) -> Result<serde_json::Value, String> {
+        let document = read(&self.document())?;
+        let overlay = read(&self.overlay())?;
+        let mut effective =
+            codegen::parse_json("openapi.json", &document).map_err(|e| e.to_string())?;
+        codegen::overlay::apply(&mut effective, &overlay).map_err(|e| e.to_string())?;
+        Ok(effective)
+    }
 }
 
 /// Reads a file, naming it in the error.
@@ -74,6 +93,8 @@ pub fn read(path: &Path) -> Result<Vec<u8>, String> {
 
 /// Writes a file atomically: a temporary file in the same directory, then a
 /// rename, so a reader never sees half a file and a failure leaves the old one.
+/// The new file keeps the permissions of the one it replaces (the pinned
+/// documents are read-only on purpose).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -81,8 +102,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let result = std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| match permissions {
+            Some(p) => std::fs::set_permissions(&tmp, p),
+            None => Ok(()),
+        })
         .and_then(|()| std::fs::rename(&tmp, path));
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);

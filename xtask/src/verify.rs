@@ -1,5 +1,6 @@
 //! `cargo xtask verify`: the pinned files are what the pin record says, the
-//! package copies equal them, and the pipeline runs.
+//! package copies equal them, the pipeline runs, and the committed API
+//! surface is current.
 
 use crate::Layout;
 use crate::pin::{Pin, sha256_hex};
@@ -22,9 +23,10 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             fix: fix.to_string(),
         })
     };
-    let refetch = "git checkout -- openapi.json openapi.pin.json (restore the pinned pair; a new document comes with its own pin record)";
+    let refetch = "git checkout -- openapi.json openapi.pin.json (restore the pinned pair), or cargo xtask fetch (pin a new document with its own record)";
     let document = crate::read(&layout.document());
     let pin = crate::read(&layout.pin()).and_then(|b| Pin::parse(&b));
+    let mut document_matches_pin = false;
     match (&document, &pin) {
         (Ok(document), Ok(pin)) => {
             let sha = sha256_hex(document);
@@ -47,6 +49,7 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
                     refetch,
                 );
             }
+            document_matches_pin = sha == pin.sha256 && document.len() as u64 == pin.size;
         }
         (Err(e), _) | (_, Err(e)) => problem(e.clone(), refetch),
     }
@@ -59,10 +62,17 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             "openapi.overlay.json",
         ),
     ] {
+        // When openapi.json itself no longer matches its pin, copying it
+        // into the package would spread the damage; restoring it comes first.
+        let fix = if label == "openapi.json" && !document_matches_pin {
+            refetch
+        } else {
+            sync
+        };
         match (crate::read(&root), crate::read(&copy)) {
             (Ok(a), Ok(b)) if a == b => {}
-            (Ok(_), Ok(_)) => problem(format!("{} differs from {label}", copy.display()), sync),
-            (Err(e), _) | (_, Err(e)) => problem(e, sync),
+            (Ok(_), Ok(_)) => problem(format!("{} differs from {label}", copy.display()), fix),
+            (Err(e), _) | (_, Err(e)) => problem(e, fix),
         }
     }
     if document.is_ok() {
@@ -77,11 +87,29 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
                         "edit openapi.overlay.json, then cargo xtask spec sync",
                     );
                 }
-                if let Err(e) = crate::codegen::generate::generate(&pipeline.normalized) {
-                    problem(
+                match crate::codegen::generate::generate(&pipeline.normalized) {
+                    Ok(source) => {
+                        let fresh = crate::api::render(&pipeline, &source);
+                        let committed = std::fs::read_to_string(layout.api_surface());
+                        match (fresh, committed) {
+                            (Ok(fresh), Ok(committed)) if fresh == committed => {}
+                            (Ok(_), _) => problem(
+                                format!(
+                                    "{} is missing or out of date",
+                                    layout.api_surface().display()
+                                ),
+                                crate::api::REFRESH,
+                            ),
+                            (Err(e), _) => problem(
+                                format!("the API surface cannot be rendered: {e}"),
+                                "fix xtask/src/api.rs for the new shape of the generated client",
+                            ),
+                        }
+                    }
+                    Err(e) => problem(
                         format!("generation fails: {e}"),
                         "cargo xtask spec report, then adjust the overlay or the normalizer",
-                    );
+                    ),
                 }
             }
             Err(e) => problem(

@@ -117,12 +117,17 @@ pub struct RecordedRequest {
 
 /// Arguments for one operation, made from the document: every required
 /// parameter (keyed by wire name, as [`crate::dynamic::call`] takes them)
-/// and the request body when the operation takes one.
+/// and the request body when the operation takes one; or, from
+/// [`full_example_call`], every parameter the document defines.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ExampleCall {
-    /// Required parameters by wire name.
+    /// Path, query and header parameters by wire name (a `deepObject`
+    /// property as `group[property]`).
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// Cookie parameters as `(name, value)`, ready for
+    /// [`Client::with_cookies`](crate::Client::with_cookies).
+    pub cookies: Vec<(String, String)>,
     /// The request body, when the operation takes one.
     pub body: Option<serde_json::Value>,
 }
@@ -137,6 +142,37 @@ pub struct ExampleCall {
 ///
 /// `operation` is not an operation of the document.
 pub fn example_call(operation: &str) -> Result<ExampleCall, MockError> {
+    example_arguments(operation, Parameters::Required)
+}
+
+/// Like [`example_call`], with every parameter the document defines for
+/// `operation`, optional ones included: each property of a `deepObject`
+/// group as its own `group[property]` entry, each cookie, and two items
+/// for an array parameter (two enum values where the items have an enum),
+/// so that a conformance test sends all of them and an exploded array shows
+/// on the wire as a repeated name.
+///
+/// The list is read from the effective document (the pinned document with
+/// the overlay, before the build normalizes it for the generator), not from
+/// [`crate::spec`]: a parameter the generated client lost is still listed,
+/// and [`crate::dynamic::call`] refuses it by name.
+///
+/// # Errors
+///
+/// `operation` is not an operation of the document, or one of its
+/// parameters has no schema.
+pub fn full_example_call(operation: &str) -> Result<ExampleCall, MockError> {
+    example_arguments(operation, Parameters::All)
+}
+
+/// Which parameters an example call has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parameters {
+    Required,
+    All,
+}
+
+fn example_arguments(operation: &str, which: Parameters) -> Result<ExampleCall, MockError> {
     let spec = crate::spec::operation(operation)
         .ok_or_else(|| MockError(format!("`{operation}` is not an operation of the document")))?;
     let document = schema::Document::load().map_err(MockError)?;
@@ -146,15 +182,67 @@ pub fn example_call(operation: &str) -> Result<ExampleCall, MockError> {
         spec.method.to_ascii_lowercase()
     );
     let mut params = serde_json::Map::new();
-    for parameter in spec.parameters.iter().filter(|p| p.required) {
-        let schema =
-            request::parameter_schema(&document, &pointer, parameter.name).ok_or_else(|| {
-                MockError(format!(
-                    "{operation}: the document has no schema for parameter `{}`",
-                    parameter.name
-                ))
-            })?;
-        params.insert(parameter.name.to_string(), document.example(schema));
+    let mut cookies = Vec::new();
+    match which {
+        Parameters::Required => {
+            for parameter in spec.parameters.iter().filter(|p| p.required) {
+                let schema = request::parameter_schema(&document, &pointer, parameter.name)
+                    .ok_or_else(|| {
+                        MockError(format!(
+                            "{operation}: the document has no schema for parameter `{}`",
+                            parameter.name
+                        ))
+                    })?;
+                params.insert(parameter.name.to_string(), document.example(schema));
+            }
+            for cookie in spec.cookies.iter().filter(|c| c.required) {
+                let schema = request::parameter_schema(&document, &pointer, cookie.name)
+                    .ok_or_else(|| {
+                        MockError(format!(
+                            "{operation}: the document has no schema for cookie `{}`",
+                            cookie.name
+                        ))
+                    })?;
+                cookies.push((
+                    cookie.name.to_string(),
+                    cookie_text(document.example(schema)),
+                ));
+            }
+        }
+        Parameters::All => {
+            for parameter in request::parameters(&document, &pointer) {
+                let schema = parameter.schema.ok_or_else(|| {
+                    MockError(format!(
+                        "{operation}: the document has no schema for parameter `{}`",
+                        parameter.name
+                    ))
+                })?;
+                match parameter.location {
+                    "cookie" => cookies.push((
+                        parameter.name.to_string(),
+                        cookie_text(document.example(schema)),
+                    )),
+                    "query" if parameter.deep_object => {
+                        let properties = document
+                            .resolve(schema)
+                            .get("properties")
+                            .and_then(serde_json::Value::as_object);
+                        for (property, property_schema) in properties.into_iter().flatten() {
+                            params.insert(
+                                format!("{}[{property}]", parameter.name),
+                                document.example(property_schema),
+                            );
+                        }
+                    }
+                    _ => {
+                        params.insert(
+                            parameter.name.to_string(),
+                            document.parameter_example(schema),
+                        );
+                    }
+                }
+            }
+        }
     }
     let body = match spec.body {
         Some(body) => {
@@ -170,7 +258,19 @@ pub fn example_call(operation: &str) -> Result<ExampleCall, MockError> {
         }
         None => None,
     };
-    Ok(ExampleCall { params, body })
+    Ok(ExampleCall {
+        params,
+        cookies,
+        body,
+    })
+}
+
+/// A cookie value from an example: a string as it is, anything else as JSON.
+fn cookie_text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    }
 }
 
 /// A mock server cannot do what was asked.

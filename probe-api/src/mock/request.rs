@@ -373,6 +373,33 @@ fn parameter_pointers(document: &Document, operation: &str) -> Vec<String> {
     pointers
 }
 
+/// A parameter of an operation as the document defines it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parameter<'a> {
+    pub(crate) name: &'a str,
+    /// The parameter's `in`: `path`, `query`, `header` or `cookie`.
+    pub(crate) location: &'a str,
+    /// Whether it is a `style: deepObject` query parameter.
+    pub(crate) deep_object: bool,
+    pub(crate) schema: Option<&'a Value>,
+}
+
+/// The parameters of an operation and of its path item, in document order.
+pub(crate) fn parameters<'a>(document: &'a Document, operation: &str) -> Vec<Parameter<'a>> {
+    parameter_pointers(document, operation)
+        .into_iter()
+        .filter_map(|pointer| document.at(&pointer))
+        .filter_map(|parameter| {
+            Some(Parameter {
+                name: parameter.get("name").and_then(Value::as_str)?,
+                location: parameter.get("in").and_then(Value::as_str)?,
+                deep_object: parameter.get("style").and_then(Value::as_str) == Some("deepObject"),
+                schema: parameter.get("schema"),
+            })
+        })
+        .collect()
+}
+
 /// The schema of parameter `name` of an operation: a parameter of that
 /// name, or a property of a `deepObject` parameter for `group[property]`.
 pub(crate) fn parameter_schema<'a>(

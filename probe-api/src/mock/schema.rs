@@ -147,6 +147,39 @@ impl Document {
         self.example_at_depth(schema, 0)
     }
 
+    /// An example for a parameter: as [`example`](Self::example), except
+    /// that an array gets two items (the first two enum values where its
+    /// items have an enum), so that how it is serialized (`explode`) shows
+    /// on the wire.
+    pub(crate) fn parameter_example(&self, schema: &Value) -> Value {
+        let resolved = self.resolve(schema);
+        if !self.types(resolved).contains(&"array") {
+            return self.example(schema);
+        }
+        let Some(items) = resolved.get("items") else {
+            return self.example(schema);
+        };
+        let values: Vec<Value> = self
+            .resolve(items)
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(|values| {
+                values
+                    .iter()
+                    .filter(|v| !v.is_null())
+                    .take(2)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if values.len() == 2 {
+            Value::Array(values)
+        } else {
+            let item = self.example(items);
+            Value::Array(vec![item.clone(), item])
+        }
+    }
+
     fn example_at_depth(&self, schema: &Value, depth: usize) -> Value {
         let schema = self.resolve(schema);
         if let Some(first) = schema

@@ -13,39 +13,40 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::object::{Key, object};
 use super::printed::{Printed, Rational, Seconds};
 
 /// String tags (`title`, `language`, `encoder`, ...).
 pub type Tags = BTreeMap<String, String>;
 
-/// Everything ffprobe printed for one input.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct FfprobeReport {
-    /// The container (`-show_format`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<Format>,
-    /// The streams (`-show_streams`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub streams: Option<Vec<Stream>>,
-    /// The chapters (`-show_chapters`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chapters: Option<Vec<Chapter>>,
-    /// The programs (`-show_programs`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub programs: Option<Vec<Program>>,
-    /// Frames (`-show_frames` alone).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frames: Option<Vec<Frame>>,
-    /// Packets (`-show_packets` alone).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packets: Option<Vec<Packet>>,
-    /// Packets and frames interleaved (`-show_packets -show_frames`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packets_and_frames: Option<Vec<PacketOrFrame>>,
-    /// Anything else ffprobe printed (`error`, `library_versions`, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// Everything ffprobe printed for one input.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct FfprobeReport {
+        /// The container (`-show_format`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub format: Option<Format>,
+        /// The streams (`-show_streams`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub streams: Option<Vec<Stream>>,
+        /// The chapters (`-show_chapters`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chapters: Option<Vec<Chapter>>,
+        /// The programs (`-show_programs`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub programs: Option<Vec<Program>>,
+        /// Frames (`-show_frames` alone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub frames: Option<Vec<Frame>>,
+        /// Packets (`-show_packets` alone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub packets: Option<Vec<Packet>>,
+        /// Packets and frames interleaved (`-show_packets -show_frames`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub packets_and_frames: Option<Vec<PacketOrFrame>>,
+    }
+    extra: "Anything else ffprobe printed (`error`, `library_versions`, ...)."
 }
 
 impl FfprobeReport {
@@ -84,7 +85,7 @@ impl FfprobeReport {
                     .iter()
                     .flatten()
                     .filter_map(|e| match e {
-                        PacketOrFrame::Frame(f) => Some(f),
+                        PacketOrFrame::Frame(f) => Some(&**f),
                         _ => None,
                     }),
             )
@@ -100,53 +101,53 @@ impl FfprobeReport {
                     .iter()
                     .flatten()
                     .filter_map(|e| match e {
-                        PacketOrFrame::Packet(p) => Some(p),
+                        PacketOrFrame::Packet(p) => Some(&**p),
                         _ => None,
                     }),
             )
     }
 }
 
-/// The container (`format` section).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Format {
-    /// What was probed (the media URL).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
-    /// Number of streams.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_streams: Option<u32>,
-    /// Number of programs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_programs: Option<u32>,
-    /// Short names of the demuxer, such as `mov,mp4,m4a,3gp,3g2,mj2`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format_name: Option<String>,
-    /// Long name of the demuxer, such as `QuickTime / MOV`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format_long_name: Option<String>,
-    /// When the first stream starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Printed<Seconds>>,
-    /// How long the input lasts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<Printed<Duration>>,
-    /// Size in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<Printed<u64>>,
-    /// Overall bit rate in bits per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<Printed<u64>>,
-    /// How sure the demuxer is (0 to 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe_score: Option<i32>,
-    /// Container tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// The container (`format` section).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Format {
+        /// What was probed (the media URL).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub filename: Option<String>,
+        /// Number of streams.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_streams: Option<u32>,
+        /// Number of programs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_programs: Option<u32>,
+        /// Short names of the demuxer, such as `mov,mp4,m4a,3gp,3g2,mj2`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub format_name: Option<String>,
+        /// Long name of the demuxer, such as `QuickTime / MOV`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub format_long_name: Option<String>,
+        /// When the first stream starts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<Printed<Seconds>>,
+        /// How long the input lasts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<Printed<Duration>>,
+        /// Size in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub size: Option<Printed<u64>>,
+        /// Overall bit rate in bits per second.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bit_rate: Option<Printed<u64>>,
+        /// How sure the demuxer is (0 to 100).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub probe_score: Option<i32>,
+        /// Container tags.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Tags>,
+    }
+    extra: "Fields not named above."
 }
 
 /// What a stream carries.
@@ -180,153 +181,153 @@ impl StreamKind {
     }
 }
 
-/// One stream (`streams` section).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Stream {
-    /// Position in the input, from 0.
-    pub index: u32,
-    /// Codec short name, such as `h264`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_name: Option<String>,
-    /// Codec long name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_long_name: Option<String>,
-    /// Codec profile, such as `High` or `LC`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    /// `video`, `audio`, `subtitle`, `data` or `attachment`; see [`Stream::kind`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_type: Option<String>,
-    /// Codec tag as text, such as `avc1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_tag_string: Option<String>,
-    /// Codec tag as hexadecimal, such as `0x31637661`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_tag: Option<String>,
-    /// Width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    /// Height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// Coded width in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coded_width: Option<u32>,
-    /// Coded height in pixels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coded_height: Option<u32>,
-    /// Whether closed captions are present (0 or 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub closed_captions: Option<i32>,
-    /// Whether film grain parameters are present (0 or 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub film_grain: Option<i32>,
-    /// Frames the decoder delays by B-frames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub has_b_frames: Option<i32>,
-    /// Pixel aspect ratio, such as `1:1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sample_aspect_ratio: Option<Printed<Rational>>,
-    /// Display aspect ratio, such as `4:3`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_aspect_ratio: Option<Printed<Rational>>,
-    /// Pixel format, such as `yuv420p`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pix_fmt: Option<String>,
-    /// Codec level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub level: Option<i32>,
-    /// Color range, such as `tv`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color_range: Option<String>,
-    /// Color space, such as `bt709`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color_space: Option<String>,
-    /// Transfer characteristics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color_transfer: Option<String>,
-    /// Color primaries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color_primaries: Option<String>,
-    /// Chroma sample location, such as `left`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chroma_location: Option<String>,
-    /// Field order, such as `progressive`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field_order: Option<String>,
-    /// Reference frames.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refs: Option<i32>,
-    /// Sample format, such as `fltp`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sample_fmt: Option<String>,
-    /// Samples per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sample_rate: Option<Printed<u32>>,
-    /// Number of audio channels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channels: Option<u32>,
-    /// Channel layout, such as `stereo`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel_layout: Option<String>,
-    /// Bits per sample.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bits_per_sample: Option<u32>,
-    /// Stream id in the container, such as `0x1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The least frame rate that represents all timestamps exactly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r_frame_rate: Option<Printed<Rational>>,
-    /// The average frame rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avg_frame_rate: Option<Printed<Rational>>,
-    /// The unit of the stream's timestamps, such as `1/30000`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_base: Option<Printed<Rational>>,
-    /// First timestamp, in `time_base` units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_pts: Option<i64>,
-    /// When the stream starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Printed<Seconds>>,
-    /// Duration in `time_base` units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ts: Option<i64>,
-    /// How long the stream lasts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<Printed<Duration>>,
-    /// Bit rate in bits per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bit_rate: Option<Printed<u64>>,
-    /// Maximum bit rate in bits per second.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_bit_rate: Option<Printed<u64>>,
-    /// Bits per raw sample.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bits_per_raw_sample: Option<Printed<u32>>,
-    /// Number of frames the container declares.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_frames: Option<Printed<u64>>,
-    /// Frames counted by decoding (`-count_frames`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_read_frames: Option<Printed<u64>>,
-    /// Packets counted (`-count_packets`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_read_packets: Option<Printed<u64>>,
-    /// Size of the codec's extra data in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extradata_size: Option<u64>,
-    /// Disposition flags (`default`, `forced`, `attached_pic`, ...), 0 or 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<BTreeMap<String, i32>>,
-    /// Stream tags (`language`, `title`, `handler_name`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    /// Fields not named above (`is_avc`, `nal_length_size`, side data, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// One stream (`streams` section).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Stream {
+        /// Position in the input, from 0.
+        pub index: u32,
+        /// Codec short name, such as `h264`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_name: Option<String>,
+        /// Codec long name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_long_name: Option<String>,
+        /// Codec profile, such as `High` or `LC`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub profile: Option<String>,
+        /// `video`, `audio`, `subtitle`, `data` or `attachment`; see [`Stream::kind`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_type: Option<String>,
+        /// Codec tag as text, such as `avc1`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_tag_string: Option<String>,
+        /// Codec tag as hexadecimal, such as `0x31637661`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_tag: Option<String>,
+        /// Width in pixels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub width: Option<u32>,
+        /// Height in pixels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u32>,
+        /// Coded width in pixels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub coded_width: Option<u32>,
+        /// Coded height in pixels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub coded_height: Option<u32>,
+        /// Whether closed captions are present (0 or 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub closed_captions: Option<i32>,
+        /// Whether film grain parameters are present (0 or 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub film_grain: Option<i32>,
+        /// Frames the decoder delays by B-frames.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub has_b_frames: Option<i32>,
+        /// Pixel aspect ratio, such as `1:1`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sample_aspect_ratio: Option<Printed<Rational>>,
+        /// Display aspect ratio, such as `4:3`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub display_aspect_ratio: Option<Printed<Rational>>,
+        /// Pixel format, such as `yuv420p`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pix_fmt: Option<String>,
+        /// Codec level.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub level: Option<i32>,
+        /// Color range, such as `tv`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_range: Option<String>,
+        /// Color space, such as `bt709`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_space: Option<String>,
+        /// Transfer characteristics.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_transfer: Option<String>,
+        /// Color primaries.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_primaries: Option<String>,
+        /// Chroma sample location, such as `left`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chroma_location: Option<String>,
+        /// Field order, such as `progressive`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub field_order: Option<String>,
+        /// Reference frames.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub refs: Option<i32>,
+        /// Sample format, such as `fltp`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sample_fmt: Option<String>,
+        /// Samples per second.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sample_rate: Option<Printed<u32>>,
+        /// Number of audio channels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub channels: Option<u32>,
+        /// Channel layout, such as `stereo`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub channel_layout: Option<String>,
+        /// Bits per sample.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bits_per_sample: Option<u32>,
+        /// Stream id in the container, such as `0x1`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub id: Option<String>,
+        /// The least frame rate that represents all timestamps exactly.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub r_frame_rate: Option<Printed<Rational>>,
+        /// The average frame rate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub avg_frame_rate: Option<Printed<Rational>>,
+        /// The unit of the stream's timestamps, such as `1/30000`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_base: Option<Printed<Rational>>,
+        /// First timestamp, in `time_base` units.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_pts: Option<i64>,
+        /// When the stream starts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<Printed<Seconds>>,
+        /// Duration in `time_base` units.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration_ts: Option<i64>,
+        /// How long the stream lasts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<Printed<Duration>>,
+        /// Bit rate in bits per second.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bit_rate: Option<Printed<u64>>,
+        /// Maximum bit rate in bits per second.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub max_bit_rate: Option<Printed<u64>>,
+        /// Bits per raw sample.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bits_per_raw_sample: Option<Printed<u32>>,
+        /// Number of frames the container declares.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_frames: Option<Printed<u64>>,
+        /// Frames counted by decoding (`-count_frames`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_read_frames: Option<Printed<u64>>,
+        /// Packets counted (`-count_packets`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_read_packets: Option<Printed<u64>>,
+        /// Size of the codec's extra data in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub extradata_size: Option<u64>,
+        /// Disposition flags (`default`, `forced`, `attached_pic`, ...), 0 or 1.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub disposition: Option<BTreeMap<String, i32>>,
+        /// Stream tags (`language`, `title`, `handler_name`, ...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Tags>,
+    }
+    extra: "Fields not named above (`is_avc`, `nal_length_size`, side data, ...)."
 }
 
 impl Stream {
@@ -378,33 +379,33 @@ impl Stream {
     }
 }
 
-/// A chapter (`chapters` section).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Chapter {
-    /// Chapter id.
-    pub id: i64,
-    /// The unit of `start` and `end`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_base: Option<Printed<Rational>>,
-    /// Start in `time_base` units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start: Option<i64>,
-    /// Start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<Printed<Seconds>>,
-    /// End in `time_base` units.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: Option<i64>,
-    /// End time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<Printed<Seconds>>,
-    /// Chapter tags (`title`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// A chapter (`chapters` section).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Chapter {
+        /// Chapter id.
+        pub id: i64,
+        /// The unit of `start` and `end`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub time_base: Option<Printed<Rational>>,
+        /// Start in `time_base` units.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start: Option<i64>,
+        /// Start time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub start_time: Option<Printed<Seconds>>,
+        /// End in `time_base` units.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end: Option<i64>,
+        /// End time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub end_time: Option<Printed<Seconds>>,
+        /// Chapter tags (`title`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Tags>,
+    }
+    extra: "Fields not named above."
 }
 
 impl Chapter {
@@ -414,76 +415,76 @@ impl Chapter {
     }
 }
 
-/// A program of a transport stream (`programs` section).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Program {
-    /// Program id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub program_id: Option<i64>,
-    /// Program number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub program_num: Option<i64>,
-    /// Number of streams.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_streams: Option<u32>,
-    /// PID of the program map table.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmt_pid: Option<i64>,
-    /// PID carrying the program clock reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pcr_pid: Option<i64>,
-    /// Program tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Tags>,
-    /// The program's streams.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub streams: Option<Vec<Stream>>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// A program of a transport stream (`programs` section).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Program {
+        /// Program id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub program_id: Option<i64>,
+        /// Program number.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub program_num: Option<i64>,
+        /// Number of streams.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_streams: Option<u32>,
+        /// PID of the program map table.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pmt_pid: Option<i64>,
+        /// PID carrying the program clock reference.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pcr_pid: Option<i64>,
+        /// Program tags.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tags: Option<Tags>,
+        /// The program's streams.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub streams: Option<Vec<Stream>>,
+    }
+    extra: "Fields not named above."
 }
 
-/// A packet (`-show_packets`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Packet {
-    /// `video`, `audio`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub codec_type: Option<String>,
-    /// The stream it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_index: Option<u32>,
-    /// Presentation timestamp in the stream's time base.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pts: Option<i64>,
-    /// Presentation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pts_time: Option<Printed<Seconds>>,
-    /// Decoding timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dts: Option<i64>,
-    /// Decoding time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dts_time: Option<Printed<Seconds>>,
-    /// Duration in the stream's time base.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// Duration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_time: Option<Printed<Seconds>>,
-    /// Size in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<Printed<u64>>,
-    /// Byte position in the input.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pos: Option<Printed<u64>>,
-    /// Flags, such as `K__` for a key frame.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flags: Option<String>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// A packet (`-show_packets`).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Packet {
+        /// `video`, `audio`, ...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub codec_type: Option<String>,
+        /// The stream it belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stream_index: Option<u32>,
+        /// Presentation timestamp in the stream's time base.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pts: Option<i64>,
+        /// Presentation time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pts_time: Option<Printed<Seconds>>,
+        /// Decoding timestamp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dts: Option<i64>,
+        /// Decoding time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub dts_time: Option<Printed<Seconds>>,
+        /// Duration in the stream's time base.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<i64>,
+        /// Duration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration_time: Option<Printed<Seconds>>,
+        /// Size in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub size: Option<Printed<u64>>,
+        /// Byte position in the input.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pos: Option<Printed<u64>>,
+        /// Flags, such as `K__` for a key frame.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub flags: Option<String>,
+    }
+    extra: "Fields not named above."
 }
 
 impl Packet {
@@ -493,78 +494,157 @@ impl Packet {
     }
 }
 
-/// A decoded frame (`-show_frames`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Frame {
-    /// `video`, `audio`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    /// The stream it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_index: Option<u32>,
-    /// Whether it is a key frame (0 or 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_frame: Option<i32>,
-    /// Presentation timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pts: Option<i64>,
-    /// Presentation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pts_time: Option<Printed<Seconds>>,
-    /// Best effort timestamp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_effort_timestamp: Option<i64>,
-    /// Best effort time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_effort_timestamp_time: Option<Printed<Seconds>>,
-    /// Size of the packet it came from, in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pkt_size: Option<Printed<u64>>,
-    /// Width in pixels (video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    /// Height in pixels (video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// Pixel format (video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pix_fmt: Option<String>,
-    /// Picture type, `I`, `P` or `B` (video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pict_type: Option<String>,
-    /// Sample format (audio).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sample_fmt: Option<String>,
-    /// Samples in the frame (audio).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nb_samples: Option<u32>,
-    /// Channels (audio).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channels: Option<u32>,
-    /// Fields not named above.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+object! {
+    /// A decoded frame (`-show_frames`).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+    #[non_exhaustive]
+    pub struct Frame {
+        /// `video`, `audio`, ...
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub media_type: Option<String>,
+        /// The stream it belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub stream_index: Option<u32>,
+        /// Whether it is a key frame (0 or 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub key_frame: Option<i32>,
+        /// Presentation timestamp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pts: Option<i64>,
+        /// Presentation time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pts_time: Option<Printed<Seconds>>,
+        /// Best effort timestamp.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub best_effort_timestamp: Option<i64>,
+        /// Best effort time.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub best_effort_timestamp_time: Option<Printed<Seconds>>,
+        /// Size of the packet it came from, in bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_size: Option<Printed<u64>>,
+        /// Width in pixels (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub width: Option<u32>,
+        /// Height in pixels (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub height: Option<u32>,
+        /// Pixel format (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pix_fmt: Option<String>,
+        /// Picture type, `I`, `P` or `B` (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pict_type: Option<String>,
+        /// Sample format (audio).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sample_fmt: Option<String>,
+        /// Samples in the frame (audio).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub nb_samples: Option<u32>,
+        /// Channels (audio).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub channels: Option<u32>,
+        /// Channel layout, such as `stereo` (audio).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub channel_layout: Option<String>,
+        /// Decoding timestamp of the packet it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_dts: Option<i64>,
+        /// Decoding time of the packet it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_dts_time: Option<Printed<Seconds>>,
+        /// Duration in the stream's time base (FFmpeg 6 and later).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration: Option<i64>,
+        /// Duration (FFmpeg 6 and later).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub duration_time: Option<Printed<Seconds>>,
+        /// Duration in the stream's time base (before FFmpeg 6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_duration: Option<i64>,
+        /// Duration (before FFmpeg 6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_duration_time: Option<Printed<Seconds>>,
+        /// Byte position of the packet it came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub pkt_pos: Option<Printed<u64>>,
+        /// Pixel aspect ratio, such as `1:1` (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sample_aspect_ratio: Option<Printed<Rational>>,
+        /// Position in coding order (video; before FFmpeg 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub coded_picture_number: Option<i64>,
+        /// Position in display order (video; before FFmpeg 7).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub display_picture_number: Option<i64>,
+        /// Whether the picture is interlaced (0 or 1; video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub interlaced_frame: Option<i32>,
+        /// Whether the top field comes first (0 or 1; video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub top_field_first: Option<i32>,
+        /// How much the picture is to be repeated (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub repeat_pict: Option<i32>,
+        /// Color range, such as `tv` (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_range: Option<String>,
+        /// Color space, such as `bt709` (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_space: Option<String>,
+        /// Color primaries (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_primaries: Option<String>,
+        /// Transfer characteristics (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub color_transfer: Option<String>,
+        /// Chroma sample location, such as `left` (video).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub chroma_location: Option<String>,
+    }
+    extra: "Fields not named above."
 }
 
 /// One entry of `packets_and_frames`, by its `type`.
+///
+/// The entry's `type` is the variant: it is not repeated in the packet's or
+/// frame's `extra`, and serializing writes it back first, as ffprobe does.
+/// Packets and frames are boxed, so the list holds one pointer per entry
+/// however many fields a frame has.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PacketOrFrame {
     /// `"type": "packet"`
-    Packet(Packet),
+    Packet(Box<Packet>),
     /// `"type": "frame"`
-    Frame(Frame),
-    /// Another `type` (such as `subtitle`), kept as printed.
+    Frame(Box<Frame>),
+    /// Another `type` (such as `subtitle`), kept as printed, `type` included.
     Other(Map<String, Value>),
 }
 
 impl Serialize for PacketOrFrame {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // The `type` field lives in each variant's `extra`.
+        /// An entry with its `type` written first.
+        #[derive(Serialize)]
+        struct Typed<'a, T> {
+            r#type: &'static str,
+            #[serde(flatten)]
+            entry: &'a T,
+        }
         match self {
-            PacketOrFrame::Packet(p) => p.serialize(serializer),
-            PacketOrFrame::Frame(f) => f.serialize(serializer),
+            // An entry built with its own `type` in `extra` writes that one.
+            PacketOrFrame::Packet(p) if p.extra.contains_key("type") => p.serialize(serializer),
+            PacketOrFrame::Frame(f) if f.extra.contains_key("type") => f.serialize(serializer),
+            PacketOrFrame::Packet(p) => Typed {
+                r#type: "packet",
+                entry: &**p,
+            }
+            .serialize(serializer),
+            PacketOrFrame::Frame(f) => Typed {
+                r#type: "frame",
+                entry: &**f,
+            }
+            .serialize(serializer),
             PacketOrFrame::Other(o) => o.serialize(serializer),
         }
     }
@@ -572,24 +652,64 @@ impl Serialize for PacketOrFrame {
 
 impl<'de> Deserialize<'de> for PacketOrFrame {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+    type Value = PacketOrFrame;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a packet or frame object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<PacketOrFrame, A::Error> {
         use serde::de::Error as _;
-        let object = Map::<String, Value>::deserialize(deserializer)?;
-        let kind = object
-            .get("type")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let value = Value::Object(object);
+        // ffprobe writes `type` first, so the rest of the entry decodes
+        // straight into its type; otherwise the entry is read whole first.
+        let mut read = Map::new();
+        if let Some(key) = map.next_key::<Key<'de>>()? {
+            let value: Value = map.next_value()?;
+            match (key.0.as_ref(), value.as_str()) {
+                ("type", Some("packet")) => {
+                    return Packet::from_fields(map, read)
+                        .map(|p| PacketOrFrame::Packet(Box::new(p)));
+                }
+                ("type", Some("frame")) => {
+                    return Frame::from_fields(map, read)
+                        .map(|f| PacketOrFrame::Frame(Box::new(f)));
+                }
+                _ => {
+                    read.insert(key.0.into_owned(), value);
+                }
+            }
+        }
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let value = map.next_value()?;
+            read.insert(key.0.into_owned(), value);
+        }
+        let kind = read.get("type").and_then(Value::as_str).map(str::to_string);
         match kind.as_deref() {
-            Some("packet") => serde_json::from_value(value)
-                .map(PacketOrFrame::Packet)
-                .map_err(D::Error::custom),
-            Some("frame") => serde_json::from_value(value)
-                .map(PacketOrFrame::Frame)
-                .map_err(D::Error::custom),
-            _ => match value {
-                Value::Object(o) => Ok(PacketOrFrame::Other(o)),
-                _ => Err(D::Error::custom("an object")),
-            },
+            Some(kind @ ("packet" | "frame")) => {
+                let mut fields = read;
+                fields.remove("type");
+                let value = Value::Object(fields);
+                if kind == "packet" {
+                    serde_json::from_value(value)
+                        .map(|p| PacketOrFrame::Packet(Box::new(p)))
+                        .map_err(A::Error::custom)
+                } else {
+                    serde_json::from_value(value)
+                        .map(|f| PacketOrFrame::Frame(Box::new(f)))
+                        .map_err(A::Error::custom)
+                }
+            }
+            _ => Ok(PacketOrFrame::Other(read)),
         }
     }
 }

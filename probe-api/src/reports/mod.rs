@@ -25,6 +25,7 @@
 
 pub mod ffprobe;
 pub mod mediainfo;
+mod object;
 mod printed;
 
 use std::fmt;
@@ -102,6 +103,15 @@ fn typed<T: DeserializeOwned>(
     }
     let output = result.response.as_ref().unwrap_or(&serde_json::Value::Null);
     // An output sent as a JSON string (`inject_json` off) is decoded too.
+    // Outputs that decode take the fast path; only one that fails is decoded
+    // again, tracking the path, to say where.
+    let fast = match output {
+        serde_json::Value::String(text) => serde_json::from_str(text).ok(),
+        value => T::deserialize(value).ok(),
+    };
+    if let Some(report) = fast {
+        return Ok(report);
+    }
     let decoded = match output {
         serde_json::Value::String(text) => {
             let mut de = serde_json::Deserializer::from_str(text);

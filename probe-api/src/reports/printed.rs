@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize, Serializer};
 /// same JSON type and text.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Printed<T> {
-    raw: String,
+    // A boxed `str` rather than a `String`: reports hold thousands of these
+    // (a frame has a dozen), and the capacity word is never used.
+    raw: Box<str>,
     number: bool,
     meaning: PhantomData<fn() -> T>,
 }
@@ -61,7 +63,7 @@ impl<T> fmt::Display for Printed<T> {
 impl<T> From<&str> for Printed<T> {
     fn from(text: &str) -> Self {
         Printed {
-            raw: text.to_string(),
+            raw: text.into(),
             number: false,
             meaning: PhantomData,
         }
@@ -89,7 +91,7 @@ impl<'de, T> Deserialize<'de> for Printed<T> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Printed {
-                    raw: v.to_string(),
+                    raw: v.into(),
                     number: false,
                     meaning: PhantomData,
                 })
@@ -108,7 +110,7 @@ impl<'de, T> Deserialize<'de> for Printed<T> {
         }
         fn number<T>(raw: String) -> Printed<T> {
             Printed {
-                raw,
+                raw: raw.into_boxed_str(),
                 number: true,
                 meaning: PhantomData,
             }

@@ -1,0 +1,610 @@
+//! Per-call overhead of the SDK against the same request written by hand
+//! with reqwest and serde, and what compression does to a large report.
+//!
+//! A loopback HTTP/1.1 server (its own thread and runtime) answers with
+//! fixed bodies: `get_file` with the real h264_aac FFprobe and MediaInfo
+//! fixtures wrapped as the API wraps them, `get_session` with a session.
+//! Both clients share one `reqwest::Client`, so one connection pool; the
+//! server checks that they send the same request line and headers. Batches
+//! of SDK calls and of hand-written calls alternate (which goes first
+//! alternates too); each round gives a ratio, and the median is reported,
+//! so a machine busy with other work slows both sides alike.
+//!
+//! Run by `cargo xtask bench`, which writes BENCHMARKS.md.
+
+mod common;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use probe_api::{Client, RetryPolicy, types};
+use serde_json::json;
+
+const API_KEY: &str = "bench-api-key";
+const MEDIA_URL: &str = "https://media.example/fixtures/h264_aac.mp4";
+const LARGE_MEDIA_URL: &str = "https://media.example/bench/large.mp4";
+const SESSION_ID: &str = "3f6c1e2a-8b4d-4c7e-9a15-2d0b7e9f4a61";
+
+/// Rounds whose times are thrown away (connections opened, caches warm).
+const WARMUP_ROUNDS: usize = 3;
+/// Calls in a sequential batch, and rounds of them. Small batches and many
+/// rounds keep each SDK batch close in time to its hand-written pair.
+const SEQUENTIAL_CALLS: usize = 10;
+const SEQUENTIAL_ROUNDS: usize = 401;
+/// Calls in a concurrent batch, how many are in flight at once, and rounds.
+const CONCURRENT_CALLS: usize = 128;
+const IN_FLIGHT: usize = 64;
+const CONCURRENT_ROUNDS: usize = 101;
+
+/// A content coding the server can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+    Zstd,
+}
+
+impl Coding {
+    const ALL: [Coding; 4] = [Coding::Identity, Coding::Gzip, Coding::Brotli, Coding::Zstd];
+
+    /// The token in `Accept-Encoding` and `Content-Encoding`.
+    fn token(self) -> &'static str {
+        match self {
+            Coding::Identity => "identity",
+            Coding::Gzip => "gzip",
+            Coding::Brotli => "br",
+            Coding::Zstd => "zstd",
+        }
+    }
+
+    /// What the server does with the large body: gzip at flate2's default
+    /// level (6), Brotli at quality 5, zstd at level 3 (their usual levels
+    /// for responses compressed on the fly).
+    fn compress(self, body: &[u8]) -> Vec<u8> {
+        match self {
+            Coding::Identity => body.to_vec(),
+            Coding::Gzip => {
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(body).expect("gzip");
+                encoder.finish().expect("gzip")
+            }
+            Coding::Brotli => {
+                let mut encoder = brotli::CompressorWriter::new(Vec::new(), 4096, 5, 22);
+                encoder.write_all(body).expect("brotli");
+                encoder.into_inner()
+            }
+            Coding::Zstd => zstd::encode_all(body, 3).expect("zstd"),
+        }
+    }
+}
+
+/// What the server answers with.
+struct Bodies {
+    get_file: Bytes,
+    session: Bytes,
+    /// The large `get_file` body in each coding.
+    large: Vec<(Coding, Bytes)>,
+    /// While set, each request's line and headers, for the check that both
+    /// clients send the same request.
+    recorded: Mutex<Option<Vec<String>>>,
+}
+
+impl Bodies {
+    fn large(&self, coding: Coding) -> &Bytes {
+        let found = self.large.iter().find(|(c, _)| *c == coding);
+        &found.expect("every coding is prepared").1
+    }
+}
+
+fn main() {
+    let mediainfo = common::fixture("h264_aac.mediainfo.json");
+    let get_file =
+        common::get_file_body(&common::fixture("h264_aac.ffprobe.json"), Some(&mediainfo));
+    let session = serde_json::to_vec(&json!({
+        "id": SESSION_ID,
+        "created": "2025-06-24T09:30:00Z",
+        "expire": "2025-07-24T09:30:00Z",
+        "remote-ip": "203.0.113.7",
+        "user-agent": probe_api::USER_AGENT,
+        "ua-type": "library"
+    }))
+    .expect("JSON");
+    let large = common::get_file_body(&common::large_report(), None);
+    let bodies = Arc::new(Bodies {
+        get_file: Bytes::from(get_file),
+        session: Bytes::from(session),
+        large: Coding::ALL
+            .iter()
+            .map(|c| (*c, Bytes::from(c.compress(&large))))
+            .collect(),
+        recorded: Mutex::new(None),
+    });
+    let addr = serve(bodies.clone());
+    let base = format!("http://{addr}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(overhead(&base, &bodies));
+    runtime.block_on(compression(&base, &bodies));
+}
+
+/// Starts the loopback server on its own thread and runtime.
+fn serve(bodies: Arc<Bodies>) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let bodies = bodies.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| answer(request, bodies.clone()));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    bodies: Arc<Bodies>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if let Some(recorded) = bodies.recorded.lock().expect("lock").as_mut() {
+        let mut headers: Vec<String> = request
+            .headers()
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        headers.sort();
+        recorded.push(format!(
+            "{} {}\n{}",
+            request.method(),
+            request.uri(),
+            headers.join("\n")
+        ));
+    }
+    let path = request.uri().path();
+    let query = request.uri().query().unwrap_or("");
+    let (body, coding) = if path == "/v1/probe/file" && query.contains("large.mp4") {
+        let offered = request
+            .headers()
+            .get(ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // The server's preference when several codings are offered.
+        let coding = [Coding::Zstd, Coding::Brotli, Coding::Gzip]
+            .into_iter()
+            .find(|c| offered.split(',').any(|t| t.trim() == c.token()))
+            .unwrap_or(Coding::Identity);
+        (bodies.large(coding).clone(), coding)
+    } else if path == "/v1/probe/file" {
+        (bodies.get_file.clone(), Coding::Identity)
+    } else if path.starts_with("/frontend/api/v1/auth/session/") {
+        (bodies.session.clone(), Coding::Identity)
+    } else {
+        let mut response =
+            Response::new(Full::new(Bytes::from_static(b"{\"error\":\"no route\"}")));
+        *response.status_mut() = hyper::StatusCode::NOT_FOUND;
+        return Ok(response);
+    };
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, "application/json".parse().expect("header"));
+    headers.insert(
+        "x-request-id",
+        "0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25"
+            .parse()
+            .expect("header"),
+    );
+    if coding != Coding::Identity {
+        headers.insert(CONTENT_ENCODING, coding.token().parse().expect("header"));
+    }
+    Ok(response)
+}
+
+/// A `reqwest::Client` offering exactly `codings` (none: identity only).
+fn http_client(codings: &[Coding]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(probe_api::USER_AGENT)
+        .gzip(codings.contains(&Coding::Gzip))
+        .brotli(codings.contains(&Coding::Brotli))
+        .zstd(codings.contains(&Coding::Zstd))
+        .build()
+        .expect("reqwest client")
+}
+
+fn sdk_client(base: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(base)
+        .api_key(API_KEY)
+        .http_client(http.clone())
+        .retry(retry)
+        .build()
+        .expect("client")
+}
+
+fn session_id() -> uuid::Uuid {
+    uuid::Uuid::parse_str(SESSION_ID).expect("uuid")
+}
+
+async fn sdk_get_file(client: &Client, media: &str) -> types::GatewayGetFileResponse {
+    client
+        .get_file()
+        .url(media)
+        .ffprobe_show_streams(true)
+        .send()
+        .await
+        .expect("get_file")
+        .into_inner()
+}
+
+/// `get_file` as someone would write it without the SDK: the same URL,
+/// query and headers, and the same request timeout (`None`: no timeout),
+/// decoded into the same generated type.
+async fn hand_get_file(
+    http: &reqwest::Client,
+    base: &str,
+    media: &str,
+    timeout: Option<Duration>,
+) -> types::GatewayGetFileResponse {
+    let mut request = http
+        .get(format!("{base}/v1/probe/file"))
+        .query(&[("ffprobe[show_streams]", "true"), ("url", media)])
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header("api-version", "v1.0")
+        .bearer_auth(API_KEY);
+    if let Some(timeout) = timeout {
+        request = request.timeout(timeout);
+    }
+    let response = request.send().await.expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
+}
+
+async fn sdk_get_session(client: &Client) -> types::AuthGetSessionResponse {
+    client
+        .get_session()
+        .session_id(session_id())
+        .send()
+        .await
+        .expect("get_session")
+        .into_inner()
+}
+
+async fn hand_get_session(
+    http: &reqwest::Client,
+    base: &str,
+    timeout: Duration,
+) -> types::AuthGetSessionResponse {
+    let response = http
+        .get(format!(
+            "{base}/frontend/api/v1/auth/session/{}",
+            session_id()
+        ))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header("api-version", "v1.0")
+        .bearer_auth(API_KEY)
+        .timeout(timeout)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
+}
+
+/// How the calls of a batch are made.
+#[derive(Debug, Clone, Copy)]
+enum Batch {
+    /// One after another.
+    Sequential(usize),
+    /// `calls` calls, `in_flight` at a time.
+    Concurrent { calls: usize, in_flight: usize },
+}
+
+impl Batch {
+    fn calls(self) -> usize {
+        match self {
+            Batch::Sequential(n) => n,
+            Batch::Concurrent { calls, .. } => calls,
+        }
+    }
+
+    /// Runs the batch; its wall time and the CPU time of this thread
+    /// (where the client runs), per call, in seconds.
+    async fn run<F, Fut>(self, call: &F) -> Sample
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let cpu = thread_cpu_ns();
+        let started = Instant::now();
+        match self {
+            Batch::Sequential(n) => {
+                for _ in 0..n {
+                    call().await;
+                }
+            }
+            Batch::Concurrent { calls, in_flight } => {
+                futures_util::stream::iter(0..calls)
+                    .for_each_concurrent(in_flight, |_| call())
+                    .await;
+            }
+        }
+        let calls = self.calls() as f64;
+        Sample {
+            wall: started.elapsed().as_secs_f64() / calls,
+            cpu: match (cpu, thread_cpu_ns()) {
+                (Some(before), Some(after)) => after.saturating_sub(before) as f64 / 1e9 / calls,
+                _ => f64::NAN,
+            },
+        }
+    }
+}
+
+/// One batch's time per call.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall: f64,
+    cpu: f64,
+}
+
+/// Nanoseconds this thread has run on a CPU (Linux schedstat), if known.
+/// The client runs on this thread alone, so its CPU time is the client's
+/// work, which waiting for the server or for a busy machine does not add to.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Runs batches of `a` and `b` in alternating rounds (which goes first
+/// alternates too): one sample of each per round.
+async fn alternate<A, FutA, B, FutB>(
+    batch: Batch,
+    rounds: usize,
+    a: A,
+    b: B,
+) -> (Vec<Sample>, Vec<Sample>)
+where
+    A: Fn() -> FutA,
+    FutA: Future<Output = ()>,
+    B: Fn() -> FutB,
+    FutB: Future<Output = ()>,
+{
+    let (mut a_samples, mut b_samples) = (Vec::new(), Vec::new());
+    for round in 0..WARMUP_ROUNDS + rounds {
+        let (sa, sb) = if round % 2 == 0 {
+            let sa = batch.run(&a).await;
+            (sa, batch.run(&b).await)
+        } else {
+            let sb = batch.run(&b).await;
+            (batch.run(&a).await, sb)
+        };
+        if round >= WARMUP_ROUNDS {
+            a_samples.push(sa);
+            b_samples.push(sb);
+        }
+    }
+    (a_samples, b_samples)
+}
+
+/// The wall-time ratio of each round, a / b.
+fn ratios(a: &[Sample], b: &[Sample]) -> Vec<f64> {
+    a.iter().zip(b).map(|(a, b)| a.wall / b.wall).collect()
+}
+
+fn walls(samples: &[Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.wall).collect()
+}
+
+fn cpus(samples: &[Sample]) -> Vec<f64> {
+    samples.iter().map(|s| s.cpu).collect()
+}
+
+/// Checks that the SDK and the hand-written call send the same request
+/// line and headers.
+async fn same_requests<A: Future, B: Future>(bodies: &Bodies, what: &str, sdk: A, hand: B) {
+    *bodies.recorded.lock().expect("lock") = Some(Vec::new());
+    sdk.await;
+    hand.await;
+    let recorded = bodies
+        .recorded
+        .lock()
+        .expect("lock")
+        .take()
+        .unwrap_or_default();
+    assert!(
+        recorded.len() == 2 && recorded[0] == recorded[1],
+        "{what}: the SDK and the hand-written call send different requests:\n{recorded:#?}"
+    );
+}
+
+async fn overhead(base: &str, bodies: &Bodies) {
+    let http = http_client(&[]);
+    let sdk = sdk_client(base, &http, RetryPolicy::none());
+    let sdk_retrying = sdk_client(base, &http, RetryPolicy::default());
+    // The SDK gives every request a timeout (for media operations, the
+    // analysis time the request allows plus a margin), so the hand-written
+    // calls set the same one; a last row shows a call without any.
+    let file_timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
+    let session_timeout = timeout_of(&http, "get_session", base);
+    same_requests(
+        bodies,
+        "get_file",
+        sdk_get_file(&sdk, MEDIA_URL),
+        hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)),
+    )
+    .await;
+    same_requests(
+        bodies,
+        "get_session",
+        sdk_get_session(&sdk),
+        hand_get_session(&http, base, session_timeout),
+    )
+    .await;
+
+    let sequential = Batch::Sequential(SEQUENTIAL_CALLS);
+    let concurrent = Batch::Concurrent {
+        calls: CONCURRENT_CALLS,
+        in_flight: IN_FLIGHT,
+    };
+    for (batch, rounds, mode) in [
+        (sequential, SEQUENTIAL_ROUNDS, "sequential"),
+        (concurrent, CONCURRENT_ROUNDS, "concurrent"),
+    ] {
+        let (s, h) = alternate(
+            batch,
+            rounds,
+            || async { drop(sdk_get_file(&sdk, MEDIA_URL).await) },
+            || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
+        )
+        .await;
+        emit_overhead("get_file", mode, "none", batch, &s, &h);
+        let (s, h) = alternate(
+            batch,
+            rounds,
+            || async { drop(sdk_get_session(&sdk).await) },
+            || async { drop(hand_get_session(&http, base, session_timeout).await) },
+        )
+        .await;
+        emit_overhead("get_session", mode, "none", batch, &s, &h);
+    }
+    // The default retry policy keeps a copy of each request for a retry.
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_file(&sdk_retrying, MEDIA_URL).await) },
+        || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
+    )
+    .await;
+    emit_overhead("get_file", "sequential", "default", sequential, &s, &h);
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_file(&sdk, MEDIA_URL).await) },
+        || async { drop(hand_get_file(&http, base, MEDIA_URL, None).await) },
+    )
+    .await;
+    emit_overhead(
+        "get_file",
+        "sequential",
+        "none, hand-written without timeout",
+        sequential,
+        &s,
+        &h,
+    );
+}
+
+/// The request timeout the SDK gives `operation` (with no analysis time
+/// asked for in the query), by its public rule.
+fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
+    let request = http.get(url).build().expect("request");
+    probe_api::timeouts::request_timeout(
+        probe_api::spec::operation(operation),
+        &request,
+        probe_api::timeouts::DEFAULT_TIMEOUT,
+    )
+}
+
+fn emit_overhead(
+    operation: &str,
+    mode: &str,
+    retry: &str,
+    batch: Batch,
+    sdk: &[Sample],
+    hand: &[Sample],
+) {
+    let r = ratios(sdk, hand);
+    let in_flight = match batch {
+        Batch::Sequential(_) => 1,
+        Batch::Concurrent { in_flight, .. } => in_flight,
+    };
+    let (sdk_cpu, hand_cpu) = (common::median(&cpus(sdk)), common::median(&cpus(hand)));
+    common::emit(json!({
+        "bench": "overhead",
+        "operation": operation,
+        "mode": mode,
+        "in_flight": in_flight,
+        "retry": retry,
+        "calls_per_batch": batch.calls(),
+        "rounds": sdk.len(),
+        "sdk_us": common::median(&walls(sdk)) * 1e6,
+        "hand_us": common::median(&walls(hand)) * 1e6,
+        "ratio": common::median(&r),
+        "ratio_p25": common::quantile(&r, 0.25),
+        "ratio_p75": common::quantile(&r, 0.75),
+        "sdk_cpu_us": sdk_cpu * 1e6,
+        "hand_cpu_us": hand_cpu * 1e6,
+        "cpu_ratio": sdk_cpu / hand_cpu,
+    }));
+}
+
+async fn compression(base: &str, bodies: &Bodies) {
+    let plain_http = http_client(&[]);
+    let plain = sdk_client(base, &plain_http, RetryPolicy::none());
+    let identity = bodies.large(Coding::Identity).len();
+    for coding in [Coding::Gzip, Coding::Brotli, Coding::Zstd] {
+        let http = http_client(&[coding]);
+        let compressed = sdk_client(base, &http, RetryPolicy::none());
+        let batch = Batch::Sequential(2);
+        let (c, p) = alternate(
+            batch,
+            11,
+            || async { drop(sdk_get_file(&compressed, LARGE_MEDIA_URL).await) },
+            || async { drop(sdk_get_file(&plain, LARGE_MEDIA_URL).await) },
+        )
+        .await;
+        let r = ratios(&c, &p);
+        let wire = bodies.large(coding).len();
+        let (c_med, p_med) = (common::median(&walls(&c)), common::median(&walls(&p)));
+        // Below this bandwidth the bytes saved take longer to send than
+        // decompressing takes (on loopback, sending is nearly free).
+        let break_even_mbit = if c_med > p_med {
+            Some((identity - wire) as f64 * 8.0 / (c_med - p_med) / 1e6)
+        } else {
+            None
+        };
+        common::emit(json!({
+            "bench": "compression",
+            "coding": coding.token(),
+            "rounds": c.len(),
+            "identity_bytes": identity,
+            "wire_bytes": wire,
+            "compressed_ms": c_med * 1e3,
+            "identity_ms": p_med * 1e3,
+            "ratio": common::median(&r),
+            "break_even_mbit_s": break_even_mbit,
+        }));
+    }
+}

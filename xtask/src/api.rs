@@ -1,0 +1,788 @@
+//! `cargo xtask api`: the reviewable API surface, `probe-api/API.md`.
+//!
+//! Rendered from the effective document (operations, their responses),
+//! the normalized document (the parameters the client takes) and the
+//! generated client, parsed with `syn` (method names, setter types, the
+//! type `send()` returns, every model and its fields). A change of the
+//! document therefore shows up in review as a diff of this file.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use syn::{
+    Fields, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type, TypePath,
+    WherePredicate,
+};
+
+use crate::Layout;
+use crate::codegen::Pipeline;
+use crate::codegen::normalize::{Operation, sanitize_snake};
+use crate::diff::describe;
+
+/// The command that writes the file, named in every staleness message.
+pub const REFRESH: &str = "cargo xtask api";
+
+/// Renders the API surface of the pinned document and overlay in `layout`.
+///
+/// # Errors
+///
+/// The pipeline, generation or rendering fails.
+pub fn render_layout(layout: &Layout) -> Result<String, String> {
+    let pipeline = layout.pipeline()?;
+    let source =
+        crate::codegen::generate::generate(&pipeline.normalized).map_err(|e| e.to_string())?;
+    render(&pipeline, &source)
+}
+
+/// Whether the committed file equals a fresh rendering; `Err` names the
+/// command that refreshes it.
+///
+/// # Errors
+///
+/// The file is missing or out of date, or rendering fails.
+pub fn check(layout: &Layout) -> Result<(), String> {
+    let fresh = render_layout(layout)?;
+    let path = layout.api_surface();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed == fresh {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is out of date with the document and the generated client; run `{REFRESH}`",
+            path.display()
+        ))
+    }
+}
+
+/// Renders the API surface from a pipeline and the client source that
+/// `codegen::generate::generate` made from it.
+///
+/// # Errors
+///
+/// The source does not parse, or has a shape this renderer does not know
+/// (named with the item).
+pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
+    let file =
+        syn::parse_file(source).map_err(|e| format!("the generated client does not parse: {e}"))?;
+    let client = Client::read(&file)?;
+    let mut out = String::new();
+    let info = &pipeline.effective["info"];
+    out.push_str("# probe-api: API surface\n\n");
+    let _ = writeln!(
+        out,
+        "<!-- Rendered by `{REFRESH}` from openapi.json, openapi.overlay.json and the generated client. Do not edit: a test fails when it is out of date. -->\n"
+    );
+    let _ = writeln!(
+        out,
+        "Document: {} (version {}, OpenAPI {}). {} operations, {} model types.\n",
+        info["title"].as_str().unwrap_or("untitled"),
+        info["version"].as_str().unwrap_or("?"),
+        pipeline.effective["openapi"].as_str().unwrap_or("?"),
+        pipeline.normalized.operations.len(),
+        client.models.len()
+    );
+    out.push_str(
+        "Every operation is a method of `probe_api::Client` returning a request builder: set parameters \
+         with its setters, then `send()`, which returns `Result<ResponseValue<T>, probe_api::Error>`. \
+         A setter that is not called leaves an optional parameter out; a required one not set makes `send()` \
+         fail before any request. Type paths are relative to the crate root (`types::X` is `probe_api::types::X`).\n",
+    );
+    out.push_str("\n## Operations\n");
+    for op in &pipeline.normalized.operations {
+        render_operation(&mut out, pipeline, &client, op)?;
+    }
+    out.push_str("\n## Types\n");
+    for model in client.models.values() {
+        out.push('\n');
+        out.push_str(model);
+    }
+    Ok(out)
+}
+
+/// What the renderer reads from the generated client.
+struct Client {
+    /// Method name -> builder struct name.
+    methods: BTreeMap<String, String>,
+    /// Builder struct name -> its fields and methods.
+    builders: BTreeMap<String, Builder>,
+    /// Model name -> its rendered section.
+    models: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct Builder {
+    /// Field name -> field type (`Result<Option<T>, String>` and the like).
+    fields: BTreeMap<String, Type>,
+    /// Setters in source order: name and the type they convert into.
+    setters: Vec<(String, Type)>,
+    /// Whether `<name>_map` exists for a setter (bodies built in place).
+    mapped: Vec<String>,
+    /// The return type of `send()`.
+    send: Option<Type>,
+}
+
+impl Client {
+    fn read(file: &syn::File) -> Result<Self, String> {
+        let mut client = Client {
+            methods: BTreeMap::new(),
+            builders: BTreeMap::new(),
+            models: BTreeMap::new(),
+        };
+        for item in &file.items {
+            match item {
+                Item::Impl(block)
+                    if block.trait_.is_none() && is_named(&block.self_ty, "Client") =>
+                {
+                    for item in &block.items {
+                        if let ImplItem::Fn(f) = item
+                            && let ReturnType::Type(_, ty) = &f.sig.output
+                            && let Some(builder) = builder_name(ty)
+                        {
+                            client.methods.insert(f.sig.ident.to_string(), builder);
+                        }
+                    }
+                }
+                Item::Mod(module) if module.ident == "builder" => {
+                    client.read_builders(module)?;
+                }
+                Item::Mod(module) if module.ident == "types" => {
+                    client.read_types(module)?;
+                }
+                _ => {}
+            }
+        }
+        if client.methods.is_empty() {
+            return Err("the generated client has no `impl Client` with builder methods".into());
+        }
+        Ok(client)
+    }
+
+    fn read_builders(&mut self, module: &syn::ItemMod) -> Result<(), String> {
+        for item in module.content.iter().flat_map(|(_, items)| items) {
+            match item {
+                Item::Struct(s) => {
+                    let builder = self.builders.entry(s.ident.to_string()).or_default();
+                    for field in &s.fields {
+                        if let Some(ident) = &field.ident {
+                            builder.fields.insert(ident.to_string(), field.ty.clone());
+                        }
+                    }
+                }
+                Item::Impl(block) => {
+                    let Some(name) = type_ident(&block.self_ty) else {
+                        continue;
+                    };
+                    let builder = self.builders.entry(name).or_default();
+                    for item in &block.items {
+                        let ImplItem::Fn(f) = item else { continue };
+                        let ident = f.sig.ident.to_string();
+                        if ident == "send" {
+                            if let ReturnType::Type(_, ty) = &f.sig.output {
+                                builder.send = Some((**ty).clone());
+                            }
+                        } else if let Some(target) = setter_target(f) {
+                            builder.setters.push((ident, target));
+                        } else if let Some(base) = ident.strip_suffix("_map") {
+                            builder.mapped.push(base.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn read_types(&mut self, module: &syn::ItemMod) -> Result<(), String> {
+        for item in module.content.iter().flat_map(|(_, items)| items) {
+            match item {
+                Item::Struct(s) if is_pub(&s.vis) => {
+                    let name = s.ident.to_string();
+                    let section = render_struct(s)?;
+                    self.models.insert(name, section);
+                }
+                Item::Enum(e) if is_pub(&e.vis) => {
+                    let name = e.ident.to_string();
+                    let section = render_enum(e)?;
+                    self.models.insert(name, section);
+                }
+                Item::Type(t) if is_pub(&t.vis) => {
+                    let name = t.ident.to_string();
+                    let section = format!(
+                        "### `{name}`\n\nAlias of `{}`.\n",
+                        rust_type(&t.ty).map_err(|e| format!("type {name}: {e}"))?
+                    );
+                    self.models.insert(name, section);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn render_operation(
+    out: &mut String,
+    pipeline: &Pipeline,
+    client: &Client,
+    op: &Operation,
+) -> Result<(), String> {
+    let method = op.method.to_ascii_lowercase();
+    let effective = &pipeline.effective["paths"][&op.path][&method];
+    let normalized = &pipeline.normalized.document["paths"][&op.path][&method];
+    let name = &op.rust_name;
+    let builder_name = client.methods.get(name).ok_or_else(|| {
+        format!(
+            "the generated client has no method `{name}` for {} {}",
+            op.method, op.path
+        )
+    })?;
+    let builder = client.builders.get(builder_name).ok_or_else(|| {
+        format!("the generated client has no builder `{builder_name}` for `{name}`")
+    })?;
+
+    let _ = writeln!(out, "\n### `{name}`: {} `{}`\n", op.method, op.path);
+    if let Some(summary) = effective["summary"].as_str().filter(|s| !s.is_empty()) {
+        let _ = writeln!(out, "{}\n", one_line(summary));
+    }
+    let _ = writeln!(out, "- operationId: `{}`", op.operation_id);
+    let _ = writeln!(
+        out,
+        "- call: `client.{name}()` returns `builder::{builder_name}`"
+    );
+    let security = if op.security.is_empty() {
+        "none (sent without credentials)".to_string()
+    } else {
+        op.security
+            .iter()
+            .map(|alternative| {
+                if alternative.is_empty() {
+                    "anonymous".to_string()
+                } else {
+                    alternative
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let _ = writeln!(out, "- security: {security}");
+    let send = builder
+        .send
+        .as_ref()
+        .ok_or_else(|| format!("builder `{builder_name}` has no `send()`"))?;
+    let (ok, err) = result_types(send)
+        .ok_or_else(|| format!("`{builder_name}::send()` does not return a `Result<_, _>`"))?;
+    let _ = writeln!(
+        out,
+        "- returns: `{}`; errors: `{}`",
+        rust_type(ok)?,
+        rust_type(err)?
+    );
+    let mut success = Vec::new();
+    let mut errors = Vec::new();
+    for (status, response) in effective["responses"].as_object().into_iter().flatten() {
+        let response = resolve(&pipeline.effective, response);
+        let body = response["content"]
+            .as_object()
+            .and_then(|c| {
+                c.iter()
+                    .find(|(k, _)| k.contains("json"))
+                    .or_else(|| c.iter().next())
+            })
+            .map_or("no body".to_string(), |(media, m)| match m.get("schema") {
+                Some(schema) => body_label(schema),
+                None => media.clone(),
+            });
+        let entry = format!("{status} `{}`", cell(&body));
+        if status.starts_with('2') {
+            success.push(entry);
+        } else {
+            errors.push(entry);
+        }
+    }
+    if !success.is_empty() {
+        let _ = writeln!(
+            out,
+            "- success responses in the document: {}",
+            success.join(", ")
+        );
+    }
+    if !errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "- error responses in the document (each a `probe_api::Error`, its body read by `api_error()`): {}",
+            errors.join(", ")
+        );
+    }
+    if let Some(media) = &op.request_media_type {
+        let also = if op.dropped_media_types.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (the document also accepts {}, which the client does not send)",
+                op.dropped_media_types
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let _ = writeln!(out, "- request body: `{media}`{also}");
+    }
+    if !op.cookies.is_empty() {
+        let cookies: Vec<String> = op
+            .cookies
+            .iter()
+            .map(|c| {
+                format!(
+                    "`{}`{}",
+                    c.name,
+                    if c.required { " (required)" } else { "" }
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "- cookies, set with `client.with_cookies(..)`: {}",
+            cookies.join(", ")
+        );
+    }
+
+    // The parameters the client takes, by the identifier progenitor
+    // derives from each name.
+    let mut wire: BTreeMap<String, (String, String, bool)> = BTreeMap::new();
+    for parameter in normalized["parameters"].as_array().into_iter().flatten() {
+        let parameter = resolve(&pipeline.normalized.document, parameter);
+        let wire_name = parameter["name"].as_str().unwrap_or_default();
+        wire.insert(
+            sanitize_snake(wire_name),
+            (
+                parameter["in"].as_str().unwrap_or_default().to_string(),
+                wire_name.to_string(),
+                parameter["required"].as_bool() == Some(true),
+            ),
+        );
+    }
+    if builder.setters.is_empty() {
+        out.push_str("\nNo parameters.\n");
+        return Ok(());
+    }
+    out.push_str("\n| setter | Rust type | sent as | required |\n|---|---|---|---|\n");
+    for (setter, target) in &builder.setters {
+        let ty = rust_type(target).map_err(|e| format!("`{builder_name}::{setter}`: {e}"))?;
+        let (sent_as, required) = if setter == "body" {
+            let sent = op
+                .request_media_type
+                .as_deref()
+                .map_or("body".to_string(), |m| format!("body, `{m}`"));
+            let required = normalized["requestBody"]["required"].as_bool() == Some(true);
+            let map = if builder.mapped.iter().any(|m| m == setter) {
+                format!(
+                    "; or `body_map(|b| ..)` on `types::builder::{}`",
+                    last_ident(target)
+                )
+            } else {
+                String::new()
+            };
+            (format!("{sent}{map}"), required)
+        } else {
+            match wire.get(setter) {
+                Some((place, wire_name, required)) => (format!("{place} `{wire_name}`"), *required),
+                None => {
+                    return Err(format!(
+                        "setter `{builder_name}::{setter}` matches no parameter of {} {}",
+                        op.method, op.path
+                    ));
+                }
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| `{setter}` | `{}` | {} | {} |",
+            cell(&ty),
+            cell(&sent_as),
+            if required { "yes" } else { "no" }
+        );
+    }
+    Ok(())
+}
+
+fn render_struct(s: &syn::ItemStruct) -> Result<String, String> {
+    let name = s.ident.to_string();
+    let mut out = format!("### `{name}`\n\n");
+    match &s.fields {
+        Fields::Named(fields) => {
+            if fields.named.is_empty() {
+                out.push_str("Struct with no fields.\n");
+                return Ok(out);
+            }
+            out.push_str("| field | Rust type | JSON name |\n|---|---|---|\n");
+            for field in &fields.named {
+                let ident = field
+                    .ident
+                    .as_ref()
+                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
+                    .unwrap_or_default();
+                let ty = rust_type(&field.ty).map_err(|e| format!("{name}.{ident}: {e}"))?;
+                let json = serde_rename(&field.attrs)
+                    .map_err(|e| format!("{name}.{ident}: {e}"))?
+                    .unwrap_or_else(|| ident.clone());
+                let _ = writeln!(out, "| `{ident}` | `{}` | `{}` |", cell(&ty), cell(&json));
+            }
+        }
+        Fields::Unnamed(fields) => {
+            let types = fields
+                .unnamed
+                .iter()
+                .map(|f| rust_type(&f.ty))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{name}: {e}"))?;
+            let _ = writeln!(out, "Newtype of `{}`.", types.join(", "));
+        }
+        Fields::Unit => out.push_str("Unit struct.\n"),
+    }
+    Ok(out)
+}
+
+fn render_enum(e: &syn::ItemEnum) -> Result<String, String> {
+    let name = e.ident.to_string();
+    let mut out = format!("### `{name}`\n\n");
+    out.push_str("Enum.\n\n| variant | JSON |\n|---|---|\n");
+    for variant in &e.variants {
+        let ident = variant.ident.to_string();
+        let json = serde_rename(&variant.attrs)
+            .map_err(|err| format!("{name}::{ident}: {err}"))?
+            .unwrap_or_else(|| ident.clone());
+        let shape = match &variant.fields {
+            Fields::Unit => String::new(),
+            Fields::Unnamed(fields) => {
+                let types = fields
+                    .unnamed
+                    .iter()
+                    .map(|f| rust_type(&f.ty))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| format!("{name}::{ident}: {err}"))?;
+                format!("({})", types.join(", "))
+            }
+            Fields::Named(fields) => {
+                let parts = fields
+                    .named
+                    .iter()
+                    .map(|f| {
+                        let field = f
+                            .ident
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        rust_type(&f.ty).map(|t| format!("{field}: {t}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| format!("{name}::{ident}: {err}"))?;
+                format!(" {{ {} }}", parts.join(", "))
+            }
+        };
+        let json = if variant.fields.is_empty() {
+            format!("`\"{}\"`", cell(&json))
+        } else {
+            "(the value)".to_string()
+        };
+        let _ = writeln!(out, "| `{ident}{}` | {json} |", cell(&shape));
+    }
+    Ok(out)
+}
+
+/// The `rename = "..."` of a `#[serde(...)]` attribute, if any.
+fn serde_rename(attrs: &[syn::Attribute]) -> Result<Option<String>, String> {
+    let mut rename = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let value: syn::LitStr = meta.value()?.parse()?;
+                rename = Some(value.value());
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                meta.parse_nested_meta(|inner| {
+                    if inner.input.peek(syn::Token![=]) {
+                        let _: syn::Expr = inner.value()?.parse()?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("cannot read #[serde(..)]: {e}"))?;
+    }
+    Ok(rename)
+}
+
+/// The type a setter converts its argument into: `T` in
+/// `where V: std::convert::TryInto<T>`.
+fn setter_target(f: &syn::ImplItemFn) -> Option<Type> {
+    let where_clause = f.sig.generics.where_clause.as_ref()?;
+    for predicate in &where_clause.predicates {
+        let WherePredicate::Type(p) = predicate else {
+            continue;
+        };
+        for bound in &p.bounds {
+            let syn::TypeParamBound::Trait(t) = bound else {
+                continue;
+            };
+            let last = t.path.segments.last()?;
+            if last.ident == "TryInto"
+                && let PathArguments::AngleBracketed(args) = &last.arguments
+                && let Some(GenericArgument::Type(ty)) = args.args.first()
+            {
+                return Some(ty.clone());
+            }
+        }
+    }
+    None
+}
+
+/// `T` and `E` of a `Result<T, E>`.
+fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
+        return None;
+    };
+    let last = path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    Some((types.next()?, types.next()?))
+}
+
+/// `X` of a `builder::X<'_>` return type.
+fn builder_name(ty: &Type) -> Option<String> {
+    let Type::Path(TypePath { qself: None, path }) = ty else {
+        return None;
+    };
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match segments.as_slice() {
+        [module, name] if module == "builder" => Some(name.clone()),
+        _ => None,
+    }
+}
+
+fn type_ident(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => {
+            path.segments.last().map(|s| s.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn is_named(ty: &Type, name: &str) -> bool {
+    type_ident(ty).is_some_and(|n| n == name)
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
+
+fn last_ident(ty: &Type) -> String {
+    type_ident(ty).unwrap_or_default()
+}
+
+/// A Rust type as a reader writes it: standard-library paths shortened
+/// (`Option<String>`), other crates without the leading `::`
+/// (`chrono::DateTime<chrono::offset::Utc>`), `crate::` as `probe_api::`.
+pub fn rust_type(ty: &Type) -> Result<String, String> {
+    match ty {
+        Type::Path(TypePath { qself: None, path }) => {
+            let mut segments: Vec<&syn::PathSegment> = path.segments.iter().collect();
+            let first = segments
+                .first()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let mut prefix = String::new();
+            if matches!(first.as_str(), "std" | "core" | "alloc") {
+                segments.drain(..segments.len().saturating_sub(1));
+            } else if first == "crate" {
+                segments.remove(0);
+                prefix.push_str("probe_api::");
+            } else if first == "super" || first == "self" {
+                segments.remove(0);
+            }
+            let mut parts = Vec::new();
+            for segment in segments {
+                let mut part = segment.ident.to_string();
+                match &segment.arguments {
+                    PathArguments::None => {}
+                    PathArguments::AngleBracketed(args) => {
+                        let mut rendered = Vec::new();
+                        for arg in &args.args {
+                            match arg {
+                                GenericArgument::Type(t) => rendered.push(rust_type(t)?),
+                                GenericArgument::Lifetime(l) => {
+                                    rendered.push(format!("'{}", l.ident))
+                                }
+                                GenericArgument::Const(syn::Expr::Lit(lit)) => {
+                                    rendered.push(literal(&lit.lit)?)
+                                }
+                                _ => {
+                                    return Err(
+                                        "a generic argument this renderer does not know".into()
+                                    );
+                                }
+                            }
+                        }
+                        part.push('<');
+                        part.push_str(&rendered.join(", "));
+                        part.push('>');
+                    }
+                    PathArguments::Parenthesized(_) => {
+                        return Err("a function-style path this renderer does not know".into());
+                    }
+                }
+                parts.push(part);
+            }
+            Ok(format!("{prefix}{}", parts.join("::")))
+        }
+        Type::Reference(r) => {
+            let lifetime = r
+                .lifetime
+                .as_ref()
+                .map(|l| format!("'{} ", l.ident))
+                .unwrap_or_default();
+            let mutability = if r.mutability.is_some() { "mut " } else { "" };
+            Ok(format!("&{lifetime}{mutability}{}", rust_type(&r.elem)?))
+        }
+        Type::Tuple(t) => {
+            let parts = t
+                .elems
+                .iter()
+                .map(rust_type)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if parts.len() == 1 {
+                format!("({},)", parts[0])
+            } else {
+                format!("({})", parts.join(", "))
+            })
+        }
+        Type::Slice(s) => Ok(format!("[{}]", rust_type(&s.elem)?)),
+        Type::Array(a) => match &a.len {
+            syn::Expr::Lit(lit) => Ok(format!("[{}; {}]", rust_type(&a.elem)?, literal(&lit.lit)?)),
+            _ => Err("an array length this renderer does not know".into()),
+        },
+        Type::Paren(p) => rust_type(&p.elem),
+        Type::Group(g) => rust_type(&g.elem),
+        _ => Err("a type syntax this renderer does not know".into()),
+    }
+}
+
+fn literal(lit: &syn::Lit) -> Result<String, String> {
+    match lit {
+        syn::Lit::Int(i) => Ok(i.base10_digits().to_string()),
+        syn::Lit::Bool(b) => Ok(b.value.to_string()),
+        syn::Lit::Str(s) => Ok(format!("{:?}", s.value())),
+        _ => Err("a literal this renderer does not know".into()),
+    }
+}
+
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    let mut current = value;
+    for _ in 0..32 {
+        match current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    current
+}
+
+/// A response body for the surface: a component's name, or the fields of
+/// an inline object (`{error: string}`).
+fn body_label(schema: &Value) -> String {
+    match schema["properties"].as_object() {
+        Some(properties) if schema.get("$ref").is_none() => {
+            let fields: Vec<String> = properties
+                .iter()
+                .map(|(name, property)| format!("{name}: {}", describe(property)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        _ => describe(schema),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> Type {
+        syn::parse_str(text).expect("a type")
+    }
+
+    #[test]
+    fn types_read_as_written_by_hand() {
+        for (given, expected) in [
+            (
+                "::std::option::Option<::std::string::String>",
+                "Option<String>",
+            ),
+            ("::std::vec::Vec<AuthSession>", "Vec<AuthSession>"),
+            (
+                "::chrono::DateTime<::chrono::offset::Utc>",
+                "chrono::DateTime<chrono::offset::Utc>",
+            ),
+            (
+                "Result<ResponseValue<types::X>, crate::Error>",
+                "Result<ResponseValue<types::X>, probe_api::Error>",
+            ),
+            ("super::types::X", "types::X"),
+            ("&'a str", "&'a str"),
+            ("()", "()"),
+            ("[u8; 4]", "[u8; 4]"),
+        ] {
+            assert_eq!(rust_type(&ty(given)).as_deref(), Ok(expected), "{given}");
+        }
+        assert!(rust_type(&ty("impl Fn()")).is_err());
+    }
+
+    #[test]
+    fn serde_renames_are_read_next_to_other_settings() {
+        let s: syn::ItemStruct = syn::parse_str(
+            r#"pub struct X {
+                #[serde(rename = "ret-url", skip_serializing_if = "Option::is_none")]
+                pub ret_url: Option<String>,
+                #[serde(default = "defaults::default_bool::<true>")]
+                pub on: bool,
+            }"#,
+        )
+        .expect("a struct");
+        let rendered = render_struct(&s).expect("renders");
+        assert!(
+            rendered.contains("| `ret_url` | `Option<String>` | `ret-url` |"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("| `on` | `bool` | `on` |"), "{rendered}");
+    }
+}
