@@ -33,9 +33,12 @@
 //!   a response field goes from `Option<T>` to `T`). Required made optional
 //!   is compatible in a request and breaking in a response (`T` to
 //!   `Option<T>`). A removed enum value is breaking. A new enum value is
-//!   compatible in a request and breaking in a response: the generated enums
-//!   are closed, so a client built from the old document cannot decode the
-//!   new value. A schema no operation uses is judged both ways.
+//!   compatible in a request (callers build values, a new variant is one
+//!   more choice) and breaking in a response: the generated enums are closed
+//!   (no `#[non_exhaustive]`), so the new SDK's enum gains a variant and
+//!   callers' exhaustive `match`es stop compiling; a client built from the
+//!   old document reads the value as `probe_api::lenient::OrUnknown::Unknown`
+//!   instead of failing. A schema no operation uses is judged both ways.
 //! - **New and removed schemas** are listed with the change that brings or
 //!   drops them (an added operation, a new media type, a new property) as
 //!   its new or removed types; a schema added or removed on its own is a
@@ -1223,7 +1226,7 @@ impl<'a> Differ<'a> {
                     "enum values added: {}{}",
                     added.join(", "),
                     if dir.response {
-                        " (a client built from the old document cannot decode them)"
+                        " (the enum gains variants: exhaustive matches on it stop compiling; older clients read them as unknown)"
                     } else {
                         ""
                     }
