@@ -37,6 +37,16 @@
 //! A model used both in requests and in responses is a response model: a
 //! response that fails to decode cannot be worked around by the caller,
 //! while an unknown value in a request body can only be written on purpose.
+//!
+//! `ipv4` and `ipv6` are standard formats, unlike `ip`, but they are treated
+//! alike: Go marshals an unset `net.IP` as `""` whatever the document says.
+//! Other formats typify does not parse (`url`, `password`, `email`) are
+//! plain strings already.
+//!
+//! The pass works on Rust items, which the document does not name (typify
+//! names inline schemas), so it is not a normalizer rule and `cargo xtask
+//! spec report` does not list it; `probe-api/API.md` shows its result in
+//! the field types.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -688,11 +698,9 @@ fn rewrite_models(
         let Some(owners) = default_owners.get(&name) else {
             continue;
         };
-        let planned: Vec<&String> = owners.iter().filter(|o| plans.contains_key(*o)).collect();
-        let Some(owner) = planned.first() else {
+        let Some(plan) = owners.iter().find_map(|owner| plans.get(owner)) else {
             continue;
         };
-        let plan = &plans[*owner];
         let syn::ReturnType::Type(_, output) = &mut function.sig.output else {
             continue;
         };

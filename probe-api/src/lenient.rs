@@ -204,7 +204,7 @@ impl<E: JsonSchema> JsonSchema for OrUnknown<E> {
 /// use probe_api::lenient::IpText;
 ///
 /// let ip: IpText = serde_json::from_str(r#""192.0.2.7""#)?;
-/// assert_eq!(ip.parsed(), Some("192.0.2.7".parse().unwrap()));
+/// assert_eq!(ip.parsed(), Some(std::net::IpAddr::from([192, 0, 2, 7])));
 ///
 /// let unset: IpText = serde_json::from_str(r#""""#)?;
 /// assert_eq!((unset.as_str(), unset.parsed()), ("", None));

@@ -5,12 +5,11 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use bytes::{Bytes, BytesMut};
 use progenitor_client::OperationInfo;
 use tracing::Instrument;
 
 use crate::Client;
-use bytes::{Bytes, BytesMut};
-
 use crate::error::{Error, Exchange, is_retryable_status};
 use crate::retry::Jitter;
 use crate::spec::OperationSpec;

@@ -713,3 +713,71 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(json: &str) -> PacketOrFrame {
+        serde_json::from_str(json).expect("an entry")
+    }
+
+    #[test]
+    fn entries_decode_alike_whether_type_comes_first_or_not() {
+        let first = entry(r#"{"type": "packet", "stream_index": 1, "flags": "K_", "new": [1]}"#);
+        let later = entry(r#"{"stream_index": 1, "type": "packet", "flags": "K_", "new": [1]}"#);
+        assert_eq!(first, later);
+        let PacketOrFrame::Packet(packet) = &first else {
+            panic!("not a packet: {first:?}");
+        };
+        assert_eq!(packet.stream_index, Some(1));
+        assert!(packet.is_key());
+        assert_eq!(packet.extra.keys().collect::<Vec<_>>(), ["new"]);
+        let back = serde_json::to_value(&first).expect("serializes");
+        assert_eq!(
+            back,
+            serde_json::json!({"type": "packet", "stream_index": 1, "flags": "K_", "new": [1]})
+        );
+        assert_eq!(
+            back.as_object()
+                .and_then(|o| o.keys().next())
+                .map(String::as_str),
+            Some("type")
+        );
+    }
+
+    #[test]
+    fn other_entries_and_untyped_values_are_kept_as_printed() {
+        let subtitle = entry(r#"{"type": "subtitle", "pts": 5}"#);
+        assert_eq!(
+            subtitle,
+            PacketOrFrame::Other(
+                serde_json::from_str(r#"{"type": "subtitle", "pts": 5}"#).expect("map")
+            )
+        );
+        let odd = entry(r#"{"type": 7, "pts": 5}"#);
+        assert!(matches!(odd, PacketOrFrame::Other(_)));
+    }
+
+    #[test]
+    fn named_fields_keep_serde_rules_for_missing_duplicate_and_mistyped_values() {
+        let missing = serde_json::from_str::<Stream>(r#"{"codec_type": "video"}"#)
+            .expect_err("index is required");
+        assert!(
+            missing.to_string().contains("missing field `index`"),
+            "{missing}"
+        );
+        let twice = serde_json::from_str::<Format>(r#"{"nb_streams": 1, "nb_streams": 2}"#)
+            .expect_err("a field given twice");
+        assert!(
+            twice.to_string().contains("duplicate field `nb_streams`"),
+            "{twice}"
+        );
+        let mistyped = serde_json::from_str::<Frame>(r#"{"type": "frame", "width": "wide"}"#)
+            .expect_err("width is a number");
+        assert!(mistyped.to_string().contains("invalid type"), "{mistyped}");
+        let frame: Frame = serde_json::from_value(serde_json::json!({"width": 4, "odd": null}))
+            .expect("from a Value too");
+        assert_eq!((frame.width, frame.extra.len()), (Some(4), 1));
+    }
+}

@@ -20,11 +20,31 @@ use serde::{Deserialize, Serialize, Serializer};
 /// same JSON type and text.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Printed<T> {
-    // A boxed `str` rather than a `String`: reports hold thousands of these
-    // (a frame has a dozen), and the capacity word is never used.
-    raw: Box<str>,
-    number: bool,
+    // One byte saying whether the tool printed a JSON number (`NUMBER`) or a
+    // string (`TEXT`), then the text, in one boxed `str`: a report holds
+    // thousands of these (a frame has a dozen), and this keeps each at two
+    // words where a `String` and a flag would take four.
+    tagged: Box<str>,
     meaning: PhantomData<fn() -> T>,
+}
+
+const TEXT: char = 's';
+const NUMBER: char = 'n';
+
+impl<T> Printed<T> {
+    fn tagged(tag: char, text: &str) -> Self {
+        let mut tagged = String::with_capacity(text.len() + 1);
+        tagged.push(tag);
+        tagged.push_str(text);
+        Printed {
+            tagged: tagged.into_boxed_str(),
+            meaning: PhantomData,
+        }
+    }
+
+    fn is_number(&self) -> bool {
+        self.tagged.starts_with(NUMBER)
+    }
 }
 
 /// How a printed text becomes a value.
@@ -36,7 +56,8 @@ pub trait FromPrinted: Sized {
 impl<T> Printed<T> {
     /// The text exactly as the tool printed it.
     pub fn raw(&self) -> &str {
-        &self.raw
+        // The tag is one ASCII byte.
+        &self.tagged[1..]
     }
 }
 
@@ -44,40 +65,36 @@ impl<T: FromPrinted> Printed<T> {
     /// The value the text stands for; `None` when it is not one (such as
     /// FFprobe's `"N/A"`, or a frame rate of `"0/0"`).
     pub fn value(&self) -> Option<T> {
-        T::from_printed(self.raw.trim())
+        T::from_printed(self.raw().trim())
     }
 }
 
 impl<T> fmt::Debug for Printed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.raw, f)
+        fmt::Debug::fmt(self.raw(), f)
     }
 }
 
 impl<T> fmt::Display for Printed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        f.write_str(self.raw())
     }
 }
 
 impl<T> From<&str> for Printed<T> {
     fn from(text: &str) -> Self {
-        Printed {
-            raw: text.into(),
-            number: false,
-            meaning: PhantomData,
-        }
+        Printed::tagged(TEXT, text)
     }
 }
 
 impl<T> Serialize for Printed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.number
-            && let Ok(number) = self.raw.parse::<serde_json::Number>()
+        if self.is_number()
+            && let Ok(number) = self.raw().parse::<serde_json::Number>()
         {
             return number.serialize(serializer);
         }
-        serializer.serialize_str(&self.raw)
+        serializer.serialize_str(self.raw())
     }
 }
 
@@ -90,29 +107,18 @@ impl<'de, T> Deserialize<'de> for Printed<T> {
                 f.write_str("a string or a number")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Printed {
-                    raw: v.into(),
-                    number: false,
-                    meaning: PhantomData,
-                })
+                Ok(Printed::tagged(TEXT, v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(number(v.to_string()))
+                Ok(Printed::tagged(NUMBER, &v.to_string()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(number(v.to_string()))
+                Ok(Printed::tagged(NUMBER, &v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 let n = serde_json::Number::from_f64(v)
                     .ok_or_else(|| E::custom("a number that is not finite"))?;
-                Ok(number(n.to_string()))
-            }
-        }
-        fn number<T>(raw: String) -> Printed<T> {
-            Printed {
-                raw: raw.into_boxed_str(),
-                number: true,
-                meaning: PhantomData,
+                Ok(Printed::tagged(NUMBER, &n.to_string()))
             }
         }
         deserializer.deserialize_any(Text(PhantomData))
