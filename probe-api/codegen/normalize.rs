@@ -384,6 +384,69 @@ fn pascal(name: &str) -> String {
     name.to_pascal_case()
 }
 
+/// `METHOD /path` of the operation at `op_path`, for messages.
+fn operation_label(op_path: &[String]) -> String {
+    match op_path {
+        [_, path, method, ..] => format!("{} {path}", method.to_ascii_uppercase()),
+        _ => ptr(op_path),
+    }
+}
+
+/// The `$ref`s a flattening walk is inside, outermost first. A schema that
+/// contains itself ends the walk with an error when its reference comes up
+/// a second time, instead of being expanded without end. Only the current
+/// path counts: a schema reached twice through different properties is
+/// expanded twice.
+struct Expanding {
+    /// What is being flattened: ``deepObject parameter `page` of `GET /x` ``.
+    what: String,
+    /// What cannot hold a recursive object: `a query string`.
+    medium: &'static str,
+    /// The references being expanded.
+    refs: Vec<String>,
+}
+
+impl Expanding {
+    fn new(what: String, medium: &'static str) -> Self {
+        Self {
+            what,
+            medium,
+            refs: Vec::new(),
+        }
+    }
+
+    /// Notes that `schema`, found at `at` with the wire name `wire`, is
+    /// about to be expanded. Returns whether it is a reference, to pass to
+    /// [`Expanding::leave`] once its properties are done.
+    ///
+    /// # Errors
+    ///
+    /// The reference is already being expanded: the schema contains itself.
+    fn enter(&mut self, schema: &Value, wire: &str, at: &[String]) -> Result<bool, SpecError> {
+        let Some(reference) = schema.get("$ref").and_then(Value::as_str) else {
+            return Ok(false);
+        };
+        if self.refs.iter().any(|r| r == reference) {
+            return Err(err(
+                at,
+                format!(
+                    "{} is recursive: `{reference}` contains itself at `{wire}`; {} cannot encode a recursive object",
+                    self.what, self.medium
+                ),
+            ));
+        }
+        self.refs.push(reference.to_string());
+        Ok(true)
+    }
+
+    /// Ends the expansion [`Expanding::enter`] started.
+    fn leave(&mut self, entered: bool) {
+        if entered {
+            self.refs.pop();
+        }
+    }
+}
+
 impl Normalizer {
     fn note(&mut self, path: &[String], rule: Rule, detail: impl Into<String>) {
         self.rewrites.push(Rewrite {
@@ -724,7 +787,15 @@ impl Normalizer {
                         .get("schema")
                         .ok_or_else(|| err(&at, format!("parameter `{name}` has no schema")))?;
                     let mut flat = Vec::new();
+                    let mut expanding = Expanding::new(
+                        format!(
+                            "deepObject parameter `{name}` of `{}`",
+                            operation_label(op_path)
+                        ),
+                        "a query string",
+                    );
                     self.flatten_deep_object(
+                        &mut expanding,
                         &name,
                         schema,
                         required,
@@ -820,9 +891,11 @@ impl Normalizer {
     }
 
     /// Collects `(wire name, schema, required)` for every leaf property of a
-    /// deepObject parameter; nested objects continue as `name[a][b]`.
+    /// deepObject parameter; nested objects continue as `name[a][b]`. A
+    /// schema that contains itself is refused (see [`Expanding`]).
     fn flatten_deep_object(
         &self,
+        expanding: &mut Expanding,
         prefix: &str,
         schema: &Value,
         required: bool,
@@ -842,6 +915,7 @@ impl Normalizer {
                     ),
                 )
             })?;
+        let entered = expanding.enter(schema, prefix, at)?;
         let required_props = required_of(resolved);
         for (prop, prop_schema) in properties {
             let wire = format!("{prefix}[{prop}]");
@@ -852,11 +926,19 @@ impl Normalizer {
                 .get("properties")
                 .is_some_and(|p| p.as_object().is_some_and(|m| !m.is_empty()))
             {
-                self.flatten_deep_object(&wire, prop_schema, prop_required, &prop_at, out)?;
+                self.flatten_deep_object(
+                    expanding,
+                    &wire,
+                    prop_schema,
+                    prop_required,
+                    &prop_at,
+                    out,
+                )?;
             } else {
                 out.push((wire, prop_schema.clone(), prop_required));
             }
         }
+        expanding.leave(entered);
         Ok(())
     }
 
@@ -907,7 +989,11 @@ impl Normalizer {
         })?;
         self.rewrites.extend(tidied);
         if is_form_media_type(&media_type) {
-            let flat = self.flatten_form(&schema, &seg(&media_path, &["schema"]))?;
+            let flat = self.flatten_form(
+                &schema,
+                &seg(&media_path, &["schema"]),
+                &operation_label(op_path),
+            )?;
             body["content"][&media_type]["schema"] = flat;
         }
         self.op_mut(op_path)?.insert("requestBody".into(), body);
@@ -916,11 +1002,22 @@ impl Normalizer {
 
     /// Makes a form body schema flat: each nested object property becomes
     /// `name[prop]` fields. Returns the schema to use for the body.
-    fn flatten_form(&mut self, schema: &Value, at: &[String]) -> Result<Value, SpecError> {
+    /// `operation` (`POST /x`) names the body in messages. A schema that
+    /// contains itself is refused (see [`Expanding`]).
+    fn flatten_form(
+        &mut self,
+        schema: &Value,
+        at: &[String],
+        operation: &str,
+    ) -> Result<Value, SpecError> {
         let resolved = resolve(&self.doc, schema, at)?.clone();
         let Some(properties) = resolved.get("properties").and_then(Value::as_object) else {
             return Ok(schema.clone());
         };
+        let mut expanding =
+            Expanding::new(format!("the form body of `{operation}`"), "a form body");
+        // The body's own schema is the first one expanded, so this cannot fail.
+        expanding.enter(schema, "", at)?;
         let required = required_of(&resolved);
         let mut flat = Map::new();
         let mut flat_required = Vec::new();
@@ -929,7 +1026,14 @@ impl Normalizer {
             let prop_at = seg(at, &["properties", name]);
             let is_required = required.contains(name);
             let mut leaves = Vec::new();
-            self.form_leaves(name, prop, is_required, &prop_at, &mut leaves)?;
+            self.form_leaves(
+                &mut expanding,
+                name,
+                prop,
+                is_required,
+                &prop_at,
+                &mut leaves,
+            )?;
             if leaves.len() != 1 || leaves[0].0 != *name {
                 nested.push(name.clone());
             }
@@ -992,8 +1096,12 @@ impl Normalizer {
         }
     }
 
+    /// Collects `(wire name, schema, required)` for every leaf of the form
+    /// field `wire`; nested objects continue as `wire[a][b]`. A schema that
+    /// contains itself is refused (see [`Expanding`]).
     fn form_leaves(
         &self,
+        expanding: &mut Expanding,
         wire: &str,
         schema: &Value,
         required: bool,
@@ -1006,9 +1114,11 @@ impl Normalizer {
             .and_then(Value::as_object)
             .filter(|p| !p.is_empty())
         {
+            let entered = expanding.enter(schema, wire, at)?;
             let req = required_of(resolved);
             for (name, prop) in props {
                 self.form_leaves(
+                    expanding,
                     &format!("{wire}[{name}]"),
                     prop,
                     required && req.contains(name.as_str()),
@@ -1016,6 +1126,7 @@ impl Normalizer {
                     out,
                 )?;
             }
+            expanding.leave(entered);
             return Ok(());
         }
         let types = match resolved.get("type") {
@@ -2202,6 +2313,149 @@ mod tests {
         assert!(
             e.reason.contains("get_thing") && e.reason.contains("#/paths/~1a/get"),
             "{e}"
+        );
+    }
+
+    /// A deepObject parameter `filter` of `GET /x` with the schema `schema`.
+    fn deep_object_get(schema: Value) -> Value {
+        ok_get(json!({"parameters": [
+            {"name": "filter", "in": "query", "style": "deepObject", "explode": true, "schema": schema}
+        ]}))
+    }
+
+    /// A form body of `POST /x` with the schema `schema`.
+    fn form_post(schema: Value) -> Value {
+        ok_get(json!({"requestBody": {"content": {
+            "application/x-www-form-urlencoded": {"schema": schema}
+        }}}))
+    }
+
+    fn with_thing(mut schemas: Value) -> Value {
+        if let (Some(m), Some(thing)) = (schemas.as_object_mut(), thing().as_object()) {
+            m.extend(thing.clone());
+        }
+        schemas
+    }
+
+    fn schema_ref(name: &str) -> Value {
+        json!({"$ref": format!("#/components/schemas/{name}")})
+    }
+
+    #[test]
+    fn a_deep_object_parameter_that_contains_itself_is_refused() {
+        let schemas = with_thing(json!({"Node": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "child": schema_ref("Node")
+        }}}));
+        let d = doc(
+            json!({"/x": {"get": deep_object_get(schema_ref("Node"))}}),
+            schemas,
+        );
+        let e = refused(&d);
+        assert_eq!(
+            e.pointer,
+            "#/paths/~1x/get/parameters/0/schema/properties/child"
+        );
+        assert_eq!(
+            e.reason,
+            "deepObject parameter `filter` of `GET /x` is recursive: `#/components/schemas/Node` contains itself at `filter[child]`; a query string cannot encode a recursive object"
+        );
+
+        // Through another schema, below an inline one.
+        let schemas = with_thing(json!({
+            "Node": {"type": "object", "properties": {"link": schema_ref("Link")}},
+            "Link": {"type": "object", "properties": {"node": schema_ref("Node")}}
+        }));
+        let inline = json!({"type": "object", "properties": {"root": schema_ref("Node")}});
+        let e = refused(&doc(
+            json!({"/x": {"get": deep_object_get(inline)}}),
+            schemas,
+        ));
+        assert!(
+            e.reason.contains(
+                "`#/components/schemas/Node` contains itself at `filter[root][link][node]`"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_form_body_that_contains_itself_is_refused() {
+        let schemas = with_thing(json!({
+            "Form": {"type": "object", "properties": {
+                "url": {"type": "string"},
+                "node": schema_ref("Node")
+            }},
+            "Node": {"type": "object", "properties": {
+                "id": {"type": "string"},
+                "link": schema_ref("Link")
+            }},
+            "Link": {"type": "object", "properties": {"node": schema_ref("Node")}}
+        }));
+        let d = doc(
+            json!({"/x": {"post": form_post(schema_ref("Form"))}}),
+            schemas,
+        );
+        let e = refused(&d);
+        assert_eq!(
+            e.pointer,
+            "#/paths/~1x/post/requestBody/content/application~1x-www-form-urlencoded/schema/properties/node/properties/link/properties/node"
+        );
+        assert_eq!(
+            e.reason,
+            "the form body of `POST /x` is recursive: `#/components/schemas/Node` contains itself at `node[link][node]`; a form body cannot encode a recursive object"
+        );
+
+        // The body's own schema, one level down.
+        let schemas = with_thing(json!({"Form": {"type": "object", "properties": {
+            "url": {"type": "string"},
+            "parent": schema_ref("Form")
+        }}}));
+        let e = refused(&doc(
+            json!({"/x": {"post": form_post(schema_ref("Form"))}}),
+            schemas,
+        ));
+        assert!(
+            e.reason
+                .contains("`#/components/schemas/Form` contains itself at `parent`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_schema_reached_twice_without_a_cycle_is_flattened_twice() {
+        // A -> B -> D and A -> C -> D: D is expanded on two paths, neither
+        // of which contains it twice.
+        let schemas = with_thing(json!({
+            "A": {"type": "object", "properties": {"b": schema_ref("B"), "c": schema_ref("C")}},
+            "B": {"type": "object", "properties": {"d": schema_ref("D")}},
+            "C": {"type": "object", "properties": {"d": schema_ref("D")}},
+            "D": {"type": "object", "properties": {"x": {"type": "string"}}}
+        }));
+        let d = doc(
+            json!({"/x": {
+                "get": deep_object_get(schema_ref("A")),
+                "post": {
+                    "operationId": "postX",
+                    "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": schema_ref("A")}}},
+                    "responses": {"204": {"description": "done"}}
+                }
+            }}),
+            schemas,
+        );
+        let n = normalize(&d).expect("a diamond is not a cycle");
+        assert_eq!(
+            n.operations[0].query_groups[0].parameters,
+            ["filter[b][d][x]", "filter[c][d][x]"]
+        );
+        let body = &n.document["paths"]["/x"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"];
+        let form = resolve(&n.document, body, &[]).expect("the form schema");
+        assert_eq!(
+            form["properties"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect::<Vec<_>>()),
+            Some(vec!["b[d][x]".to_string(), "c[d][x]".to_string()])
         );
     }
 

@@ -9,6 +9,7 @@ use roas_overlay::apply::Apply;
 use roas_overlay::v1_0::Overlay;
 use roas_overlay::validation::Validate;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 
 use super::SpecError;
 
@@ -43,12 +44,7 @@ impl ActionOutcome {
 ///
 /// On error `document` is left as it was.
 pub fn apply(document: &mut Value, overlay_bytes: &[u8]) -> Result<Vec<ActionOutcome>, SpecError> {
-    let overlay: Overlay = serde_json::from_slice(overlay_bytes).map_err(|e| {
-        SpecError::new(
-            "#",
-            format!("the overlay is not an OpenAPI Overlay 1.0 document: {e}"),
-        )
-    })?;
+    let overlay = parse(overlay_bytes)?;
     overlay
         .validate(enumset::EnumSet::empty())
         .map_err(|e| SpecError::new("#", format!("the overlay is not valid: {e}")))?;
@@ -84,6 +80,40 @@ pub fn apply(document: &mut Value, overlay_bytes: &[u8]) -> Result<Vec<ActionOut
     Ok(outcomes)
 }
 
+/// Parses an Overlay 1.0 document. An error points at the field that does
+/// not fit, and names the action it belongs to (`action 2, field `target``).
+fn parse(overlay_bytes: &[u8]) -> Result<Overlay, SpecError> {
+    const NOT_AN_OVERLAY: &str = "the overlay is not an OpenAPI Overlay 1.0 document";
+    let mut de = serde_json::Deserializer::from_slice(overlay_bytes);
+    let overlay: Overlay = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let segments: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                Segment::Seq { index } => Some(index.to_string()),
+                Segment::Map { key } => Some(key.clone()),
+                Segment::Enum { variant } => Some(variant.clone()),
+                Segment::Unknown => None,
+            })
+            .collect();
+        let place = match segments.as_slice() {
+            [] => String::new(),
+            [actions, index] if actions == "actions" => format!("action {index}: "),
+            [actions, index, field @ ..] if actions == "actions" => {
+                format!("action {index}, field `{}`: ", field.join("."))
+            }
+            fields => format!("field `{}`: ", fields.join(".")),
+        };
+        SpecError::new(
+            super::pointer(&segments),
+            format!("{NOT_AN_OVERLAY}: {place}{}", e.inner()),
+        )
+    })?;
+    de.end()
+        .map_err(|e| SpecError::new("#", format!("{NOT_AN_OVERLAY}: {e}")))?;
+    Ok(overlay)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +146,47 @@ mod tests {
         assert!(outcomes[0].changed && !outcomes[0].is_stale());
         assert!(outcomes[1].is_stale());
         assert!(outcomes[2].is_redundant());
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_reported_with_its_action() {
+        let mut doc = json!({"paths": {}});
+        let err = apply(
+            &mut doc,
+            &overlay(json!([
+                {"target": "$.paths", "update": {}},
+                {"target": 42, "update": {}}
+            ])),
+        )
+        .expect_err("a number is not a JSONPath");
+        assert_eq!(err.pointer, "#/actions/1/target");
+        assert!(
+            err.reason.starts_with(
+                "the overlay is not an OpenAPI Overlay 1.0 document: action 1, field `target`: invalid type: integer `42`, expected a string"
+            ),
+            "{err}"
+        );
+
+        let err = apply(
+            &mut doc,
+            &overlay(json!([{"target": "$.paths", "remove": "yes"}])),
+        )
+        .expect_err("`remove` is a boolean");
+        assert_eq!(err.pointer, "#/actions/0/remove");
+        assert!(err.reason.contains("action 0, field `remove`: "), "{err}");
+
+        let err = apply(&mut doc, &overlay(json!([{"update": {}}]))).expect_err("no target");
+        assert_eq!(err.pointer, "#/actions/0");
+        assert!(
+            err.reason.contains("action 0: missing field `target`"),
+            "{err}"
+        );
+
+        let mut trailing = overlay(json!([{"target": "$.paths", "update": {}}]));
+        trailing.extend_from_slice(b" {}");
+        let err = apply(&mut doc, &trailing).expect_err("text after the overlay");
+        assert!(err.reason.contains("trailing characters"), "{err}");
+        assert_eq!(doc, json!({"paths": {}}));
     }
 
     #[test]

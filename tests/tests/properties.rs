@@ -7,7 +7,10 @@
 //!   string or array; `$ref`s to missing, foreign or cyclic targets; a path
 //!   parameter renamed; another `openapi` version; a duplicated or odd
 //!   operationId) goes through `codegen::run`, which returns a document or
-//!   an error with a place and a reason.
+//!   an error with a place and a reason. Some of the cycles are put into
+//!   the schemas the normalizer flattens property by property (`deepObject`
+//!   parameters and form bodies), and at least one case is refused there as
+//!   a recursive object.
 //! - `generation_survives_mutated_documents` (6 cases): the same, for
 //!   documents the normalizer accepts, then `codegen::generate::generate`
 //!   (progenitor, the slow part), which returns code or an error.
@@ -50,16 +53,6 @@
 //! runs that many cases of each property (of the generation property, which
 //! runs progenitor, one in a hundred), and `PROBE_PROPTEST_SEED=<u64>` starts
 //! from another seed to explore other inputs.
-//!
-//! # A known bug this file steps around
-//!
-//! The normalizer follows `properties` through `$ref`s without a depth limit
-//! when it flattens a `deepObject` parameter (`flatten_deep_object`) or a form
-//! body (`form_leaves`) in `probe-api/codegen/normalize.rs`, so a schema there
-//! that contains itself overflows the stack, which aborts the process rather
-//! than panicking. Until that is fixed, the mutations put no reference to an
-//! existing schema inside the schemas those two functions walk (see
-//! `KNOWN_RECURSION_BUG`); references to missing targets go everywhere.
 
 use std::cell::Cell;
 use std::collections::BTreeSet;
@@ -80,11 +73,6 @@ use xtask::codegen::{self, escape_segment};
 
 /// The seed of every property (the bytes of "PROBE-AP").
 const SEED: u64 = 0x5052_4f42_452d_4150;
-
-/// Whether the normalizer still recurses without limit through schemas
-/// that contain themselves (see the module documentation). Set it to
-/// `false` once `flatten_deep_object` and `form_leaves` stop at a cycle.
-const KNOWN_RECURSION_BUG: bool = true;
 
 // ----- running properties -----
 
@@ -332,9 +320,9 @@ struct Targets {
     /// Every schema object (components, parameters, media types, and the
     /// schemas inside them).
     schemas: Vec<String>,
-    /// The schemas that may receive a reference to an existing schema
-    /// (all of them once [`KNOWN_RECURSION_BUG`] is fixed).
-    cyclable: Vec<String>,
+    /// The schemas the normalizer flattens property by property, and the
+    /// schemas inside them (see [`flattened_by_the_normalizer`]).
+    flattened: Vec<String>,
     /// Inline path parameters (`in: path`).
     path_parameters: Vec<String>,
     /// Operation objects.
@@ -349,20 +337,20 @@ impl Targets {
         all_pointers(document, "", &mut nodes);
         let mut schemas = Vec::new();
         walk_document(document, "", &mut schemas);
-        let walked = if KNOWN_RECURSION_BUG {
-            flattened_by_the_normalizer(effective)
-        } else {
-            BTreeSet::new()
-        };
-        let cyclable = schemas
+        let walked = flattened_by_the_normalizer(effective);
+        let flattened: Vec<String> = schemas
             .iter()
             .filter(|at| {
-                !walked
+                walked
                     .iter()
                     .any(|root| *at == root || at.starts_with(&format!("{root}/")))
             })
             .cloned()
             .collect();
+        assert!(
+            !flattened.is_empty(),
+            "the pinned document has no deepObject parameter or form body to make recursive"
+        );
 
         let mut path_parameters = Vec::new();
         let mut operations = Vec::new();
@@ -402,7 +390,7 @@ impl Targets {
         Targets {
             nodes,
             schemas,
-            cyclable,
+            flattened,
             path_parameters,
             operations,
             operation_ids,
@@ -744,28 +732,31 @@ fn parameter_name() -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// A reference from one of the schemas `places` to itself or to a schema
+/// enclosing it: a schema that contains itself.
+fn cycle(t: &Arc<Targets>, places: &[String]) -> BoxedStrategy<Mutation> {
+    let t = t.clone();
+    (select(places.to_vec()), any::<Index>(), any::<bool>())
+        .prop_map(move |(at, pick, keep_siblings)| {
+            // An enclosing schema or the schema itself: a cycle.
+            let enclosing: Vec<&String> = t
+                .schemas
+                .iter()
+                .filter(|s| at == **s || at.starts_with(&format!("{s}/")))
+                .collect();
+            let target = enclosing
+                .get(pick.index(enclosing.len().max(1)))
+                .map_or_else(|| at.clone(), |s| (*s).clone());
+            Mutation::Reference {
+                at,
+                target: json!(format!("#{target}")),
+                keep_siblings,
+            }
+        })
+        .boxed()
+}
+
 fn mutation(t: &Arc<Targets>) -> BoxedStrategy<Mutation> {
-    let cyclic = {
-        let t = t.clone();
-        (select(t.cyclable.clone()), any::<Index>(), any::<bool>()).prop_map(
-            move |(at, pick, keep_siblings)| {
-                // An enclosing schema or the schema itself: a cycle.
-                let enclosing: Vec<&String> = t
-                    .schemas
-                    .iter()
-                    .filter(|s| at == **s || at.starts_with(&format!("{s}/")))
-                    .collect();
-                let target = enclosing
-                    .get(pick.index(enclosing.len().max(1)))
-                    .map_or_else(|| at.clone(), |s| (*s).clone());
-                Mutation::Reference {
-                    at,
-                    target: json!(format!("#{target}")),
-                    keep_siblings,
-                }
-            },
-        )
-    };
     prop_oneof![
         3 => select(t.nodes.clone()).prop_map(Mutation::Delete),
         3 => (select(t.nodes.clone()), any_json()).prop_map(|(at, v)| Mutation::Replace(at, v)),
@@ -774,8 +765,9 @@ fn mutation(t: &Arc<Targets>) -> BoxedStrategy<Mutation> {
         2 => (select(t.schemas.clone()), dangling_reference(), any::<bool>()).prop_map(
             |(at, target, keep_siblings)| Mutation::Reference { at, target, keep_siblings }
         ),
-        2 => cyclic,
-        1 => (select(t.cyclable.clone()), select(t.schemas.clone()), any::<bool>()).prop_map(
+        2 => cycle(t, &t.schemas),
+        2 => cycle(t, &t.flattened),
+        1 => (select(t.schemas.clone()), select(t.schemas.clone()), any::<bool>()).prop_map(
             |(at, target, keep_siblings)| Mutation::Reference {
                 at,
                 target: json!(format!("#{target}")),
@@ -903,6 +895,7 @@ fn normalizer_survives_mutated_documents() {
     let pinned = pinned();
     let strategy = mutated_document(&pinned.targets, 3);
     let (accepted, refused) = (Cell::new(0u32), Cell::new(0u32));
+    let recursive = Cell::new(0u32);
     let total = cases(64, 1);
     check(
         "the normalizer over mutated documents",
@@ -911,11 +904,25 @@ fn normalizer_survives_mutated_documents() {
         |case| {
             match pipeline_of(&pinned, &case)? {
                 Ok(_) => accepted.set(accepted.get() + 1),
-                Err(_) => refused.set(refused.get() + 1),
+                Err(e) => {
+                    refused.set(refused.get() + 1);
+                    if e.reason.contains("cannot encode a recursive object") {
+                        recursive.set(recursive.get() + 1);
+                    }
+                }
             }
             Ok(())
         },
     );
+    // A schema that contains itself reaches the flattening of a deepObject
+    // parameter or a form body, and is refused there rather than expanded
+    // without end.
+    if total >= 32 {
+        assert!(
+            recursive.get() > 0,
+            "of {total} cases, none was refused as a recursive object"
+        );
+    }
     // Both outcomes occur, or the mutations are too tame or too wild to
     // test much.
     both_occur(

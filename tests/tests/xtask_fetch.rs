@@ -1,7 +1,12 @@
 //! `cargo xtask fetch` against documents served on loopback, run on a copy
 //! of the workspace's spec files: a good document is pinned; every kind of
-//! bad download or bad document leaves every file byte-identical.
+//! bad download or bad document leaves every file byte-identical; the SDK's
+//! credentials in the environment never reach the server.
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -393,4 +398,108 @@ fn a_failed_write_puts_back_the_files_written_before_it() {
         workspace.snapshot() == before,
         "every file is as before: {message}"
     );
+}
+
+/// The SDK's credentials, as a user has them in the environment of
+/// `cargo xtask fetch`.
+const TOKEN: &str = "pk_live_fetch_canary_9d41c7e2b05a";
+const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.ZmV0Y2gtY2FuYXJ5.c2lnbmF0dXJlLWNhbmFyeQ";
+
+/// Set only in the child process of
+/// `a_fetch_never_sends_the_api_credentials`: the URL it fetches.
+const CHILD_URL: &str = "PROBE_TEST_FETCH_CHILD_URL";
+
+/// A loopback server that answers one request with `body` and hands over
+/// the request as received: the request line and every header.
+fn capture_one_request(body: Vec<u8>) -> (String, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("local address");
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = send.send(String::from_utf8_lossy(&request).into_owned());
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(&[head.into_bytes(), body].concat());
+        let _ = stream.flush();
+    });
+    (format!("http://{address}/openapi.json"), receive)
+}
+
+#[test]
+fn a_fetch_never_sends_the_api_credentials() {
+    // The environment cannot be changed safely inside this process, so the
+    // test runs itself again as a child with the credentials set, and the
+    // child does the fetch.
+    if let Ok(url) = std::env::var(CHILD_URL) {
+        assert_eq!(std::env::var("PROBE_API_TOKEN").as_deref(), Ok(TOKEN));
+        assert_eq!(std::env::var("PROBE_JWT").as_deref(), Ok(JWT));
+        let workspace = SpecWorkspace::copy();
+        let mut opts = options(url);
+        opts.dry_run = true;
+        let (result, _) = run(&workspace, &opts);
+        result.expect("the fetch succeeds");
+        return;
+    }
+
+    let (url, request) = capture_one_request(pinned());
+    let child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "a_fetch_never_sends_the_api_credentials",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_URL, &url)
+        .env("PROBE_API_TOKEN", TOKEN)
+        .env("PROBE_JWT", JWT)
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success() && stdout.contains("1 passed"),
+        "the fetch in the child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    let request = request
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the server received the request");
+
+    // What was captured is the whole request head, headers included.
+    assert!(
+        request.starts_with("GET /openapi.json HTTP/1.1\r\n") && request.ends_with("\r\n\r\n"),
+        "{request}"
+    );
+    let header_names: Vec<String> = request
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, _)| name.trim().to_ascii_lowercase())
+        .collect();
+    assert!(header_names.iter().any(|n| n == "user-agent"), "{request}");
+    // No credential, under any header.
+    assert!(
+        !request.contains(TOKEN),
+        "the API token was sent:\n{request}"
+    );
+    assert!(!request.contains(JWT), "the JWT was sent:\n{request}");
+    for forbidden in ["authorization", "proxy-authorization", "cookie"] {
+        assert!(
+            !header_names.iter().any(|n| n == forbidden),
+            "a {forbidden} header was sent:\n{request}"
+        );
+    }
 }

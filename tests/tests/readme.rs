@@ -1,0 +1,85 @@
+//! The README's reliability table names, for each guarantee, the tests
+//! that show it; a renamed or deleted test must not leave it pointing at
+//! nothing.
+
+use std::path::Path;
+
+const SECTION: &str = "## Reliability";
+
+/// The `file::test` names of the table, a bare `test` meaning the file of
+/// the name before it in the same row.
+fn named_tests(readme: &str) -> Result<Vec<(String, String)>, String> {
+    let start = readme
+        .find(SECTION)
+        .ok_or_else(|| format!("README.md has no `{SECTION}` section"))?;
+    let section = &readme[start..];
+    let end = section[SECTION.len()..]
+        .find("\n## ")
+        .map_or(section.len(), |i| i + SECTION.len());
+    let mut named = Vec::new();
+    for row in section[..end].lines().filter(|l| l.starts_with('|')) {
+        let Some(tests) = row.trim_end_matches('|').rsplit('|').next() else {
+            continue;
+        };
+        let mut file: Option<String> = None;
+        for code in tests.split('`').skip(1).step_by(2) {
+            match code.split_once("::") {
+                Some((f, test)) => {
+                    file = Some(f.to_string());
+                    named.push((f.to_string(), test.to_string()));
+                }
+                None if code.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+                    let f = file
+                        .clone()
+                        .ok_or_else(|| format!("`{code}` comes before any file::test in: {row}"))?;
+                    named.push((f, code.to_string()));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(named)
+}
+
+#[test]
+fn every_test_the_reliability_table_names_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("../README.md"))
+        .expect("README.md at the workspace root");
+    let named = named_tests(&readme).expect("the table parses");
+    assert!(
+        named.len() >= 20,
+        "the table names too few tests: {named:?}"
+    );
+    let mut missing = Vec::new();
+    for (file, test) in &named {
+        let source = std::fs::read_to_string(root.join("tests").join(format!("{file}.rs")))
+            .unwrap_or_default();
+        let defined = [format!("fn {test}("), format!("fn {test}<")]
+            .iter()
+            .any(|d| source.contains(d.as_str()));
+        if !defined {
+            missing.push(format!("{file}::{test}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README.md's reliability table names tests that do not exist in tests/tests/: {missing:?}"
+    );
+}
+
+#[test]
+fn a_bare_name_takes_the_file_of_the_name_before_it_and_unknown_names_are_reported() {
+    let readme = "## Reliability\n\n| a | b |\n|---|---|\n| x | `faults::one`, `two` |\n| y | `load::three` |\n\n## Next\n| z | `nope::four` |\n";
+    assert_eq!(
+        named_tests(readme).expect("parses"),
+        [
+            ("faults".to_string(), "one".to_string()),
+            ("faults".to_string(), "two".to_string()),
+            ("load".to_string(), "three".to_string()),
+        ]
+    );
+    let orphan = "## Reliability\n| x | `two` |\n";
+    assert!(named_tests(orphan).expect_err("no file").contains("`two`"));
+    assert!(named_tests("# nothing").is_err());
+}
