@@ -9,7 +9,9 @@
 //! - the request goes through `crate::transport::execute` (credentials,
 //!   cookies, timeouts, retries, tracing) instead of the three hooks;
 //! - success bodies are decoded by `crate::error::decode_response`;
-//! - every failure is the one public `crate::Error`.
+//! - every failure is the one public `crate::Error`;
+//! - the query parameters are appended to the URL in one edit
+//!   (`crate::transport::append_query`) rather than one `query()` call each.
 //!
 //! The pass knows the exact statements progenitor 0.15 writes. Anything it
 //! does not recognise is an error naming the method, so a progenitor upgrade
@@ -92,6 +94,7 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
 
     // progenitor renames its locals when a parameter takes their name
     // (`request` becomes `_request`), so the names are read, not assumed.
+    let operation = operation_id(&method.block).ok_or_else(|| fail("no OperationInfo literal"))?;
     let stmts = std::mem::take(&mut method.block.stmts);
     let mut out = Vec::with_capacity(stmts.len());
     let (mut saw_pre, mut saw_post) = (false, false);
@@ -119,6 +122,11 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
             });
             continue;
         }
+        if let Some((stmt, append)) = batch_query(&stmt, &operation).map_err(|e| fail(&e))? {
+            out.push(stmt);
+            out.push(append);
+            continue;
+        }
         if let Stmt::Local(local) = &stmt
             && let syn::Pat::Ident(ident) = &local.pat
             && let Some(init) = &local.init
@@ -137,7 +145,6 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
     };
     method.block.stmts = out;
 
-    let operation = operation_id(&method.block).ok_or_else(|| fail("no OperationInfo literal"))?;
     let mut rewriter = ErrorPaths {
         operation,
         response,
@@ -151,6 +158,107 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
         )));
     }
     Ok(())
+}
+
+/// For `let mut request = <builder>...query(p1)...query(pN)....build()?;`,
+/// the statement without the `query` calls and the statement that appends
+/// all of them at once; `None` for any other statement or a request
+/// without query parameters.
+fn batch_query(stmt: &Stmt, operation: &syn::LitStr) -> Result<Option<(Stmt, Stmt)>, String> {
+    let Stmt::Local(local) = stmt else {
+        return Ok(None);
+    };
+    let Some(init) = &local.init else {
+        return Ok(None);
+    };
+    let Expr::Try(built) = init.expr.as_ref() else {
+        return Ok(None);
+    };
+    let Expr::MethodCall(build) = built.expr.as_ref() else {
+        return Ok(None);
+    };
+    if build.method != "build" {
+        return Ok(None);
+    }
+    let syn::Pat::Ident(request) = &local.pat else {
+        return Ok(None);
+    };
+    let request = &request.ident;
+
+    // Unwind the chain from `build` down to its root, dropping `query` calls.
+    let mut params = Vec::new();
+    let mut kept = Vec::new();
+    let mut link = build.receiver.as_ref();
+    while let Expr::MethodCall(call) = link {
+        if call.method == "query" {
+            let [param] = call.args.iter().collect::<Vec<_>>()[..] else {
+                return Err(String::from("a `query` call without exactly one argument"));
+            };
+            let name = query_param_name(param).ok_or_else(|| {
+                String::from("a `query` argument that is not `&QueryParam::new(\"name\", &value)`")
+            })?;
+            params.push((name, param.clone()));
+        } else {
+            kept.push(call);
+        }
+        link = call.receiver.as_ref();
+    }
+    if params.is_empty() {
+        return Ok(None);
+    }
+    params.reverse();
+    let (names, params): (Vec<syn::LitStr>, Vec<Expr>) = params.into_iter().unzip();
+    let mut chain = link.clone();
+    for call in kept.into_iter().rev() {
+        let mut call = call.clone();
+        call.receiver = Box::new(chain);
+        chain = Expr::MethodCall(call);
+    }
+    let mut build = build.clone();
+    build.receiver = Box::new(chain);
+    let mut built = built.clone();
+    built.expr = Box::new(Expr::MethodCall(build));
+    let mut local = local.clone();
+    if let Some(init) = local.init.as_mut() {
+        init.expr = Box::new(Expr::Try(built));
+    }
+    let append: Stmt = parse_quote! {
+        crate::transport::append_query(&mut #request, |query| {
+            #( query.push(#names, #params); )*
+        })
+        .map_err(|message: String| crate::Error::invalid_request_in(#operation, message))?;
+    };
+    Ok(Some((Stmt::Local(local), append)))
+}
+
+/// The name in `&progenitor_client::QueryParam::new("name", &value)`.
+fn query_param_name(param: &Expr) -> Option<syn::LitStr> {
+    let Expr::Reference(reference) = param else {
+        return None;
+    };
+    let Expr::Call(call) = reference.expr.as_ref() else {
+        return None;
+    };
+    let Expr::Path(func) = call.func.as_ref() else {
+        return None;
+    };
+    let named = func
+        .path
+        .segments
+        .iter()
+        .rev()
+        .take(2)
+        .map(|s| s.ident.to_string());
+    if !named.eq(["new", "QueryParam"]) {
+        return None;
+    }
+    match call.args.first() {
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        })) => Some(name.clone()),
+        _ => None,
+    }
 }
 
 /// The `E` of `Result<_, Error<E>>`, as a mutable type slot.
@@ -374,6 +482,52 @@ mod tests {
         assert!(
             !code.contains(".pre(") && !code.contains(".post("),
             "{code}"
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_appended_in_one_edit_in_their_order() {
+        let mut f = file(&SEND.replace(
+            r#"client.client.get("u").build()?"#,
+            r#"client.client.get("u")
+                .query(&progenitor_client::QueryParam::new("a[x]", &a))
+                .header(ACCEPT, "application/json")
+                .query(&progenitor_client::QueryParam::new("b", &b))
+                .build()?"#,
+        ));
+        route_sends_through_layer(&mut f).expect("rewritten");
+        // Compared without whitespace: prettyplease breaks long chains.
+        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        let find = |text: &str| code.find(&text.split_whitespace().collect::<String>());
+        assert!(
+            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build()?;"#).is_some(),
+            "{code}"
+        );
+        let a = find(r#"query.push("a[x]", &progenitor_client::QueryParam::new("a[x]", &a)"#)
+            .expect("a pushed");
+        let b = find(r#"query.push("b", &progenitor_client::QueryParam::new("b", &b)"#)
+            .expect("b pushed");
+        let append =
+            find("crate::transport::append_query(&mut _request, |query|").expect("one append");
+        let exec = find("crate::transport::execute").expect("exec");
+        assert!(append < a && a < b && b < exec, "{code}");
+        assert!(
+            find(r#"crate::Error::invalid_request_in("get_thing", message"#).is_some(),
+            "{code}"
+        );
+        assert!(!code.contains(".query("), "{code}");
+    }
+
+    #[test]
+    fn a_query_argument_of_another_shape_is_refused() {
+        let mut f = file(&SEND.replace(
+            r#"client.client.get("u").build()?"#,
+            r#"client.client.get("u").query(&[("a", 1)]).build()?"#,
+        ));
+        let error = route_sends_through_layer(&mut f).expect_err("unknown query argument");
+        assert!(
+            error.reason.contains("GetThing::send") && error.reason.contains("QueryParam"),
+            "{error}"
         );
     }
 

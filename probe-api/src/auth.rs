@@ -96,7 +96,9 @@ impl AuthScheme {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Auth {
     pub(crate) scheme: AuthScheme,
-    pub(crate) secret: Secret,
+    /// Shared with each call's error context (for redaction) without a
+    /// copy; zeroed when the last holder drops it.
+    pub(crate) secret: std::sync::Arc<Secret>,
 }
 
 impl Auth {

@@ -352,7 +352,10 @@ fn auth(
         }
     };
     warn_about_query_credentials(scheme);
-    Ok(Auth { scheme, secret })
+    Ok(Auth {
+        scheme,
+        secret: std::sync::Arc::new(secret),
+    })
 }
 
 fn validate_secret(secret: &Secret) -> Result<(), String> {

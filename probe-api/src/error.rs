@@ -115,7 +115,7 @@ pub(crate) struct Exchange {
     pub(crate) path: String,
     pub(crate) attempts: u32,
     /// The credential, so that nothing echoed by the server shows it.
-    pub(crate) secret: Option<Secret>,
+    pub(crate) secret: Option<std::sync::Arc<Secret>>,
     /// The body, when the transport read it within its attempt (so that a
     /// connection breaking mid-body is retried).
     pub(crate) body: Option<bytes::Bytes>,
