@@ -8,7 +8,9 @@
 //!
 //! - the request goes through `crate::transport::execute` (credentials,
 //!   cookies, timeouts, retries, tracing) instead of the three hooks;
-//! - success bodies are decoded by `crate::error::decode_response`;
+//! - success bodies are decoded by `crate::error::decode_response` (204s
+//!   become `crate::error::empty_response`), from the `crate::error::Answer`
+//!   the transport returns;
 //! - every failure is the one public `crate::Error`;
 //! - the query parameters are appended to the URL in one edit
 //!   (`crate::transport::append_query`) rather than one `query()` call each.
@@ -397,6 +399,21 @@ impl VisitMut for ErrorPaths {
                 *expr = parse_quote!(crate::Error::from_response(#response).await);
                 return;
             }
+            // A response without a body; a streamed or upgraded one is
+            // handed over as reqwest's response.
+            if path_is(&func.path, &["ResponseValue", "empty"]) {
+                let args = &call.args;
+                *expr = parse_quote!(crate::error::empty_response(#args));
+                return;
+            }
+            if (path_is(&func.path, &["ResponseValue", "stream"])
+                || path_is(&func.path, &["ResponseValue", "upgrade"]))
+                && let [Expr::Path(arg)] = call.args.iter().collect::<Vec<_>>()[..]
+            {
+                let arg = arg.clone();
+                call.args = parse_quote!(#arg.response);
+                return;
+            }
             if path_is(&func.path, &["ResponseValue", "from_response"]) {
                 let args = &call.args;
                 *expr = parse_quote!(crate::error::decode_response(#args));
@@ -451,6 +468,7 @@ mod tests {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                204u16 => Ok(ResponseValue::empty(response)),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -472,6 +490,10 @@ mod tests {
         );
         assert!(
             code.contains("crate::error::decode_response(response).await"),
+            "{code}"
+        );
+        assert!(
+            code.contains("Ok(crate::error::empty_response(response))"),
             "{code}"
         );
         assert_eq!(
@@ -516,6 +538,24 @@ mod tests {
             "{code}"
         );
         assert!(!code.contains(".query("), "{code}");
+    }
+
+    #[test]
+    fn a_streamed_response_is_handed_over_unread() {
+        let mut f = file(&SEND.replace(
+            "200u16 => ResponseValue::from_response(response).await,",
+            "200u16 => Ok(ResponseValue::stream(response)),",
+        ));
+        route_sends_through_layer(&mut f).expect("rewritten");
+        let code = prettyplease::unparse(&f);
+        assert!(
+            code.contains("crate::transport::execute(client, _request, &info, true)"),
+            "{code}"
+        );
+        assert!(
+            code.contains("Ok(ResponseValue::stream(response.response))"),
+            "{code}"
+        );
     }
 
     #[test]

@@ -106,8 +106,35 @@ impl ApiError {
     }
 }
 
-/// What the transport knows about the exchange a response belongs to; it
-/// travels in the response's extensions from `transport` to this module.
+/// A response as the transport hands it to the generated code: the status
+/// to match on, and the [`Exchange`] it belongs to (carried beside the
+/// response rather than in its extensions, which would cost a map per call).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) response: reqwest::Response,
+    pub(crate) exchange: Exchange,
+}
+
+impl Answer {
+    /// The response status, which the generated code matches on.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.response.status()
+    }
+
+    fn into_parts(self) -> (reqwest::Response, Option<Exchange>) {
+        (self.response, Some(self.exchange))
+    }
+}
+
+/// The value of a response without a body (204), its headers moved rather
+/// than copied.
+pub(crate) fn empty_response(answer: Answer) -> ResponseValue<()> {
+    let (mut response, _) = answer.into_parts();
+    let status = response.status();
+    ResponseValue::new((), status, std::mem::take(response.headers_mut()))
+}
+
+/// What the transport knows about the exchange a response belongs to.
 #[derive(Debug, Clone)]
 pub(crate) struct Exchange {
     pub(crate) operation: &'static str,
@@ -295,9 +322,9 @@ impl Error {
 
     /// The error for a response whose status the operation does not succeed
     /// with: the API's error body when it has one, else a bounded snippet.
-    pub(crate) async fn from_response(mut response: reqwest::Response) -> Self {
+    pub(crate) async fn from_response(answer: Answer) -> Self {
+        let (mut response, mut exchange) = answer.into_parts();
         let status = response.status();
-        let mut exchange = response.extensions_mut().remove::<Exchange>();
         let headers = std::mem::take(response.headers_mut());
         let bytes = match body(response, exchange.as_mut()).await {
             Ok(bytes) => bytes,
@@ -502,11 +529,11 @@ impl StdError for Error {
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
 pub(crate) async fn decode_response<T: DeserializeOwned>(
-    mut response: reqwest::Response,
+    answer: Answer,
 ) -> Result<ResponseValue<T>, Error> {
     // The headers move into the value rather than being copied.
+    let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
-    let mut exchange = response.extensions_mut().remove::<Exchange>();
     let headers = std::mem::take(response.headers_mut());
     let bytes = body(response, exchange.as_mut())
         .await

@@ -10,7 +10,7 @@ use progenitor_client::OperationInfo;
 use tracing::Instrument;
 
 use crate::Client;
-use crate::error::{Error, Exchange, is_retryable_status};
+use crate::error::{Answer, Error, Exchange, is_retryable_status};
 use crate::retry::Jitter;
 use crate::spec::OperationSpec;
 
@@ -23,7 +23,7 @@ pub(crate) async fn execute(
     mut request: reqwest::Request,
     info: &OperationInfo,
     streams: bool,
-) -> Result<reqwest::Response, Error> {
+) -> Result<Answer, Error> {
     let spec = operation_spec(info.operation_id);
     let method = request.method().clone();
     let path = request.url().path().to_string();
@@ -73,7 +73,7 @@ async fn attempts(
     mut exchange: Exchange,
     streams: bool,
     span: &tracing::Span,
-) -> Result<reqwest::Response, Error> {
+) -> Result<Answer, Error> {
     let policy = client.inner.retry;
     let retry_allowed = policy.allows(&exchange.method);
     let mut jitter = Jitter::from_entropy();
@@ -135,11 +135,10 @@ async fn attempts(
                 span.record("attempt", attempt);
                 span.record("duration_ms", started.elapsed().as_millis() as u64);
                 return match outcome {
-                    Ok((mut response, body)) => {
+                    Ok((response, body)) => {
                         span.record("status", response.status().as_u16());
                         exchange.body = body;
-                        response.extensions_mut().insert(exchange);
-                        Ok(response)
+                        Ok(Answer { response, exchange })
                     }
                     Err(failure) => Err(Error::transport(failure.error, Some(&exchange))),
                 };
@@ -203,7 +202,7 @@ struct Failure {
 
 /// One attempt. Unless `streams`, the body is read here and returned
 /// beside the response (whose own body is then spent); it travels to the
-/// decoder in the [`Exchange`], so the response keeps its status, headers
+/// decoder in the [`Exchange`] of the [`Answer`], so the response keeps its status, headers
 /// and URL without being rebuilt.
 async fn send_once(
     http: &reqwest::Client,

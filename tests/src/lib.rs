@@ -67,7 +67,23 @@ pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl CapturedLogs {
     /// Installs a subscriber writing into the capture for the current thread.
+    ///
+    /// tracing caches, per callsite, whether any subscriber wants it. A
+    /// callsite first reached on another test's thread while no subscriber
+    /// is installed can be cached as unwanted just as this thread installs
+    /// its own, and its spans are then lost here. A process-wide subscriber
+    /// that wants everything (and writes it nowhere) keeps every callsite
+    /// wanted, so the thread's own subscriber always sees its spans.
     pub fn install() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+        static WANT_EVERYTHING: std::sync::Once = std::sync::Once::new();
+        WANT_EVERYTHING.call_once(|| {
+            let everything = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(std::io::sink)
+                .finish();
+            // Another global subscriber, if a test set one, serves as well.
+            let _ = tracing::subscriber::set_global_default(everything);
+        });
         let logs = CapturedLogs::default();
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
