@@ -54,6 +54,13 @@ fn requested_ms(request: &reqwest::Request) -> (Option<u64>, Option<u64>) {
     if let Some(query) = request.url().query() {
         for pair in query.split('&') {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // Decoding shortens a key by two bytes per `%XX` at most, so a
+            // key that cannot come out 7 or 13 bytes long is not decoded.
+            let escapes = key.bytes().filter(|b| *b == b'%').count();
+            let shortest = key.len().saturating_sub(2 * escapes);
+            if ![7, 13].iter().any(|n| (shortest..=key.len()).contains(n)) {
+                continue;
+            }
             let slot = match decoded(key).as_ref() {
                 "timeout" => &mut timeout,
                 "queue_timeout" => &mut queue_timeout,
@@ -137,6 +144,13 @@ mod tests {
             None,
         );
         assert_eq!(requested_ms(&r), (Some(5), None));
+        // Names that decode to the two, whatever their escapes, and
+        // bracketed names of the same length that do not.
+        let r = request(
+            "https://h/p?ffprobe%5Btimeout%5D=1&%71ueue%5Ftimeout=8&%74%69%6D%65%6F%75%74=6",
+            None,
+        );
+        assert_eq!(requested_ms(&r), (Some(6), Some(8)));
     }
 
     #[test]
