@@ -222,7 +222,7 @@ fn batch_query(stmt: &Stmt, operation: &syn::LitStr) -> Result<Option<(Stmt, Stm
     built.expr = Box::new(Expr::MethodCall(build));
     let mut local = local.clone();
     if let Some(init) = local.init.as_mut() {
-        init.expr = Box::new(Expr::Try(built));
+        *init.expr = Expr::Try(built);
     }
     let append: Stmt = parse_quote! {
         crate::transport::append_query(&mut #request, |query| {

@@ -76,7 +76,8 @@ async fn attempts(
 ) -> Result<Answer, Error> {
     let policy = client.inner.retry;
     let retry_allowed = policy.allows(&exchange.method);
-    let mut jitter = Jitter::from_entropy();
+    // Seeded on the first retry: a call that succeeds at once needs none.
+    let mut jitter: Option<Jitter> = None;
     let started = Instant::now();
     let mut pending = Some(request);
     loop {
@@ -95,9 +96,14 @@ async fn attempts(
         } else {
             None
         };
-        let attempt_started = Instant::now();
+        let attempt_started = if attempt == 1 {
+            started
+        } else {
+            Instant::now()
+        };
         let outcome = send_once(&client.client, request, streams).await;
-        let elapsed_ms = attempt_started.elapsed().as_millis() as u64;
+        let ended = Instant::now();
+        let elapsed_ms = ended.duration_since(attempt_started).as_millis() as u64;
 
         let (retryable, retry_after) = match &outcome {
             Ok((response, _)) => {
@@ -122,7 +128,10 @@ async fn attempts(
             }
         };
         let delay = match (&next, retryable) {
-            (Some(_), true) => policy.delay(attempt, jitter.next_unit(), retry_after),
+            (Some(_), true) => {
+                let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
+                policy.delay(attempt, unit, retry_after)
+            }
             _ => None,
         };
         match (delay, next) {
@@ -133,7 +142,10 @@ async fn attempts(
             }
             _ => {
                 span.record("attempt", attempt);
-                span.record("duration_ms", started.elapsed().as_millis() as u64);
+                span.record(
+                    "duration_ms",
+                    ended.duration_since(started).as_millis() as u64,
+                );
                 return match outcome {
                     Ok((response, body)) => {
                         span.record("status", response.status().as_u16());
