@@ -396,7 +396,10 @@ fn operation_label(op_path: &[String]) -> String {
 /// contains itself ends the walk with an error when its reference comes up
 /// a second time, instead of being expanded without end. Only the current
 /// path counts: a schema reached twice through different properties is
-/// expanded twice.
+/// expanded twice. A schema that is not recursive can still flatten to
+/// more fields than any request could carry (each level referring to the
+/// next twice doubles them); past [`MAX_FLATTENED_FIELDS`] the walk ends
+/// with an error too.
 struct Expanding {
     /// What is being flattened: ``deepObject parameter `page` of `GET /x` ``.
     what: String,
@@ -404,7 +407,13 @@ struct Expanding {
     medium: &'static str,
     /// The references being expanded.
     refs: Vec<String>,
+    /// Fields produced so far.
+    fields: usize,
 }
+
+/// The most fields one deepObject parameter or form body may flatten to.
+/// The largest in the Probe.dev document (`ffprobe`) has about 30.
+const MAX_FLATTENED_FIELDS: usize = 1000;
 
 impl Expanding {
     fn new(what: String, medium: &'static str) -> Self {
@@ -412,7 +421,27 @@ impl Expanding {
             what,
             medium,
             refs: Vec::new(),
+            fields: 0,
         }
+    }
+
+    /// Counts one more field, found at `at`.
+    ///
+    /// # Errors
+    ///
+    /// More than [`MAX_FLATTENED_FIELDS`].
+    fn field(&mut self, at: &[String]) -> Result<(), SpecError> {
+        self.fields += 1;
+        if self.fields > MAX_FLATTENED_FIELDS {
+            return Err(err(
+                at,
+                format!(
+                    "{} flattens to more than {MAX_FLATTENED_FIELDS} fields; {} of that size is not something a client can send",
+                    self.what, self.medium
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Notes that `schema`, found at `at` with the wire name `wire`, is
@@ -935,6 +964,7 @@ impl Normalizer {
                     out,
                 )?;
             } else {
+                expanding.field(&prop_at)?;
                 out.push((wire, prop_schema.clone(), prop_required));
             }
         }
@@ -1142,6 +1172,7 @@ impl Normalizer {
                 ),
             ));
         }
+        expanding.field(at)?;
         out.push((wire.to_string(), schema.clone(), required));
         Ok(())
     }
@@ -2457,6 +2488,68 @@ mod tests {
                 .map(|m| m.keys().cloned().collect::<Vec<_>>()),
             Some(vec!["b[d][x]".to_string(), "c[d][x]".to_string()])
         );
+    }
+
+    #[test]
+    fn a_schema_that_doubles_at_every_level_is_refused_past_the_field_limit() {
+        // L0 -> L1 twice -> ... -> L12: 4096 fields, no cycle.
+        let mut levels = serde_json::Map::new();
+        for i in 0..12 {
+            let next = schema_ref(&format!("L{}", i + 1));
+            levels.insert(
+                format!("L{i}"),
+                json!({"type": "object", "properties": {"a": next.clone(), "b": next}}),
+            );
+        }
+        levels.insert(
+            "L12".into(),
+            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
+        );
+        let schemas = with_thing(Value::Object(levels));
+        let deep = doc(
+            json!({"/x": {"get": deep_object_get(schema_ref("L0"))}}),
+            schemas.clone(),
+        );
+        let e = refused(&deep);
+        assert!(
+            e.reason.contains(
+                "deepObject parameter `filter` of `GET /x` flattens to more than 1000 fields"
+            ),
+            "{e}"
+        );
+        let form = doc(
+            json!({"/x": {"post": {
+                "operationId": "postX",
+                "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": schema_ref("L0")}}},
+                "responses": {"204": {"description": "done"}}
+            }}}),
+            schemas,
+        );
+        let e = refused(&form);
+        assert!(
+            e.reason
+                .contains("the form body of `POST /x` flattens to more than 1000 fields"),
+            "{e}"
+        );
+        // Nine levels (512 fields) are within the limit.
+        let mut levels = serde_json::Map::new();
+        for i in 0..9 {
+            let next = schema_ref(&format!("L{}", i + 1));
+            levels.insert(
+                format!("L{i}"),
+                json!({"type": "object", "properties": {"a": next.clone(), "b": next}}),
+            );
+        }
+        levels.insert(
+            "L9".into(),
+            json!({"type": "object", "properties": {"x": {"type": "string"}}}),
+        );
+        let within = doc(
+            json!({"/x": {"get": deep_object_get(schema_ref("L0"))}}),
+            with_thing(Value::Object(levels)),
+        );
+        let n = normalize(&within).expect("512 fields are fine");
+        assert_eq!(n.operations[0].query_groups[0].parameters.len(), 512);
     }
 
     #[test]
