@@ -3,6 +3,7 @@
 //! secrets kept out of everything printable.
 
 use probe_api::{AuthScheme, Client, types};
+use tests::loopback::serving_json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -10,33 +11,13 @@ const KEY: &str = "pk_live_7f3a9c2e41d8b6a0";
 const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
 const SESSION: &str = "0b4f2c0e-8f43-4c0a-9a57-8d8f2a1c3e11";
 
-/// A loopback server answering `verb path` with 200 and a JSON body, and a
-/// client for it holding the API key.
-async fn server_and_client(
-    verb: &str,
-    route: &str,
-    body: serde_json::Value,
-) -> (MockServer, Client) {
-    let server = MockServer::start().await;
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .build()
-        .expect("client");
-    (server, client)
-}
-
 async fn session_server() -> MockServer {
     let body = serde_json::json!({"id": SESSION, "user-agent": "curl/8.5.0", "ua-type": "other"});
-    server_and_client(
+    serving_json(
         "GET",
         &format!("/frontend/api/v1/auth/session/{SESSION}"),
         body,
+        KEY,
     )
     .await
     .0
@@ -139,10 +120,11 @@ async fn the_default_scheme_for_an_api_key_is_the_bearer_header_and_headers_name
 
 #[tokio::test]
 async fn operations_without_security_get_no_credentials() {
-    let (server, client) = server_and_client(
+    let (server, client) = serving_json(
         "POST",
         "/frontend/api/v1/auth/sign-in",
         serde_json::json!({}),
+        KEY,
     )
     .await;
     client
@@ -166,10 +148,11 @@ async fn operations_without_security_get_no_credentials() {
 
 #[tokio::test]
 async fn a_deep_object_parameter_arrives_as_bracketed_query_parameters() {
-    let (server, client) = server_and_client(
+    let (server, client) = serving_json(
         "GET",
         "/v1/probe/file",
         serde_json::json!({"success": true}),
+        KEY,
     )
     .await;
     client
@@ -332,10 +315,11 @@ fn secrets_appear_in_no_debug_or_display() {
 
 #[tokio::test]
 async fn cookie_parameters_go_only_to_the_operations_that_declare_them() {
-    let (server, client) = server_and_client(
+    let (server, client) = serving_json(
         "POST",
         "/frontend/api/v1/auth/oauth-sign-in",
         serde_json::json!({"email": "user@example.com"}),
+        KEY,
     )
     .await;
     Mock::given(method("GET"))

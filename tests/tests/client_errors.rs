@@ -8,8 +8,8 @@ use std::time::Duration;
 use probe_api::{AuthScheme, Client, ErrorKind, RetryPolicy};
 use tests::CapturedLogs;
 use tests::faults::{Fault, FaultServer, refused_url};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use tests::loopback::answering;
+use wiremock::{MockServer, ResponseTemplate};
 
 const KEY: &str = "pk_live_7f3a9c2e41d8b6a0";
 const SESSION: &str = "0b4f2c0e-8f43-4c0a-9a57-8d8f2a1c3e11";
@@ -32,16 +32,6 @@ fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .initial_backoff(Duration::from_millis(1))
         .max_backoff(Duration::from_millis(5))
-}
-
-async fn answering(verb: &str, route: &str, response: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(response)
-        .mount(&server)
-        .await;
-    server
 }
 
 async fn get_session_error(client: &Client) -> probe_api::Error {

@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 
 use probe_api::spec::operations;
 use probe_api::{AuthScheme, Client, RetryPolicy, USER_AGENT, dynamic, mock, types};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use tests::loopback::object;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -26,13 +27,6 @@ fn client(server: &MockServer) -> Client {
         .retry(RetryPolicy::none())
         .build()
         .expect("client")
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not a JSON object: {other}"),
-    }
 }
 
 /// A server answering every request with `status` and a JSON body.

@@ -8,8 +8,8 @@ use std::error::Error as StdError;
 use probe_api::spec::{ParameterLocation, operations};
 use probe_api::{Client, ErrorKind, dynamic};
 use serde_json::{Map, Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use tests::loopback::{answering, object};
+use wiremock::{MockServer, ResponseTemplate};
 use xtask::codegen::normalize::resolve;
 
 const KEY: &str = "pk_test_5b1e0c7d9a2f4e68";
@@ -23,23 +23,6 @@ fn client_for(server: &MockServer) -> Client {
         .api_key(KEY)
         .build()
         .expect("client")
-}
-
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not a JSON object: {other}"),
-    }
-}
-
-async fn answering(verb: &str, route: &str, response: ResponseTemplate) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method(verb))
-        .and(path(route))
-        .respond_with(response)
-        .mount(&server)
-        .await;
-    server
 }
 
 /// A parameter as the normalized document declares it: location and required.

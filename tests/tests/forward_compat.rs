@@ -14,6 +14,7 @@ use probe_api::types::{
 };
 use probe_api::{Client, ErrorKind};
 use serde_json::{Map, Value, json};
+use tests::loopback::serving_json;
 use tests::{fixture, read};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -22,26 +23,12 @@ const KEY: &str = "pk_test_5b1e7c9a";
 const SESSION: &str = "0b4f2c0e-8f43-4c0a-9a57-8d8f2a1c3e11";
 const LOG_ENTRY: &str = "6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
 
-/// A loopback server answering `GET route` with `body`, and a client for it.
-async fn serving(route: &str, body: Value) -> (MockServer, Client) {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(route))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key(KEY)
-        .build()
-        .expect("client");
-    (server, client)
-}
-
 async fn session_with(remote_ip: Value) -> probe_api::types::AuthGetSessionResponse {
-    let (_server, client) = serving(
+    let (_server, client) = serving_json(
+        "GET",
         &format!("/frontend/api/v1/auth/session/{SESSION}"),
         json!({"id": SESSION, "remote-ip": remote_ip, "user-agent": "curl/8.5.0"}),
+        KEY,
     )
     .await;
     client
@@ -81,12 +68,14 @@ async fn a_session_decodes_whatever_its_remote_ip_holds() {
 
 #[tokio::test]
 async fn a_session_list_with_an_unset_address_decodes() {
-    let (_server, client) = serving(
+    let (_server, client) = serving_json(
+        "GET",
         "/frontend/api/v1/auth/session",
         json!({"sessions": [
             {"id": SESSION, "remote-ip": ""},
             {"id": SESSION, "remote-ip": "198.51.100.4"}
         ]}),
+        KEY,
     )
     .await;
     let sessions = client
@@ -119,7 +108,8 @@ fn newer_user() -> Value {
 
 #[tokio::test]
 async fn a_user_with_values_the_document_does_not_list_decodes_and_keeps_them() {
-    let (_server, client) = serving("/frontend/api/v1/user/current", newer_user()).await;
+    let (_server, client) =
+        serving_json("GET", "/frontend/api/v1/user/current", newer_user(), KEY).await;
     let user = client
         .get_current_user()
         .send()
@@ -154,7 +144,7 @@ async fn known_values_still_map_to_their_variants() {
     let mut body = newer_user();
     body["status"] = json!("active");
     body["role"] = json!("admin");
-    let (_server, client) = serving("/frontend/api/v1/user/current", body).await;
+    let (_server, client) = serving_json("GET", "/frontend/api/v1/user/current", body, KEY).await;
     let user = client
         .get_current_user()
         .send()
@@ -175,7 +165,8 @@ async fn known_values_still_map_to_their_variants() {
 
 #[tokio::test]
 async fn a_log_entry_with_new_request_statuses_decodes() {
-    let (_server, client) = serving(
+    let (_server, client) = serving_json(
+        "GET",
         &format!("/frontend/api/v1/media/log/{LOG_ENTRY}"),
         json!({
             "id": LOG_ENTRY,
@@ -184,6 +175,7 @@ async fn a_log_entry_with_new_request_statuses_decodes() {
             "status-mediainfo": "timed-out",
             "url": "https://example.com/a.mp4"
         }),
+        KEY,
     )
     .await;
     let entry = client
@@ -215,7 +207,8 @@ async fn a_log_entry_with_new_request_statuses_decodes() {
 
 #[tokio::test]
 async fn a_dynamic_call_returns_the_unknown_values_as_sent() {
-    let (_server, client) = serving("/frontend/api/v1/user/current", newer_user()).await;
+    let (_server, client) =
+        serving_json("GET", "/frontend/api/v1/user/current", newer_user(), KEY).await;
     let value = probe_api::dynamic::call(&client, "get_current_user", &Map::new(), None)
         .await
         .expect("decodes");
