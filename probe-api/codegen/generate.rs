@@ -27,7 +27,20 @@ pub fn settings() -> Result<GenerationSettings, SpecError> {
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
         .with_derive("PartialEq")
-        .with_inner_type(inner);
+        .with_inner_type(inner)
+        // Credentials the normalizer marked (a token in a response or a
+        // request body) become `Secret`, which never prints its value.
+        // typify matches the schema without its metadata, so the marked
+        // string schema is all there is to match.
+        .with_conversion(
+            schemars::schema::SchemaObject {
+                instance_type: Some(schemars::schema::InstanceType::String.into()),
+                format: Some(super::normalize::CREDENTIAL_FORMAT.to_string()),
+                ..Default::default()
+            },
+            "crate::Secret",
+            std::iter::empty(),
+        );
     Ok(settings)
 }
 
@@ -39,8 +52,9 @@ pub fn settings() -> Result<GenerationSettings, SpecError> {
 /// removed, become a [`SpecError`]; so does a parameter of the document that
 /// the generated builder has no setter for (see [`builders`]).
 pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
-    let file = progenitor_file(normalized)?;
+    let mut file = progenitor_file(normalized)?;
     let builders = builders(&file, normalized)?;
+    redact_secret_fields(&mut file, &normalized.operations, &builders)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -109,6 +123,97 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
     super::lenient::open_responses(&mut file)?;
     super::rewrite::route_sends_through_layer(&mut file)?;
     Ok(file)
+}
+
+/// Gives each builder that holds a credential path parameter a `Debug`
+/// that shows the parameter as `<redacted>` instead of progenitor's
+/// derived one, which prints every field.
+///
+/// # Errors
+///
+/// A builder struct that is not where [`builders`] found it, or that does
+/// not derive `Debug` as progenitor 0.15 does.
+pub fn redact_secret_fields(
+    file: &mut syn::File,
+    operations: &[Operation],
+    builders: &[Builder],
+) -> Result<(), SpecError> {
+    let shape_error = |reason: String| {
+        SpecError::new(
+            "#",
+            format!(
+                "the generated client has an unexpected shape ({reason}); codegen/generate.rs must be updated for this progenitor version"
+            ),
+        )
+    };
+    let Some((_, module)) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+        _ => None,
+    }) else {
+        return Err(shape_error("no `builder` module".into()));
+    };
+    for (op, builder) in operations.iter().zip(builders) {
+        let secret: Vec<&syn::Ident> = builder
+            .parameters
+            .iter()
+            .filter(|p| p.location == Location::Path && op.secret_path_parameters.contains(&p.name))
+            .map(|p| &p.setter)
+            .collect();
+        if secret.is_empty() {
+            continue;
+        }
+        let name = &builder.name;
+        let item = module
+            .iter_mut()
+            .find_map(|item| match item {
+                Item::Struct(s) if s.ident == name => Some(s),
+                _ => None,
+            })
+            .ok_or_else(|| shape_error(format!("no struct `builder::{name}`")))?;
+        let mut derived_debug = false;
+        for attr in item
+            .attrs
+            .iter_mut()
+            .filter(|a| a.path().is_ident("derive"))
+        {
+            let paths = attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+                )
+                .map_err(|e| {
+                    shape_error(format!(
+                        "`builder::{name}` has a derive that does not parse: {e}"
+                    ))
+                })?;
+            let kept: Vec<&syn::Path> = paths.iter().filter(|p| !p.is_ident("Debug")).collect();
+            derived_debug |= kept.len() < paths.len();
+            *attr = parse_quote!(#[derive(#(#kept),*)]);
+        }
+        if !derived_debug {
+            return Err(shape_error(format!(
+                "`builder::{name}` does not derive Debug"
+            )));
+        }
+        let mut chain: syn::Expr = parse_quote!(f.debug_struct(#name));
+        for field in item.fields.iter().filter_map(|f| f.ident.as_ref()) {
+            let label = field.to_string();
+            chain = if secret.contains(&field) {
+                parse_quote!(#chain.field(#label, &"<redacted>"))
+            } else {
+                parse_quote!(#chain.field(#label, &self.#field))
+            };
+        }
+        let ident = &item.ident;
+        let debug: Item = parse_quote! {
+            impl ::std::fmt::Debug for #ident<'_> {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    #chain.finish()
+                }
+            }
+        };
+        module.push(debug);
+    }
+    Ok(())
 }
 
 /// Where a parameter is sent; the variant names of `crate::spec::ParameterLocation`.
@@ -781,11 +886,12 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             .iter()
             .map(|p| {
                 format!(
-                    "crate::spec::ParameterSpec {{ name: {:?}, setter: {:?}, location: crate::spec::ParameterLocation::{}, required: {} }}",
+                    "crate::spec::ParameterSpec {{ name: {:?}, setter: {:?}, location: crate::spec::ParameterLocation::{}, required: {}, secret: {} }}",
                     p.name,
                     p.setter.to_string(),
                     p.location.variant(),
-                    p.required
+                    p.required,
+                    p.location == Location::Path && op.secret_path_parameters.contains(&p.name),
                 )
             })
             .collect::<Vec<_>>()
@@ -1172,7 +1278,7 @@ mod tests {
             );
         }
         assert!(code.contains(
-            "crate::spec::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::spec::ParameterLocation::Header, required: true }"
+            "crate::spec::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::spec::ParameterLocation::Header, required: true, secret: false }"
         ));
         assert!(code.contains(
             "body: Some(crate::spec::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\" })"

@@ -55,6 +55,9 @@ pub enum Rule {
     ResponseSchemas,
     /// An operationId is turned into a Rust method name.
     OperationId,
+    /// A credential (a token path parameter, a string property holding a
+    /// token) is marked so the client never prints it.
+    Credential,
 }
 
 impl Rule {
@@ -78,6 +81,7 @@ impl Rule {
             Rule::MissingSchema => "missing-schema",
             Rule::ResponseSchemas => "response-schemas",
             Rule::OperationId => "operation-id",
+            Rule::Credential => "credential",
         }
     }
 
@@ -120,6 +124,9 @@ impl Rule {
             }
             Rule::OperationId => {
                 "method names follow Rust conventions (`routes/auth.GetSession` is `get_session`)"
+            }
+            Rule::Credential => {
+                "a credential must never be printed: a path parameter holding one is redacted from spans, errors and Debug, a string property holding one becomes `Secret`"
             }
         }
     }
@@ -191,6 +198,54 @@ pub struct Operation {
     pub timeout_default_ms: Option<u64>,
     /// The document's default for `queue_timeout` (milliseconds in the queue).
     pub queue_timeout_default_ms: Option<u64>,
+    /// Path parameters whose values are credentials (see [`is_credential`]):
+    /// the client layer never prints them.
+    pub secret_path_parameters: Vec<String>,
+}
+
+/// The format the normalizer gives a string property that holds a
+/// credential; the generator maps exactly this schema to `crate::Secret`.
+pub const CREDENTIAL_FORMAT: &str = "x-probe-credential";
+
+/// Whether a parameter or property named `name`, described as
+/// `description`, holds a credential: its name or description speaks of a
+/// token, a JWT, an API key, a secret or a password. Words are compared
+/// whole (`tokenizer` is not a token), on names split at `-`, `_`, spaces
+/// and case changes.
+pub fn is_credential(name: &str, description: Option<&str>) -> bool {
+    fn words(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        let mut previous_lower = false;
+        for c in text.chars() {
+            if !c.is_alphanumeric() {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                previous_lower = false;
+                continue;
+            }
+            if c.is_uppercase() && previous_lower && !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+            word.extend(c.to_lowercase());
+        }
+        if !word.is_empty() {
+            out.push(word);
+        }
+        out
+    }
+    let says = |text: &str| {
+        let words = words(text);
+        words.iter().enumerate().any(|(i, w)| {
+            matches!(
+                w.as_str(),
+                "token" | "jwt" | "secret" | "password" | "apikey" | "credential"
+            ) || (w == "api" && words.get(i + 1).is_some_and(|n| n == "key"))
+        })
+    };
+    says(name) || description.is_some_and(says)
 }
 
 /// The result of [`normalize`].
@@ -650,6 +705,7 @@ impl Normalizer {
             .insert("operationId".into(), json!(rust_name.clone()));
 
         let (cookies, query_groups) = self.parameters(op_path, shared)?;
+        let secret_path_parameters = self.secret_path_parameters(op_path)?;
         let (request_media_type, dropped_media_types) = self.request_body(op_path)?;
         self.responses(op_path, &rust_name)?;
         let timeout_default_ms = self.analysis_default(op_path, "timeout");
@@ -685,7 +741,45 @@ impl Normalizer {
             dropped_media_types,
             timeout_default_ms,
             queue_timeout_default_ms,
+            secret_path_parameters,
         })
+    }
+
+    /// The operation's path parameters that hold credentials, noted as
+    /// [`Rule::Credential`] rewrites.
+    fn secret_path_parameters(&mut self, op_path: &[String]) -> Result<Vec<String>, SpecError> {
+        let parameters = self
+            .op(op_path)?
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut secret = Vec::new();
+        for (i, parameter) in parameters.iter().enumerate() {
+            let at = seg(op_path, &["parameters", &i.to_string()]);
+            let parameter = resolve(&self.doc, parameter, &at)?;
+            if parameter.get("in").and_then(Value::as_str) != Some("path") {
+                continue;
+            }
+            let Some(name) = parameter.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let description = parameter
+                .get("description")
+                .or_else(|| parameter.get("schema").and_then(|s| s.get("description")))
+                .and_then(Value::as_str);
+            if is_credential(name, description) {
+                secret.push(name.to_string());
+            }
+        }
+        for name in &secret {
+            self.note(
+                op_path,
+                Rule::Credential,
+                format!("path parameter `{name}` is a credential: never printed"),
+            );
+        }
+        Ok(secret)
     }
 
     /// The default of a query parameter or request body field named `name`,
@@ -1749,11 +1843,55 @@ impl Normalizer {
             };
             let mut value = std::mem::take(value);
             self.schema(&mut value, &child_path)?;
+            if let [kind, name] = child.as_slice()
+                && kind == "properties"
+            {
+                self.credential_property(name, &mut value, &child_path);
+            }
             if let Some(slot) = schema.pointer_mut(&p) {
                 *slot = value;
             }
         }
         Ok(())
+    }
+
+    /// Gives a property that holds a credential the [`CREDENTIAL_FORMAT`]:
+    /// a plain string (no enum, pattern or length bounds, which a `Secret`
+    /// would not check, and not nullable) whose name or description says it
+    /// is a credential (see [`is_credential`]).
+    fn credential_property(&mut self, name: &str, schema: &mut Value, at: &[String]) {
+        let Some(map) = schema.as_object_mut() else {
+            return;
+        };
+        let plain_string = map.get("type") == Some(&json!("string"))
+            && map.get("nullable") != Some(&json!(true))
+            && [
+                "enum",
+                "pattern",
+                "minLength",
+                "maxLength",
+                "$ref",
+                "allOf",
+                "anyOf",
+                "oneOf",
+            ]
+            .iter()
+            .all(|k| !map.contains_key(*k));
+        let description = map.get("description").and_then(Value::as_str);
+        if !plain_string || !is_credential(name, description) {
+            return;
+        }
+        let before = map
+            .insert("format".into(), json!(CREDENTIAL_FORMAT))
+            .and_then(|f| f.as_str().map(str::to_string));
+        self.note(
+            at,
+            Rule::Credential,
+            match before {
+                Some(format) => format!("string (format {format}) -> Secret"),
+                None => "string -> Secret".to_string(),
+            },
+        );
     }
 
     fn type_array(
@@ -2550,6 +2688,85 @@ mod tests {
         );
         let n = normalize(&within).expect("512 fields are fine");
         assert_eq!(n.operations[0].query_groups[0].parameters.len(), 512);
+    }
+
+    #[test]
+    fn credentials_are_told_by_whole_words_of_the_name_or_description() {
+        for (name, description) in [
+            ("token", None),
+            ("api-token", None),
+            ("verify_token", None),
+            ("apiToken", None),
+            ("jwt", None),
+            ("X-Api-Key", None),
+            ("client_secret", None),
+            ("key", Some("API Token")),
+            ("value", Some("the user's password")),
+        ] {
+            assert!(is_credential(name, description), "{name} {description:?}");
+        }
+        for (name, description) in [
+            ("session-id", Some("Session ID")),
+            ("tokenizer", None),
+            ("key", Some("sort key")),
+            ("long-term", Some("keep the session")),
+        ] {
+            assert!(!is_credential(name, description), "{name} {description:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_path_parameter_and_token_properties_are_marked() {
+        let d = doc(
+            json!({"/keys/{token}/{part}": {"get": ok_get(json!({"parameters": [
+                {"name": "token", "in": "path", "required": true, "description": "API Token", "schema": {"type": "string"}},
+                {"name": "part", "in": "path", "required": true, "schema": {"type": "string"}}
+            ]}))}}),
+            json!({"Thing": {"type": "object", "properties": {
+                "token": {"type": "string"},
+                "jwt": {"type": "string", "format": "jwt", "description": "Signed"},
+                "password": {"type": "string", "minLength": 6},
+                "long-term-token": {"type": "boolean"},
+                "name": {"type": "string"}
+            }}}),
+        );
+        let n = run(&d);
+        assert_eq!(n.operations[0].secret_path_parameters, ["token"]);
+        let thing = &n.document["components"]["schemas"]["Thing"]["properties"];
+        assert_eq!(thing["token"]["format"], CREDENTIAL_FORMAT);
+        assert_eq!(thing["jwt"]["format"], CREDENTIAL_FORMAT);
+        assert_eq!(thing["jwt"]["description"], "Signed");
+        // A bounded string would lose its bounds as a Secret; others are
+        // not credentials.
+        assert!(thing["password"].get("format").is_none());
+        assert!(thing["long-term-token"].get("format").is_none());
+        assert!(thing["name"].get("format").is_none());
+        let credential: Vec<&str> = n
+            .rewrites
+            .iter()
+            .filter(|r| r.rule == Rule::Credential)
+            .map(|r| r.detail.as_str())
+            .collect();
+        assert_eq!(
+            credential,
+            [
+                "path parameter `token` is a credential: never printed",
+                "string -> Secret",
+                "string (format jwt) -> Secret",
+            ]
+        );
+
+        let code = super::super::generate::generate(&n).expect("generates");
+        assert!(
+            code.contains("pub jwt: ::std::option::Option<crate::Secret>"),
+            "{code}"
+        );
+        assert!(
+            code.contains(".field(\"token\", &\"<redacted>\")"),
+            "{code}"
+        );
+        assert!(code.contains(".field(\"part\", &self.part)"), "{code}");
+        assert!(code.contains("secret: true"), "{code}");
     }
 
     #[test]

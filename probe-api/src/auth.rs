@@ -4,8 +4,61 @@ use std::fmt;
 
 /// A secret value (API key or JWT) that never shows in `Debug` or
 /// `Display`, and whose memory is overwritten with zeros when dropped.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Models use it for every field that holds a credential (the token of a
+/// new API key, a JWT from sign-in): it serializes and deserializes as the
+/// plain string the API sends, and [`expose`](Secret::expose) gives the
+/// value to code that must use it.
+///
+/// ```
+/// let secret = probe_api::Secret::new("ptk_123");
+/// assert_eq!(format!("{secret} {secret:?}"), "<redacted> Secret(<redacted>)");
+/// assert_eq!(serde_json::to_string(&secret).unwrap(), r#""ptk_123""#);
+/// assert_eq!(secret.expose(), "ptk_123");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A value of the wrong type is reported by its type only: serde's
+        // own message would quote the value, which may be the credential.
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Secret;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a credential string")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Secret, E> {
+                Ok(Secret::new(value))
+            }
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<Secret, E> {
+                Ok(Secret(value))
+            }
+        }
+        deserializer.deserialize_string(Text)
+    }
+}
+
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> String {
+        String::from("Secret")
+    }
+
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        String::json_schema(generator)
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+}
 
 impl Drop for Secret {
     fn drop(&mut self) {
@@ -159,13 +212,27 @@ pub(crate) fn append_cookie(
     Ok(())
 }
 
-/// A URL with the values of `token` and `jwt` query parameters replaced, for
-/// anything that prints a URL.
+/// A URL with its credentials replaced by `<redacted>`, for anything that
+/// prints a URL: the values of `token` and `jwt` query parameters, and path
+/// segments that hold a credential (the API token of
+/// `/frontend/api/v1/auth/api-token/{token}`, and any path parameter the
+/// document says is one; see [`crate::spec::ParameterSpec::secret`]).
+///
+/// ```
+/// let url = "https://api.probe.dev/frontend/api/v1/auth/api-token/ptk_1?token=key&x=1";
+/// assert_eq!(
+///     probe_api::auth::redact_url(&url.parse().unwrap()),
+///     "https://api.probe.dev/frontend/api/v1/auth/api-token/%3Credacted%3E?token=%3Credacted%3E&x=1",
+/// );
+/// ```
 pub fn redact_url(url: &reqwest::Url) -> String {
-    if url.query().is_none() {
-        return url.to_string();
-    }
     let mut redacted = url.clone();
+    if let std::borrow::Cow::Owned(path) = crate::spec::redact_any_path(url.path()) {
+        redacted.set_path(&path);
+    }
+    if url.query().is_none() {
+        return redacted.to_string();
+    }
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {

@@ -581,7 +581,7 @@ impl Client {
             .jwt_token
             .as_ref()
             .and_then(|t| t.token.clone())
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.expose().is_empty())
             .ok_or_else(|| Error::missing_field("post_sign_in", "jwt-token.token"))?;
         let client = self.with_jwt(jwt, AuthScheme::JwtHeader).map_err(|e| {
             Error::missing_field(

@@ -143,6 +143,9 @@ pub(crate) struct Exchange {
     pub(crate) attempts: u32,
     /// The credential, so that nothing echoed by the server shows it.
     pub(crate) secret: Option<std::sync::Arc<Secret>>,
+    /// Credentials the request carried in its path (an API token), as sent
+    /// and decoded; redacted like the credential.
+    pub(crate) path_secrets: Vec<String>,
     /// The body, when the transport read it within its attempt (so that a
     /// connection breaking mid-body is retried).
     pub(crate) body: Option<bytes::Bytes>,
@@ -166,13 +169,19 @@ impl Exchange {
         }
     }
 
+    /// `text` with every credential of the exchange replaced.
     fn redact(&self, text: &str) -> String {
-        match &self.secret {
-            Some(secret) if !secret.expose().is_empty() => {
-                text.replace(secret.expose(), "<redacted>")
+        let mut out = std::borrow::Cow::Borrowed(text);
+        let credential = self.secret.as_deref().map(Secret::expose);
+        for secret in credential
+            .into_iter()
+            .chain(self.path_secrets.iter().map(String::as_str))
+        {
+            if !secret.is_empty() && out.contains(secret) {
+                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
             }
-            _ => text.to_string(),
         }
+        out.into_owned()
     }
 }
 
@@ -247,9 +256,18 @@ impl Error {
         self
     }
 
-    fn with_response_head(mut self, status: StatusCode, headers: &HeaderMap) -> Self {
+    fn with_response_head(
+        mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        exchange: Option<&Exchange>,
+    ) -> Self {
         self.inner.status = Some(status);
-        self.inner.request_id = request_id(headers);
+        // A server (or a proxy) may echo anything into a header.
+        self.inner.request_id = request_id(headers).map(|id| match exchange {
+            Some(exchange) => exchange.redact(&id),
+            None => id,
+        });
         self.inner.retry_after = retry_after(headers, SystemTime::now());
         self
     }
@@ -329,7 +347,11 @@ impl Error {
         let bytes = match body(response, exchange.as_mut()).await {
             Ok(bytes) => bytes,
             Err(e) => {
-                return Error::transport(e, exchange.as_ref()).with_response_head(status, &headers);
+                return Error::transport(e, exchange.as_ref()).with_response_head(
+                    status,
+                    &headers,
+                    exchange.as_ref(),
+                );
             }
         };
         let redact = |text: &str| match &exchange {
@@ -338,24 +360,24 @@ impl Error {
         };
         let mut error = Error::new(ErrorKind::Status, "")
             .with_exchange(exchange.as_ref())
-            .with_response_head(status, &headers);
+            .with_response_head(status, &headers, exchange.as_ref());
         match serde_json::from_slice::<serde_json::Value>(&bytes) {
             Ok(body) => {
-                error.inner.api = ApiError::from_body(&body).map(|mut api| {
-                    api.error = api.error.map(|m| redact(&m));
-                    api
-                });
+                // Redacted once, before anything is read from it: the
+                // message, the context and the body all come from here.
+                let body = match &exchange {
+                    Some(exchange) => exchange.redact_json(body),
+                    None => body,
+                };
+                error.inner.api = ApiError::from_body(&body);
                 error.inner.message = match error.inner.api.as_ref() {
                     Some(api) => api_message(api),
                     None => format!(
                         "body without an error message: {}",
-                        snippet(&redact(&body.to_string()))
+                        snippet(&body.to_string())
                     ),
                 };
-                error.inner.body = Some(match &exchange {
-                    Some(exchange) => exchange.redact_json(body),
-                    None => body,
-                });
+                error.inner.body = Some(body);
             }
             Err(_) if bytes.is_empty() => error.inner.message = "empty body".into(),
             Err(_) => {
@@ -535,17 +557,24 @@ pub(crate) async fn decode_response<T: DeserializeOwned>(
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let bytes = body(response, exchange.as_mut())
-        .await
-        .map_err(|e| Error::transport(e, exchange.as_ref()).with_response_head(status, &headers))?;
+    let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
+        Error::transport(e, exchange.as_ref()).with_response_head(
+            status,
+            &headers,
+            exchange.as_ref(),
+        )
+    })?;
     match decode_json::<T>(&bytes) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
         Err((path, cause)) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let text = match &exchange {
-                Some(exchange) => exchange.redact(&text),
-                None => text.into_owned(),
+            // serde's message quotes the value that did not fit, and the
+            // path names object keys: either may be an echoed credential.
+            let redact = |text: &str| match &exchange {
+                Some(exchange) => exchange.redact(text),
+                None => text.to_string(),
             };
+            let (path, cause) = (redact(&path), redact(&cause));
+            let text = redact(&String::from_utf8_lossy(&bytes));
             let snippet = snippet(&text);
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 String::from(": the body is empty")
@@ -558,7 +587,7 @@ pub(crate) async fn decode_response<T: DeserializeOwned>(
             }
             let mut error = Error::new(ErrorKind::Decode, message)
                 .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers);
+                .with_response_head(status, &headers, exchange.as_ref());
             error.inner.decode_path = Some(path);
             error.inner.snippet = Some(snippet);
             Err(error)

@@ -39,6 +39,85 @@ pub struct OperationSpec {
     pub queue_timeout_default_ms: Option<u64>,
 }
 
+impl OperationSpec {
+    /// Whether a path parameter of the operation holds a credential.
+    pub fn has_secret_parameters(&self) -> bool {
+        self.parameters.iter().any(|p| p.secret)
+    }
+
+    /// `path`, the path of a request to this operation, with each credential
+    /// path parameter replaced by `<redacted>`, and the values replaced (as
+    /// sent, and percent-decoded when that differs), so that text the
+    /// server echoes can be redacted too. `None` when the operation has no
+    /// such parameter or `path` is not one of its paths. The path may carry
+    /// the base URL's own prefix: the template is matched at its end.
+    pub(crate) fn redact_path(&self, path: &str) -> Option<(String, Vec<String>)> {
+        if !self.has_secret_parameters() {
+            return None;
+        }
+        let template: Vec<&str> = self.path.split('/').collect();
+        let mut segments: Vec<&str> = path.split('/').collect();
+        let offset = segments.len().checked_sub(template.len())?;
+        let mut values = Vec::new();
+        for (i, part) in template.iter().enumerate() {
+            let actual = segments[offset + i];
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) => {
+                    let secret = self.parameters.iter().any(|p| {
+                        p.secret && p.location == ParameterLocation::Path && p.name == name
+                    });
+                    if secret && !actual.is_empty() {
+                        values.push(actual.to_string());
+                        let decoded = percent_decode(actual);
+                        if decoded != actual {
+                            values.push(decoded);
+                        }
+                        segments[offset + i] = "<redacted>";
+                    }
+                }
+                None if *part != actual => return None,
+                None => {}
+            }
+        }
+        Some((segments.join("/"), values))
+    }
+}
+
+/// `%XX` escapes decoded (as UTF-8, lossily).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `path` with the credential path parameters of whichever operation it
+/// belongs to replaced by `<redacted>`; unchanged when it holds none.
+pub(crate) fn redact_any_path(path: &str) -> std::borrow::Cow<'_, str> {
+    operations()
+        .iter()
+        .find_map(|op| op.redact_path(path))
+        .map_or(std::borrow::Cow::Borrowed(path), |(redacted, _)| {
+            std::borrow::Cow::Owned(redacted)
+        })
+}
+
 /// A cookie parameter of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,6 +152,9 @@ pub struct ParameterSpec {
     pub location: ParameterLocation,
     /// Whether the document requires it.
     pub required: bool,
+    /// Whether its value is a credential (a path parameter holding an API
+    /// token): the client never prints it, in spans, errors or `Debug`.
+    pub secret: bool,
 }
 
 /// Where a parameter is sent.

@@ -26,7 +26,12 @@ pub(crate) async fn execute(
 ) -> Result<Answer, Error> {
     let spec = operation_spec(info.operation_id);
     let method = request.method().clone();
-    let path = request.url().path().to_string();
+    // A path that carries a credential (an API token) is printed redacted
+    // everywhere, and the values are kept to redact what the server echoes.
+    let (path, path_secrets) = match spec.and_then(|op| op.redact_path(request.url().path())) {
+        Some(redacted) => redacted,
+        None => (request.url().path().to_string(), Vec::new()),
+    };
     let state = &client.inner;
     let refuse =
         |message: String| Error::invalid_request_for(info.operation_id, &method, &path, message);
@@ -60,6 +65,7 @@ pub(crate) async fn execute(
         path,
         attempts: 0,
         secret: state.auth.as_ref().map(|a| a.secret.clone()),
+        path_secrets,
         body: None,
     };
     attempts(client, request, exchange, streams, &span)

@@ -354,14 +354,14 @@ fn the_generated_client_sends_every_parameter_of_the_document_and_nothing_else()
     // The comparison saw every kind of parameter the document has.
     let defined = document_wire(&pipeline.effective);
     let count = |f: fn(&Wire) -> usize| defined.values().map(f).sum::<usize>();
-    assert_eq!(defined.len(), 28);
+    assert_eq!(defined.len(), 35);
     assert!(count(|w| w.query.len()) > 60, "query parameters");
     assert_eq!(count(|w| w.headers.len()), 1, "X-Recaptcha-Token");
     assert_eq!(count(|w| w.cookies.len()), 3, "the oauth cookies");
     assert_eq!(
         count(|w| w.path.matches("{}").count() - 1),
-        6,
-        "path parameters"
+        9,
+        "path parameters (three of them the API token of GET, PUT and DELETE)"
     );
 }
 

@@ -453,13 +453,14 @@ fn the_generator_opens_response_enums_and_keeps_request_enums_closed() {
             ),
         ])
     );
-    // Order, a request body: closed enums and a parsed address.
+    // Order, a request body: closed enums and a parsed address; its
+    // password, a credential, never prints.
     assert_eq!(
         fields(types, "Order"),
         map(&[
             ("client_ip", "::std::option::Option<::std::net::IpAddr>"),
             ("finish", "::std::option::Option<Finish>"),
-            ("password", "::std::option::Option<::std::string::String>"),
+            ("password", "::std::option::Option<crate::Secret>"),
             ("size", "Size"),
         ])
     );

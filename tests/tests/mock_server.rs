@@ -406,11 +406,28 @@ async fn every_operation_of_the_document_succeeds_through_the_client() {
     let log_id = log.log.unwrap_or_default()[0].id.to_string();
     let user_id = signed_in.user_id.expect("user id");
 
-    // Deleting operations run last, so the others find what they need.
+    // An API token for the operations that name one.
+    let token = client
+        .post_api_token()
+        .body(probe_api::types::AuthPostApiTokenRequest::default())
+        .send()
+        .await
+        .expect("a new API token")
+        .into_inner()
+        .token
+        .expect("the token");
+
+    // Deleting operations run last, one resource before all of them, and
+    // deleting the user whose key the client holds after everything else.
     let mut operations: Vec<_> = probe_api::spec::operations().iter().collect();
-    // Deleting operations run last, one resource before all of them.
-    operations.sort_by_key(|op| (op.method == "DELETE", !op.path.contains('{')));
-    assert!(operations.len() >= 28, "{} operations", operations.len());
+    operations.sort_by_key(|op| {
+        (
+            op.method == "DELETE",
+            !op.path.contains('{'),
+            op.rust_name == "delete_current_user",
+        )
+    });
+    assert!(operations.len() >= 35, "{} operations", operations.len());
     for op in operations {
         let example = mock::example_call(op.rust_name).expect("example arguments");
         let mut params = example.params;
@@ -428,6 +445,7 @@ async fn every_operation_of_the_document_succeeds_through_the_client() {
                 }
                 "user-id" => *value = serde_json::json!(user_id),
                 "log-request-id" => *value = serde_json::json!(log_id),
+                "token" => *value = serde_json::json!(token.expose()),
                 _ => {}
             }
         }

@@ -53,7 +53,7 @@ fn the_june_document_with_the_overlay_generates_28_operations() {
         &read(&fixture("spec/probe-openapi-2025-06-24.json")),
         Some(&read(&fixture("spec/probe-overlay.json"))),
     );
-    assert_eq!(pipeline.normalized.operations.len(), 28);
+    assert_eq!(pipeline.normalized.operations.len(), 35);
     assert!(pipeline.overlay.iter().all(|a| a.matched > 0 && a.changed));
 }
 
@@ -97,7 +97,7 @@ fn the_pinned_document_generates_and_the_fixture_copy_is_the_pinned_one() {
 fn every_operation_of_the_effective_document_is_a_client_method() {
     let effective = effective_pinned();
     let operations = operations_of(&effective);
-    assert_eq!(operations.len(), 28, "{operations:?}");
+    assert_eq!(operations.len(), 35, "{operations:?}");
     assert!(operations.iter().any(|(m, p, id)| m == "GET"
         && p == "/frontend/api/v1/auth/session/{session-id}"
         && id == "routes/auth.GetSession"));

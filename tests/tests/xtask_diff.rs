@@ -1,5 +1,7 @@
 //! `cargo xtask diff`: the June document against the effective one lists
-//! exactly what the overlay adds.
+//! exactly what the overlay adds: ten operations (the API tokens, JWTs and
+//! account deletion of the 2025-07-30 reference among them), two request
+//! bodies and three fields of a media log entry.
 
 use serde_json::Value;
 use tests::{fixture, read, root};
@@ -19,7 +21,7 @@ fn effective() -> Value {
 }
 
 #[test]
-fn the_overlay_adds_three_operations_and_two_request_bodies_and_nothing_else() {
+fn the_overlay_adds_ten_operations_two_request_bodies_and_three_log_fields() {
     let result = diff(&june(), &effective()).expect("diff");
     let found: Vec<Found<'_>> = result
         .changes
@@ -34,28 +36,85 @@ fn the_overlay_adds_three_operations_and_two_request_bodies_and_nothing_else() {
             )
         })
         .collect();
+    let added = |subject, method, types| {
+        (
+            Kind::OperationAdded,
+            Impact::Compatible,
+            subject,
+            Some(method),
+            types,
+        )
+    };
+    let log_field = (
+        Kind::PropertyAdded,
+        Impact::Compatible,
+        "schema MediaGetLogEntryResponse",
+        None,
+        vec![],
+    );
     assert_eq!(
         found,
         vec![
-            (
-                Kind::OperationAdded,
-                Impact::Compatible,
+            added(
+                "GET /frontend/api/v1/auth/api-token",
+                "get_api_token_list",
+                vec!["AuthApiToken", "AuthGetApiTokenListResponse"],
+            ),
+            added(
+                "POST /frontend/api/v1/auth/api-token",
+                "post_api_token",
+                vec![
+                    "AuthPostApiTokenRequest",
+                    "AuthPostApiTokenResponse",
+                    "FormDataAuthPostApiTokenRequest",
+                ],
+            ),
+            added(
+                "GET /frontend/api/v1/auth/api-token/{token}",
+                "get_api_token",
+                vec!["AuthGetApiTokenResponse"],
+            ),
+            added(
+                "PUT /frontend/api/v1/auth/api-token/{token}",
+                "put_api_token",
+                vec![
+                    "AuthPutApiTokenRequest",
+                    "AuthPutApiTokenResponse",
+                    "FormDataAuthPutApiTokenRequest",
+                ],
+            ),
+            added(
+                "DELETE /frontend/api/v1/auth/api-token/{token}",
+                "delete_api_token",
+                vec![],
+            ),
+            added(
+                "POST /frontend/api/v1/auth/jwt",
+                "post_jwt_token",
+                vec![
+                    "AuthPostJWTTokenRequest",
+                    "AuthPostJWTTokenResponse",
+                    "FormDataAuthPostJWTTokenRequest",
+                ],
+            ),
+            added(
                 "GET /frontend/api/v1/auth/session/{session-id}",
-                Some("get_session"),
+                "get_session",
                 vec!["AuthGetSessionResponse"],
             ),
-            (
-                Kind::OperationAdded,
-                Impact::Compatible,
-                "GET /v1/probe/c2pa",
-                Some("get_c2pa"),
-                vec!["GatewayGetC2paResponse"],
+            added(
+                "DELETE /frontend/api/v1/user/current",
+                "delete_current_user",
+                vec![],
             ),
-            (
-                Kind::OperationAdded,
-                Impact::Compatible,
+            added(
+                "GET /v1/probe/c2pa",
+                "get_c2pa",
+                vec!["GatewayGetC2paResponse"]
+            ),
+            added(
                 "POST /v1/probe/c2pa",
-                Some("post_c2pa"),
+                "post_c2pa",
                 vec!["GatewayPostC2paRequest", "GatewayPostC2paResponse"],
             ),
             // The client sends the JSON body when there is one, so the type
@@ -74,30 +133,39 @@ fn the_overlay_adds_three_operations_and_two_request_bodies_and_nothing_else() {
                 Some("post_media_stream_validator"),
                 vec!["GatewayPostMediaStreamValidatorRequest"],
             ),
+            log_field.clone(),
+            log_field.clone(),
+            log_field,
         ]
     );
     let text = result.render_text();
     assert!(
-        text.starts_with("5 change(s) for SDK users: 2 breaking, 3 compatible\n"),
+        text.starts_with("15 change(s) for SDK users: 2 breaking, 13 compatible\n"),
         "{text}"
     );
     assert!(
         text.contains("the client now sends application/json instead of application/x-www-form-urlencoded, so `.body(..)` takes GatewayPostFileRequest instead of FormDataGatewayPostFileRequest"),
         "{text}"
     );
+    for field in ["c2pa-response", "msv-response", "type"] {
+        assert!(
+            text.contains(&format!("property `{field}`: added (string, optional)")),
+            "{text}"
+        );
+    }
     let json = result.to_json();
     assert_eq!(
         (json["breaking"].as_u64(), json["compatible"].as_u64()),
-        (Some(2), Some(3))
+        (Some(2), Some(13))
     );
     assert_eq!(json["changes"][0]["kind"], "operation-added");
-    assert_eq!(json["changes"][3]["impact"], "breaking");
+    assert_eq!(json["changes"][10]["impact"], "breaking");
 }
 
 #[test]
 fn the_reverse_diff_removes_what_the_overlay_adds() {
     let result = diff(&effective(), &june()).expect("diff");
-    assert_eq!(result.changes.len(), 5, "{}", result.render_text());
+    assert_eq!(result.changes.len(), 15, "{}", result.render_text());
     assert!(
         result.changes.iter().all(|c| c.impact == Impact::Breaking),
         "{}",
@@ -108,7 +176,7 @@ fn the_reverse_diff_removes_what_the_overlay_adds() {
         .iter()
         .flat_map(|c| c.removed_types.iter().map(String::as_str))
         .collect();
-    assert_eq!(removed.len(), 6, "{removed:?}");
+    assert_eq!(removed.len(), 18, "{removed:?}");
 }
 
 #[test]

@@ -24,11 +24,37 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const JUNE_TO_EFFECTIVE: &str = "\
-5 change(s) for SDK users: 2 breaking, 3 compatible
+15 change(s) for SDK users: 2 breaking, 13 compatible
+
+GET /frontend/api/v1/auth/api-token (get_api_token_list)
+  compatible  operation added
+              new types: AuthApiToken, AuthGetApiTokenListResponse
+
+POST /frontend/api/v1/auth/api-token (post_api_token)
+  compatible  operation added
+              new types: AuthPostApiTokenRequest, AuthPostApiTokenResponse, FormDataAuthPostApiTokenRequest
+
+GET /frontend/api/v1/auth/api-token/{token} (get_api_token)
+  compatible  operation added
+              new types: AuthGetApiTokenResponse
+
+PUT /frontend/api/v1/auth/api-token/{token} (put_api_token)
+  compatible  operation added
+              new types: AuthPutApiTokenRequest, AuthPutApiTokenResponse, FormDataAuthPutApiTokenRequest
+
+DELETE /frontend/api/v1/auth/api-token/{token} (delete_api_token)
+  compatible  operation added
+
+POST /frontend/api/v1/auth/jwt (post_jwt_token)
+  compatible  operation added
+              new types: AuthPostJWTTokenRequest, AuthPostJWTTokenResponse, FormDataAuthPostJWTTokenRequest
 
 GET /frontend/api/v1/auth/session/{session-id} (get_session)
   compatible  operation added
               new types: AuthGetSessionResponse
+
+DELETE /frontend/api/v1/user/current (delete_current_user)
+  compatible  operation added
 
 GET /v1/probe/c2pa (get_c2pa)
   compatible  operation added
@@ -45,6 +71,11 @@ POST /v1/probe/file (post_file)
 POST /v1/probe/mediastreamvalidator (post_media_stream_validator)
   breaking    request body: now also accepts application/json (GatewayPostMediaStreamValidatorRequest); the client now sends application/json instead of application/x-www-form-urlencoded, so `.body(..)` takes GatewayPostMediaStreamValidatorRequest instead of FormDataGatewayPostMediaStreamValidatorRequest
               new types: GatewayPostMediaStreamValidatorRequest
+
+schema MediaGetLogEntryResponse
+  compatible  property `c2pa-response`: added (string, optional)
+  compatible  property `msv-response`: added (string, optional)
+  compatible  property `type`: added (string, optional)
 ";
 
 #[test]
@@ -69,9 +100,9 @@ fn diff_json_is_machine_readable() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(value["breaking"], 2);
-    assert_eq!(value["compatible"], 3);
-    assert_eq!(value["changes"].as_array().map(Vec::len), Some(5));
-    assert_eq!(value["changes"][0]["rust_method"], "get_session");
+    assert_eq!(value["compatible"], 13);
+    assert_eq!(value["changes"].as_array().map(Vec::len), Some(15));
+    assert_eq!(value["changes"][0]["rust_method"], "get_api_token_list");
 }
 
 #[test]

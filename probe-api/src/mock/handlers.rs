@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::request::{self, Checked, Incoming, Miss, Route};
 use super::schema::escape;
-use super::state::{Principal, State};
+use super::state::{ApiToken, IssuedJwt, Principal, State};
 use super::{Fault, RecordedRequest, Shared, lock};
 
 /// The mock's answer to one request.
@@ -480,6 +480,121 @@ fn behaviour(
             }
             Ok((200, Some(body)))
         }
+        "get_api_token_list" => {
+            let user = current_user_id(&state, principal)?;
+            let include_expired = checked
+                .get("include-expired")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let now = state.now();
+            let tokens: Vec<Value> = state
+                .tokens
+                .iter()
+                .filter(|t| t.user_id == user && (include_expired || !t.expired_at(now)))
+                .map(|t| token_json(t, now, true))
+                .collect();
+            Ok((200, Some(json!({ "api-tokens": tokens }))))
+        }
+        "post_api_token" => {
+            let user = current_user_id(&state, principal)?;
+            let ttl = ttl_seconds(checked)?;
+            let now = state.now();
+            let token = ApiToken {
+                token: state.new_secret("ptk_"),
+                user_id: user,
+                permissions: permission_list(checked, "permissions"),
+                restrictions: Vec::new(),
+                created: now,
+                updated: now,
+                expires: expiry(now, ttl),
+            };
+            let body = token_json(&token, now, false);
+            state.tokens.push(token);
+            Ok((200, Some(body)))
+        }
+        "get_api_token" => {
+            let user = current_user_id(&state, principal)?;
+            let include_expired = checked
+                .get("include-expired")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let now = state.now();
+            let token = find_token(&mut state, user, checked, include_expired)?;
+            Ok((200, Some(token_json(token, now, true))))
+        }
+        "put_api_token" => {
+            // A refresh restarts the TTL from now (0: never expires), also
+            // for an expired token; `reset-permissions` replaces the
+            // permissions with the ones given, otherwise they are added;
+            // restrictions given replace the token's restrictions.
+            let user = current_user_id(&state, principal)?;
+            let ttl = ttl_seconds(checked)?;
+            let reset = checked
+                .get("reset-permissions")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let permissions = permission_list(checked, "permissions");
+            let restrictions = checked
+                .get("restrictions")
+                .map(|_| permission_list(checked, "restrictions"));
+            let now = state.now();
+            let token = find_token(&mut state, user, checked, true)?;
+            if reset {
+                token.permissions = permissions;
+            } else {
+                for permission in permissions {
+                    if !token.permissions.contains(&permission) {
+                        token.permissions.push(permission);
+                    }
+                }
+            }
+            if let Some(restrictions) = restrictions {
+                token.restrictions = restrictions;
+            }
+            token.expires = expiry(now, ttl);
+            token.updated = now;
+            Ok((200, Some(token_json(token, now, true))))
+        }
+        "delete_api_token" => {
+            let user = current_user_id(&state, principal)?;
+            let wanted = checked.str("token").unwrap_or_default().to_string();
+            let before = state.tokens.len();
+            state
+                .tokens
+                .retain(|t| !(t.token == wanted && t.user_id == user));
+            if state.tokens.len() == before {
+                return Err(Failure(404, "no such API token".into()));
+            }
+            Ok((204, None))
+        }
+        "post_jwt_token" => {
+            let user = current_user_id(&state, principal)?;
+            let long_term = checked
+                .get("long-term-token")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let now = state.now();
+            let lifetime = chrono::Duration::days(if long_term { 365 } else { 14 });
+            let expire = now
+                .checked_add_signed(lifetime)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+            let jwt = IssuedJwt {
+                jwt: state.new_secret("mock.jwt."),
+                user_id: user,
+                expire,
+            };
+            let body = json!({
+                "token": jwt.jwt,
+                "expire": expire.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+            state.jwts.push(jwt);
+            Ok((200, Some(body)))
+        }
+        "delete_current_user" => {
+            let user = current_user_id(&state, principal)?;
+            state.delete_user(user);
+            Ok((204, None))
+        }
         "get_log" => {
             let mut body = template(200);
             let entries = state.log.clone();
@@ -516,6 +631,82 @@ fn behaviour(
             Ok((status, body))
         }
     }
+}
+
+/// The token a path names, among the user's; expired ones only when asked.
+fn find_token<'s>(
+    state: &'s mut State,
+    user: u64,
+    checked: &Checked,
+    include_expired: bool,
+) -> Result<&'s mut ApiToken, Failure> {
+    let wanted = checked.str("token").unwrap_or_default();
+    let now = state.now();
+    state
+        .tokens
+        .iter_mut()
+        .find(|t| t.token == wanted && t.user_id == user && (include_expired || !t.expired_at(now)))
+        .ok_or_else(|| Failure(404, "no such API token".into()))
+}
+
+/// The body's `ttl` in seconds (0: never expires).
+fn ttl_seconds(checked: &Checked) -> Result<u64, Failure> {
+    match checked.get("ttl") {
+        None | Some(Value::Null) => Ok(0),
+        Some(value) => value
+            .as_u64()
+            .ok_or_else(|| Failure(400, "`ttl` must be a whole number of seconds".into())),
+    }
+}
+
+fn expiry(now: chrono::DateTime<chrono::Utc>, ttl: u64) -> Option<chrono::DateTime<chrono::Utc>> {
+    (ttl > 0).then(|| {
+        i64::try_from(ttl)
+            .ok()
+            .and_then(chrono::Duration::try_seconds)
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    })
+}
+
+/// A list of permission names from the body (a form body repeats the name,
+/// which the checker has already made an array).
+fn permission_list(checked: &Checked, name: &str) -> Vec<String> {
+    match checked.get(name) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A token as the API shows it: permissions and restrictions as objects
+/// keyed by permission name.
+fn token_json(token: &ApiToken, now: chrono::DateTime<chrono::Utc>, restrictions: bool) -> Value {
+    let names = |list: &[String]| {
+        Value::Object(
+            list.iter()
+                .map(|p| (p.clone(), Value::Bool(true)))
+                .collect(),
+        )
+    };
+    let time =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut body = json!({
+        "token": token.token,
+        "created": time(token.created),
+        "updated": time(token.updated),
+        "expires-at": token.expires.map(time),
+        "expired": token.expired_at(now),
+        "permissions": names(&token.permissions),
+    });
+    if restrictions && let Some(object) = body.as_object_mut() {
+        object.insert("restrictions".into(), names(&token.restrictions));
+    }
+    body
 }
 
 fn first_success_status(shared: &Shared, route: &Route) -> u16 {

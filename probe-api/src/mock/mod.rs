@@ -349,6 +349,17 @@ impl MockServer {
         })
     }
 
+    /// Moves the mock's clock forward, so API tokens, sessions and JWTs
+    /// expire without a test waiting for them.
+    pub fn advance_clock(&self, by: Duration) {
+        let by = chrono::TimeDelta::from_std(by).unwrap_or(chrono::TimeDelta::MAX);
+        let mut state = lock(&self.shared.state);
+        state.clock_offset = state
+            .clock_offset
+            .checked_add(&by)
+            .unwrap_or(chrono::TimeDelta::MAX);
+    }
+
     /// The base URL, such as `http://127.0.0.1:40123`.
     pub fn url(&self) -> &str {
         &self.url
