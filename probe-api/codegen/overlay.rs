@@ -67,6 +67,7 @@ pub fn apply(document: &mut Value, overlay_bytes: &[u8]) -> Result<Vec<ActionOut
                     format!("overlay action could not be applied: {e}"),
                 )
             })?;
+        drop_repeated_items(&before, &mut working);
         let matched = report.actions.first().map_or(0, |outcome| outcome.matched);
         outcomes.push(ActionOutcome {
             index,
@@ -78,6 +79,39 @@ pub fn apply(document: &mut Value, overlay_bytes: &[u8]) -> Result<Vec<ActionOut
     }
     *document = working;
     Ok(outcomes)
+}
+
+/// Removes the array items an action appended that the array already had.
+///
+/// An Overlay update appends to arrays, so an action whose content the
+/// document already holds (the provider published what the overlay
+/// reconstructed) would repeat every parameter, tag and enum value, and a
+/// repeated parameter makes the document invalid. With the repeats gone,
+/// such an action changes nothing and is reported as redundant.
+fn drop_repeated_items(before: &Value, after: &mut Value) {
+    match (before, after) {
+        (Value::Object(old), Value::Object(new)) => {
+            for (key, value) in new.iter_mut() {
+                if let Some(previous) = old.get(key) {
+                    drop_repeated_items(previous, value);
+                }
+            }
+        }
+        (Value::Array(old), Value::Array(new)) if new.len() >= old.len() => {
+            for (previous, value) in old.iter().zip(new.iter_mut()) {
+                drop_repeated_items(previous, value);
+            }
+            let mut index = old.len();
+            while index < new.len() {
+                if old.contains(&new[index]) {
+                    new.remove(index);
+                } else {
+                    index += 1;
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Parses an Overlay 1.0 document. An error points at the field that does
@@ -118,6 +152,32 @@ fn parse(overlay_bytes: &[u8]) -> Result<Overlay, SpecError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_update_the_document_already_holds_repeats_nothing_and_is_redundant() {
+        let mut document = json!({"paths": {"/x": {"get": {
+            "parameters": [{"name": "a", "in": "query"}],
+            "tags": ["A"]
+        }}}});
+        let action = json!([{
+            "target": "$.paths['/x'].get",
+            "update": {"parameters": [{"name": "a", "in": "query"}, {"name": "b", "in": "query"}], "tags": ["A"]}
+        }]);
+        let first = apply(&mut document, &overlay(action.clone())).expect("applies");
+        assert!(first[0].changed);
+        assert_eq!(
+            document["paths"]["/x"]["get"],
+            json!({"parameters": [{"name": "a", "in": "query"}, {"name": "b", "in": "query"}], "tags": ["A"]})
+        );
+        let again = apply(&mut document, &overlay(action)).expect("applies again");
+        assert!(again[0].is_redundant(), "{again:?}");
+        assert_eq!(
+            document["paths"]["/x"]["get"]["parameters"]
+                .as_array()
+                .map(Vec::len),
+            Some(2)
+        );
+    }
 
     fn overlay(actions: Value) -> Vec<u8> {
         serde_json::to_vec(&json!({

@@ -533,6 +533,24 @@ impl Client {
         Ok(self.with_state(|state| state.cookies = Arc::from(merged)))
     }
 
+    /// The same client (sharing its connection pool) authenticating with
+    /// another API key, for example one [`post_api_token`](Client::post_api_token)
+    /// created, sent as `scheme` says ([`AuthScheme::ApiKeyHeader`] is the
+    /// documented default).
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] when the key is empty or has whitespace, or the
+    /// scheme carries a JWT.
+    pub fn with_api_key(
+        &self,
+        key: impl Into<Secret>,
+        scheme: AuthScheme,
+    ) -> Result<Client, ConfigError> {
+        let auth = auth(key.into(), false, "api_key", Some(scheme))?;
+        Ok(self.with_state(|state| state.auth = Some(auth)))
+    }
+
     /// The same client (sharing its connection pool) authenticating with a
     /// JWT, for example the one [`post_sign_in`](Client::post_sign_in) returns.
     ///

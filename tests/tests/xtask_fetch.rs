@@ -143,6 +143,70 @@ fn a_good_document_updates_the_pin_the_copies_and_the_api_surface() {
     assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
 }
 
+/// When the provider publishes what the overlay reconstructs, a fetch says
+/// so action by action: the provider's own definitions replace the
+/// reconstructions once the actions go.
+#[test]
+fn a_document_with_everything_the_overlay_adds_shows_every_action_redundant() {
+    let workspace = SpecWorkspace::copy();
+    let complete = workspace
+        .layout()
+        .effective()
+        .expect("the effective document");
+    let server = ScriptServer::start(vec![Reply::json(
+        &serde_json::to_vec_pretty(&complete).expect("serializable"),
+    )]);
+    let mut opts = options(server.url("/openapi.json"));
+    opts.dry_run = true;
+    let (result, _) = run(&workspace, &opts);
+    let outcome = result.expect("fetch");
+    assert_eq!(outcome.overlay.len(), 11);
+    assert!(
+        outcome.overlay.iter().all(|a| a.is_redundant()),
+        "{}",
+        outcome.render()
+    );
+    let report = outcome.render();
+    assert_eq!(report.matches("REDUNDANT").count(), 11, "{report}");
+    // The provider's definitions equal the reconstructions, so nothing
+    // changes for SDK users: the actions can simply go.
+    let diff = outcome.diff.as_ref().expect("a diff");
+    assert!(diff.is_empty(), "{}", diff.render_text());
+}
+
+/// A provider document that dropped a path an action targets makes that
+/// action stale, named in the report, and nothing is written.
+#[test]
+fn a_document_without_the_path_an_action_targets_shows_it_stale() {
+    let mut doc = pinned_json();
+    doc["paths"]
+        .as_object_mut()
+        .expect("paths")
+        .remove("/frontend/api/v1/user/current");
+    let server = ScriptServer::start(vec![Reply::json(
+        &serde_json::to_vec_pretty(&doc).expect("serializable"),
+    )]);
+    let workspace = SpecWorkspace::copy();
+    let mut opts = options(server.url("/openapi.json"));
+    opts.dry_run = true;
+    let (result, _) = run(&workspace, &opts);
+    let outcome = result.expect("fetch");
+    let stale: Vec<usize> = outcome
+        .overlay
+        .iter()
+        .filter(|a| a.is_stale())
+        .map(|a| a.index)
+        .collect();
+    assert_eq!(stale, [8], "{}", outcome.render());
+    assert!(
+        outcome
+            .render()
+            .contains("[8] $.paths['/frontend/api/v1/user/current']: STALE"),
+        "{}",
+        outcome.render()
+    );
+}
+
 #[test]
 fn the_pinned_document_again_writes_nothing() {
     let server = ScriptServer::start(vec![Reply::json(&pinned())]);

@@ -11,7 +11,12 @@
 //! ffmpeg for the media operations (keyed by media URL, see
 //! [`MockServer::add_media`]), in-memory sessions and users for the account
 //! operations (signing in creates a session that the session operations
-//! then list, get and delete), and schema-conformant data for the rest.
+//! then list, get and delete), API tokens (created with permissions and a
+//! TTL in seconds, listed, refreshed, deleted, and accepted as API keys
+//! while they are valid; [`API_KEY`] is one of them) and JWTs minted by
+//! `post_jwt_token`, all on a clock [`MockServer::advance_clock`] moves,
+//! and schema-conformant data for the rest. Deleting the current user
+//! ends its sessions, tokens and JWTs.
 //! Every answer is checked against the document before it is sent.
 //!
 //! Faults can be queued per operation ([`MockServer::inject`]): error
