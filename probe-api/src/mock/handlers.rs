@@ -482,10 +482,7 @@ fn behaviour(
         }
         "get_api_token_list" => {
             let user = current_user_id(&state, principal)?;
-            let include_expired = checked
-                .get("include-expired")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let include_expired = flag(checked, "include-expired");
             let now = state.now();
             let tokens: Vec<Value> = state
                 .tokens
@@ -514,10 +511,7 @@ fn behaviour(
         }
         "get_api_token" => {
             let user = current_user_id(&state, principal)?;
-            let include_expired = checked
-                .get("include-expired")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let include_expired = flag(checked, "include-expired");
             let now = state.now();
             let token = find_token(&mut state, user, checked, include_expired)?;
             Ok((200, Some(token_json(token, now, true))))
@@ -529,10 +523,7 @@ fn behaviour(
             // restrictions given replace the token's restrictions.
             let user = current_user_id(&state, principal)?;
             let ttl = ttl_seconds(checked)?;
-            let reset = checked
-                .get("reset-permissions")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let reset = flag(checked, "reset-permissions");
             let permissions = permission_list(checked, "permissions");
             let restrictions = checked
                 .get("restrictions")
@@ -569,10 +560,7 @@ fn behaviour(
         }
         "post_jwt_token" => {
             let user = current_user_id(&state, principal)?;
-            let long_term = checked
-                .get("long-term-token")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
+            let long_term = flag(checked, "long-term-token");
             let now = state.now();
             let lifetime = chrono::Duration::days(if long_term { 365 } else { 14 });
             let expire = now
@@ -647,6 +635,11 @@ fn find_token<'s>(
         .iter_mut()
         .find(|t| t.token == wanted && t.user_id == user && (include_expired || !t.expired_at(now)))
         .ok_or_else(|| Failure(404, "no such API token".into()))
+}
+
+/// A boolean parameter or body field; absent is `false`.
+fn flag(checked: &Checked, name: &str) -> bool {
+    checked.get(name).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// The body's `ttl` in seconds (0: never expires).
