@@ -257,7 +257,7 @@ fn session_id() -> uuid::Uuid {
     uuid::Uuid::parse_str(SESSION_ID).expect("uuid")
 }
 
-async fn sdk_get_file(client: &Client, media: &str) -> types::GatewayGetFileResponse {
+async fn sdk_get_file(client: &Client, media: &str) -> types::GetFileResponse {
     client
         .get_file()
         .url(media)
@@ -276,7 +276,7 @@ async fn hand_get_file(
     base: &str,
     media: &str,
     timeout: Option<Duration>,
-) -> types::GatewayGetFileResponse {
+) -> types::GetFileResponse {
     let mut request = http
         .get(format!("{base}/v1/probe/file"))
         .query(&[("ffprobe[show_streams]", "true"), ("url", media)])

@@ -10,7 +10,7 @@ mod common;
 
 use peak_alloc::PeakAlloc;
 use probe_api::reports::FfprobeReport;
-use probe_api::types::GatewayGetFileResponse;
+use probe_api::types::GetFileResponse;
 use serde_json::{Value, json};
 
 #[global_allocator]
@@ -28,8 +28,7 @@ fn main() {
         report(input, bytes.len(), typed, value);
     }
     let typed = measure(|| {
-        let response: GatewayGetFileResponse =
-            serde_json::from_slice(&response).expect("response decode");
+        let response: GetFileResponse = serde_json::from_slice(&response).expect("response decode");
         let report = response.ffprobe().expect("typed report");
         (response, report)
     });

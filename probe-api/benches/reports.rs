@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use probe_api::reports::FfprobeReport;
-use probe_api::types::GatewayGetFileResponse;
+use probe_api::types::GetFileResponse;
 use serde_json::{Value, json};
 
 const WARMUP_ROUNDS: usize = 2;
@@ -39,7 +39,7 @@ fn main() {
     // output the document types as any JSON), then the typed report.
     let (typed, value) = alternate(
         || {
-            let response: GatewayGetFileResponse =
+            let response: GetFileResponse =
                 serde_json::from_slice(&response).expect("response decode");
             response.ffprobe().expect("typed report")
         },

@@ -7,6 +7,7 @@
 
 pub mod generate;
 pub mod lenient;
+pub mod names;
 pub mod normalize;
 pub mod overlay;
 pub mod rewrite;

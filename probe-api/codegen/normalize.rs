@@ -58,6 +58,9 @@ pub enum Rule {
     /// A credential (a token path parameter, a string property holding a
     /// token) is marked so the client never prints it.
     Credential,
+    /// A schema gets a name without the provider's Go package path, or an
+    /// inline error body a name of its own (see `codegen/names.rs`).
+    SchemaName,
 }
 
 impl Rule {
@@ -82,6 +85,7 @@ impl Rule {
             Rule::ResponseSchemas => "response-schemas",
             Rule::OperationId => "operation-id",
             Rule::Credential => "credential",
+            Rule::SchemaName => "schema-name",
         }
     }
 
@@ -127,6 +131,9 @@ impl Rule {
             }
             Rule::Credential => {
                 "a credential must never be printed: a path parameter holding one is redacted from spans, errors and Debug, a string property holding one becomes `Secret`"
+            }
+            Rule::SchemaName => {
+                "type names are read by people: no Go package paths, error bodies named as errors (the document's name stays in API.md)"
             }
         }
     }
@@ -274,6 +281,8 @@ pub fn normalize(effective: &Value) -> Result<Normalized, SpecError> {
     n.root()?;
     let operations = n.operations()?;
     n.all_schemas()?;
+    let renamed = super::names::apply(&mut n.doc, &operations);
+    n.rewrites.extend(renamed);
     check_openapiv3(&n.doc)?;
     Ok(Normalized {
         document: n.doc,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use probe_api::mock::{self, MockServer};
-use probe_api::types::{AuthPostApiTokenRequest, UsercommonPermissionName};
+use probe_api::types::{AuthPostApiTokenRequest, UserPermissionName};
 use probe_api::{AuthScheme, Client, Secret};
 
 #[tokio::main]
@@ -88,7 +88,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .into_inner();
     let mut permissions = Vec::new();
     for name in old.permissions.iter().flat_map(|p| p.keys()) {
-        match name.parse::<UsercommonPermissionName>() {
+        match name.parse::<UserPermissionName>() {
             Ok(permission) => permissions.push(permission),
             Err(_) => eprintln!(
                 "note: the current key's permission `{name}` is not one this SDK knows; the new key will not have it"

@@ -135,8 +135,8 @@ pub struct Probed {
     pub url: String,
     /// The API's answer, or why there is none. A tool that could not read
     /// the media is a successful answer whose report says so
-    /// ([`ffprobe()`](crate::types::GatewayGetFileResponse::ffprobe)).
-    pub result: Result<types::GatewayGetFileResponse, Error>,
+    /// ([`ffprobe()`](crate::types::GetFileResponse::ffprobe)).
+    pub result: Result<types::GetFileResponse, Error>,
 }
 
 #[derive(Default)]

@@ -63,8 +63,8 @@ impl ErrorKind {
     }
 }
 
-/// The error body the Probe.dev API sends (`RestErrResponse`,
-/// `RouterUnauthorizedError`, and the gateway's `{"error": ...}`).
+/// The error body the Probe.dev API sends (`ErrorResponse`,
+/// `UnauthorizedError`, and the gateway's `{"error": ...}`).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -722,8 +722,8 @@ fn error_chain(error: &dyn StdError) -> String {
     message
 }
 
-/// `T`'s name without module paths: `Vec<GetFileResponse>` rather than
-/// `alloc::vec::Vec<probe_api::generated::types::GetFileResponse>`.
+/// `T`'s name without module paths: `Vec<GetFileError>` rather than
+/// `alloc::vec::Vec<probe_api::generated::types::GetFileError>`.
 pub(crate) fn short_type_name<T>() -> String {
     let full = std::any::type_name::<T>();
     let mut out = String::with_capacity(full.len());

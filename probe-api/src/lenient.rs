@@ -17,15 +17,15 @@
 //! - **A new field.** Response models ignore fields they do not know, even
 //!   where the document says `additionalProperties: false`.
 //!
-//! Requests stay strict. The enums themselves (`types::UsercommonStatus`,
+//! Requests stay strict. The enums themselves (`types::UserStatus`,
 //! `types::GetFileOnly`, ...) are closed: their `FromStr`, `TryFrom<&str>`
 //! and `Deserialize` accept only the values the document lists, and a
 //! request parameter or a request-only model takes the bare enum. So a
 //! caller cannot send a value the API would reject by mistake, neither
 //! through a setter nor through [`dynamic::call`](crate::dynamic::call),
 //! whose JSON arguments are decoded into those closed types. An enum used on
-//! both sides keeps one name: `UsercommonStatus` as a `get_users` filter,
-//! `OrUnknown<UsercommonStatus>` in the user it returns, and
+//! both sides keeps one name: `UserStatus` as a `get_users` filter,
+//! `OrUnknown<UserStatus>` in the user it returns, and
 //! [`OrUnknown::known`] turns one into the other.
 //!
 //! A model the document uses both in a request body and in a response is a
@@ -51,12 +51,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// ```
 /// use probe_api::lenient::OrUnknown;
-/// use probe_api::types::UsercommonStatus;
+/// use probe_api::types::UserStatus;
 ///
-/// let known: OrUnknown<UsercommonStatus> = serde_json::from_str(r#""active""#)?;
-/// assert_eq!(known, UsercommonStatus::Active);
+/// let known: OrUnknown<UserStatus> = serde_json::from_str(r#""active""#)?;
+/// assert_eq!(known, UserStatus::Active);
 ///
-/// let new: OrUnknown<UsercommonStatus> = serde_json::from_str(r#""archived""#)?;
+/// let new: OrUnknown<UserStatus> = serde_json::from_str(r#""archived""#)?;
 /// assert_eq!(new.unknown(), Some("archived"));
 /// assert_eq!(serde_json::to_string(&new)?, r#""archived""#);
 /// # Ok::<(), serde_json::Error>(())

@@ -190,7 +190,7 @@ pub struct BodySpec {
     pub required: bool,
     /// The type the builder's `body` setter takes, without its module path
     /// (the models are in [`types`](crate::types)), such as
-    /// `"GatewayPostFileRequest"`.
+    /// `"PostFileRequest"`.
     pub type_name: &'static str,
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use probe_api::mock::{self, MockServer};
 use probe_api::types::{
     AuthPostApiTokenRequest, AuthPostJwtTokenRequest, AuthPutApiTokenRequest,
-    UsercommonPermissionName as Permission,
+    UserPermissionName as Permission,
 };
 use probe_api::{Client, RetryPolicy, Secret};
 use serde_json::json;

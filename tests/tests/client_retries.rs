@@ -147,10 +147,8 @@ async fn retries_stop_at_the_maximum_and_the_error_counts_the_attempts() {
 
 #[tokio::test]
 async fn a_post_is_not_retried_unless_the_caller_opts_in() {
-    let probe = || {
-        types::GatewayPostFileRequest::builder()
-            .url(Some("https://media.example/a.mp4".to_string()))
-    };
+    let probe =
+        || types::PostFileRequest::builder().url(Some("https://media.example/a.mp4".to_string()));
     let server = failing_then_ok(
         "POST",
         "/v1/probe/file",

@@ -226,7 +226,7 @@ fn the_example_parameters_have_the_documented_setters_and_locations() {
     let post_file = probe_api::spec::operation("post_file").expect("post_file");
     let body = post_file.body.expect("post_file has a body");
     assert_eq!(body.media_type, "application/json");
-    assert_eq!(body.type_name, "GatewayPostFileRequest");
+    assert_eq!(body.type_name, "PostFileRequest");
 }
 
 #[tokio::test]
@@ -265,7 +265,7 @@ async fn get_file_sends_the_query_pairs_and_decodes_the_answer() -> TestResult {
             ("url".into(), "https://example.com/media/trailer.mp4".into()),
         ]
     );
-    // The answer went through `GatewayGetFileResponse`: the field the
+    // The answer went through `GetFileResponse`: the field the
     // document does not have is gone, the rest is as sent.
     assert_eq!(
         value,
@@ -423,7 +423,7 @@ async fn bad_arguments_are_invalid_requests_that_send_nothing() -> TestResult {
             body: Some(bad_body.clone()),
             words: &[
                 "post_file",
-                "GatewayPostFileRequest",
+                "PostFileRequest",
                 "at `timeout`",
                 "invalid type",
             ],

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use probe_api::lenient::{IpText, OrUnknown};
-use probe_api::types::{
-    MediaRequestFfprobeStatus, MediaRequestStatus, UsercommonRole, UsercommonStatus,
-};
+use probe_api::types::{MediaRequestFfprobeStatus, MediaRequestStatus, UserRole, UserStatus};
 use probe_api::{Client, ErrorKind};
 use serde_json::{Map, Value, json};
 use tests::loopback::serving_json;
@@ -151,15 +149,12 @@ async fn known_values_still_map_to_their_variants() {
         .await
         .expect("the user decodes")
         .into_inner();
-    assert_eq!(
-        user.status,
-        Some(OrUnknown::Known(UsercommonStatus::Active))
-    );
+    assert_eq!(user.status, Some(OrUnknown::Known(UserStatus::Active)));
     let status = user.status.expect("a status");
-    assert!(status.is_known() && status == UsercommonStatus::Active);
+    assert!(status.is_known() && status == UserStatus::Active);
     assert_eq!(
         user.role.and_then(OrUnknown::into_known),
-        Some(UsercommonRole::Admin)
+        Some(UserRole::Admin)
     );
 }
 
@@ -221,9 +216,9 @@ async fn a_dynamic_call_returns_the_unknown_values_as_sent() {
 async fn request_enums_stay_closed() {
     // The enum itself refuses a value the document does not list, however
     // it is made.
-    assert!("archived".parse::<UsercommonStatus>().is_err());
-    assert!(UsercommonStatus::try_from("archived").is_err());
-    assert!(serde_json::from_value::<UsercommonStatus>(json!("archived")).is_err());
+    assert!("archived".parse::<UserStatus>().is_err());
+    assert!(UserStatus::try_from("archived").is_err());
+    assert!(serde_json::from_value::<UserStatus>(json!("archived")).is_err());
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -259,7 +254,7 @@ async fn request_enums_stay_closed() {
     // A known value is sent as the document spells it.
     client
         .get_users()
-        .status(vec![UsercommonStatus::Active])
+        .status(vec![UserStatus::Active])
         .send()
         .await
         .expect("sent and decoded");

@@ -38,8 +38,7 @@ fn the_june_document_alone_generates() {
         post_file.request_media_type.as_deref(),
         Some("application/x-www-form-urlencoded")
     );
-    let form =
-        &pipeline.normalized.document["components"]["schemas"]["FormDataGatewayPostFileRequest"];
+    let form = &pipeline.normalized.document["components"]["schemas"]["FormDataPostFileRequest"];
     assert!(
         form["properties"].get("ffprobe[show_streams]").is_some(),
         "{form}"

@@ -89,3 +89,57 @@ fn folded(name: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect()
 }
+
+/// The names people read: under 40 characters, no Go package path, and the
+/// document's own name beside each one the build renamed.
+#[test]
+fn type_names_are_short_and_free_of_go_packages_and_name_their_schema() {
+    let layout = Layout::at(&root());
+    let surface = xtask::api::render_layout(&layout).expect("renders");
+    let types = surface
+        .split("\n## Types\n")
+        .nth(1)
+        .expect("a Types section");
+    let names: Vec<&str> = types
+        .lines()
+        .filter_map(|l| l.strip_prefix("### `")?.split('`').next())
+        .collect();
+    assert!(names.len() > 100, "{names:?}");
+    let longest = names.iter().max_by_key(|n| n.len()).expect("names");
+    assert!(
+        longest.len() < 40,
+        "{longest} has {} characters",
+        longest.len()
+    );
+    for name in &names {
+        assert!(!name.contains("Internal"), "{name}");
+        let bare = name.strip_prefix("FormData").unwrap_or(name);
+        for (package, _) in xtask::codegen::names::PACKAGES {
+            let rest = bare.strip_prefix(package).unwrap_or("");
+            assert!(
+                !rest.starts_with(|c: char| c.is_ascii_uppercase()),
+                "{name} starts with the Go package {package}"
+            );
+        }
+    }
+    for (rust, document) in [
+        ("UserStatus", "UsercommonStatus"),
+        (
+            "UserSort",
+            "SortfieldSortInternalRouterRoutesUserSortFieldInternalToolsOrderfieldString",
+        ),
+        ("GetFileResponse", "GatewayGetFileResponse"),
+        ("ProbeRequestFfProbe", "ProbefileRequestFFProbe"),
+    ] {
+        let section = types
+            .split("\n### ")
+            .find(|s| s.starts_with(&format!("`{rust}`")))
+            .unwrap_or_else(|| panic!("no section for {rust}"));
+        assert!(
+            section.contains(&format!("Schema `{document}` in the provider's document.")),
+            "{section}"
+        );
+    }
+    // The error body of a probe reads as one.
+    assert!(names.contains(&"GetFileError"), "{names:?}");
+}

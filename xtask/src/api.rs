@@ -92,10 +92,33 @@ pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
     for op in &pipeline.normalized.operations {
         render_operation(&mut out, pipeline, &client, op)?;
     }
-    out.push_str("\n## Types\n");
-    for model in client.models.values() {
+    out.push_str(
+        "\n## Types\n\nA type the build renamed (`cargo xtask spec report`, rule `schema-name`) names the \
+         document's schema it comes from, so the provider's reference finds it.\n",
+    );
+    // The generator spells a schema's name as a Rust identifier (`FFProbe`
+    // is `FfProbe`): names are compared by their letters and digits.
+    let key = |name: &str| -> String {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let originals: BTreeMap<String, String> =
+        crate::codegen::names::renames(&pipeline.normalized.document)
+            .into_iter()
+            .map(|(new, original)| (key(&new), original))
+            .collect();
+    for (name, model) in &client.models {
         out.push('\n');
-        out.push_str(model);
+        match originals.get(&key(name)) {
+            Some(original) => out.push_str(&model.replacen(
+                "\n\n",
+                &format!("\n\nSchema `{original}` in the provider's document.\n\n"),
+                1,
+            )),
+            None => out.push_str(model),
+        }
     }
     Ok(out)
 }

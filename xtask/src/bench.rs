@@ -827,7 +827,7 @@ fn render(
     let _ = writeln!(
         out,
         "A loopback HTTP/1.1 server (hyper, its own thread) answers `get_file` with the real `h264_aac`\n\
-         FFprobe and MediaInfo fixtures wrapped as the API wraps them (`GatewayGetFileResponse`), and `get_session` with a session.\n\
+         FFprobe and MediaInfo fixtures wrapped as the API wraps them (`GetFileResponse`), and `get_session` with a session.\n\
          The hand-written call sends the same URL, query and headers (the server checks that both send the same\n\
          request line and headers) through the same `reqwest::Client`, so the same connection pool, and decodes\n\
          the body with `serde_json::from_slice` into the same generated type; it also sets the request timeout\n\
@@ -923,7 +923,7 @@ fn render(
     let _ = writeln!(
         out,
         "\nThe last row is what a caller of `get_file` does today: the document types each tool's output as\n\
-         any JSON, so the generated `GatewayGetFileResponse` holds it as a `serde_json::Value` and\n\
+         any JSON, so the generated `GetFileResponse` holds it as a `serde_json::Value` and\n\
          `.ffprobe()` converts that tree into the typed report. That path decodes the report twice and holds\n\
          both trees, so it cannot match a single `Value` decode; it is shown for information and has no goal.\n"
     );

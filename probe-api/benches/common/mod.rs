@@ -44,7 +44,7 @@ pub fn compact(bytes: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&value).expect("JSON serializes")
 }
 
-/// A `get_file` response body (`GatewayGetFileResponse`) as the API sends
+/// A `get_file` response body (`GetFileResponse`) as the API sends
 /// it, compact, around these tool outputs.
 pub fn get_file_body(ffprobe: &[u8], mediainfo: Option<&[u8]>) -> Vec<u8> {
     let parse = |bytes: &[u8]| -> Value { serde_json::from_slice(bytes).expect("tool output") };

@@ -1,12 +1,12 @@
 //! The tools' reports as Rust types.
 //!
 //! The API document types each tool's output as "any JSON"
-//! (`ProbefileResponseTool.response`). This module gives it types:
+//! (`ProbeResponseTool.response`). This module gives it types:
 //! [`FfprobeReport`] for FFprobe and [`MediaInfoReport`] for MediaInfo, with
 //! the numbers the tools print as text available as durations, integers and
 //! exact fractions ([`Printed`], [`Rational`]). On a file probe response,
-//! [`ffprobe()`](crate::types::GatewayGetFileResponse::ffprobe) and
-//! [`mediainfo()`](crate::types::GatewayGetFileResponse::mediainfo) return the
+//! [`ffprobe()`](crate::types::GetFileResponse::ffprobe) and
+//! [`mediainfo()`](crate::types::GetFileResponse::mediainfo) return the
 //! typed report or say why there is none.
 //!
 //! ```
@@ -89,7 +89,7 @@ impl std::error::Error for ReportError {}
 /// Decodes a tool's output into its report type.
 fn typed<T: DeserializeOwned>(
     tool: &'static str,
-    result: Option<&types::ProbefileResponseTool>,
+    result: Option<&types::ProbeResponseTool>,
 ) -> Result<T, ReportError> {
     let result = result.ok_or(ReportError::NotRequested { tool })?;
     if result.success == Some(false) || result.response.is_none() {
@@ -153,7 +153,4 @@ macro_rules! file_probe_reports {
     )*};
 }
 
-file_probe_reports!(
-    types::GatewayGetFileResponse,
-    types::GatewayPostFileResponse
-);
+file_probe_reports!(types::GetFileResponse, types::PostFileResponse);
