@@ -58,6 +58,7 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
+    code.push_str(&success_bodies(&file, &builders));
     code.push_str(&operations_table(&normalized.operations, &builders));
     code.push_str(&dynamic_dispatch(&normalized.operations, &builders));
     Ok(code)
@@ -122,6 +123,7 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
     // models through progenitor's `Result<ResponseValue<T>, Error<E>>`.
     super::lenient::open_responses(&mut file)?;
     super::rewrite::route_sends_through_layer(&mut file)?;
+    super::rewrite::hide_generator_items(&mut file)?;
     Ok(file)
 }
 
@@ -304,11 +306,11 @@ impl std::fmt::Debug for Body {
 /// What a successful `send()` of the builder returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Response {
-    /// `ResponseValue<()>`: no body.
+    /// `Response<()>`: no body.
     Empty,
-    /// `ResponseValue<T>` with a decoded `T`.
+    /// `Response<T>` with a decoded `T`.
     Value,
-    /// `ResponseValue<ByteStream>` (or an upgraded connection): no JSON value.
+    /// `Response<ByteStream>`: no JSON value.
     Stream,
 }
 
@@ -325,6 +327,9 @@ pub struct Builder {
     pub body: Option<Body>,
     /// What a successful call returns.
     pub response: Response,
+    /// The model a successful call decodes, when it is one of `types`
+    /// (`GetFileResponse` for `types::GetFileResponse`).
+    pub success_type: Option<String>,
 }
 
 /// The identifier progenitor 0.15 gives a parameter: `sanitize(name,
@@ -695,16 +700,29 @@ fn match_builder(
         .ok_or_else(|| {
             fail(
                 &op_segments,
-                "`send` does not return `Result<ResponseValue<T>, _>`".into(),
+                "`send` does not return `Result<Response<T>, _>`".into(),
             )
         })?;
 
+    let success_type = builder
+        .methods
+        .get("send")
+        .and_then(|send| send_success_type(send))
+        .and_then(|ty| match ty {
+            syn::Type::Path(p)
+                if p.path.segments.len() == 2 && p.path.segments[0].ident == "types" =>
+            {
+                Some(p.path.segments[1].ident.to_string())
+            }
+            _ => None,
+        });
     Ok(Builder {
         method: method.clone(),
         name: name.to_string(),
         parameters,
         body,
         response,
+        success_type,
     })
 }
 
@@ -786,7 +804,7 @@ impl VisitMut for OutOfBuilderModule {
     }
 }
 
-/// `T` in `async fn send(self) -> Result<ResponseValue<T>, crate::Error>`.
+/// `T` in `async fn send(self) -> Result<crate::Response<T>, crate::Error>`.
 fn send_success_type(method: &syn::ImplItemFn) -> Option<&syn::Type> {
     let syn::ReturnType::Type(_, output) = &method.sig.output else {
         return None;
@@ -795,7 +813,7 @@ fn send_success_type(method: &syn::ImplItemFn) -> Option<&syn::Type> {
         return None;
     }
     let value = first_type_argument(output)?;
-    if last_ident(value).is_none_or(|i| i != "ResponseValue") {
+    if last_ident(value).is_none_or(|i| i != "ResponseValue" && i != "Response") {
         return None;
     }
     first_type_argument(value)
@@ -838,6 +856,64 @@ fn type_text(ty: &syn::Type) -> String {
         .trim_start_matches("type T = ")
         .trim_end_matches(';')
         .to_string()
+}
+
+/// An `impl crate::response::SuccessBody` for each type a `send()` decodes:
+/// a model with a `metadata` object holding `request_id` (the media
+/// probes) reads its request id from there, every other one has none.
+pub fn success_bodies(file: &syn::File, builders: &[Builder]) -> String {
+    let types: Vec<&syn::ItemStruct> = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
+            _ => None,
+        })
+        .into_iter()
+        .flat_map(|(_, items)| items)
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let field = |model: &str, name: &str| -> Option<syn::Type> {
+        let model = types.iter().find(|s| s.ident == model)?;
+        model
+            .fields
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+            .map(|f| f.ty.clone())
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = String::from("\n");
+    for builder in builders.iter().filter(|b| b.response == Response::Value) {
+        let Some(name) = &builder.success_type else {
+            continue;
+        };
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        // `metadata: Option<M>` where `M` has `request_id: Option<String>`.
+        let metadata = field(name, "metadata")
+            .as_ref()
+            .and_then(first_type_argument)
+            .and_then(last_ident)
+            .map(ToString::to_string);
+        let has_id = metadata
+            .as_deref()
+            .and_then(|m| field(m, "request_id"))
+            .is_some_and(|t| type_text(&t).contains("String"));
+        let body = if has_id {
+            "    fn request_id(&self) -> Option<&str> {\n        self.metadata.as_ref()?.request_id.as_deref()\n    }\n"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "impl crate::response::SuccessBody for types::{name} {{\n{body}}}"
+        );
+    }
+    out
 }
 
 /// A Rust `const` with one `OperationSpec` per operation, and a function

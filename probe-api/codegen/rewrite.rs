@@ -24,6 +24,45 @@ use syn::{Expr, ImplItem, Item, Stmt, parse_quote};
 
 use super::SpecError;
 
+/// Keeps progenitor's own items out of the public API: its re-exports
+/// (`ResponseValue`, `ByteStream`, `ClientInfo`, its `Error`) become private
+/// imports, and `Client::new`/`new_with_client`, which take the client
+/// layer's state unchecked, become `pub(crate)` (users build clients with
+/// `Client::builder()`).
+pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
+    let mut hidden = 0;
+    for item in file.items.iter_mut() {
+        match item {
+            Item::Use(import)
+                if matches!(import.vis, syn::Visibility::Public(_))
+                    && matches!(&import.tree, syn::UseTree::Path(p) if p.ident == "progenitor_client") =>
+            {
+                import.vis = syn::Visibility::Inherited;
+                hidden += 1;
+            }
+            Item::Impl(block)
+                if block.trait_.is_none() && type_name(&block.self_ty) == "Client" =>
+            {
+                for impl_item in block.items.iter_mut() {
+                    if let ImplItem::Fn(f) = impl_item
+                        && (f.sig.ident == "new" || f.sig.ident == "new_with_client")
+                    {
+                        f.vis = parse_quote!(pub(crate));
+                        hidden += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if hidden < 3 {
+        return Err(generated_error(
+            "no `pub use progenitor_client::…` or no `Client::new`/`new_with_client` to make private",
+        ));
+    }
+    Ok(())
+}
+
 /// Rewrites the `send` methods inside the generated `builder` module.
 pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
     let builder = file
@@ -80,13 +119,19 @@ fn type_name(ty: &syn::Type) -> String {
 fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecError> {
     let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
 
-    // Result<ResponseValue<T>, Error<E>>  ->  Result<ResponseValue<T>, crate::Error>
+    // Result<ResponseValue<T>, Error<E>>  ->  Result<crate::Response<T>, crate::Error>
     let syn::ReturnType::Type(_, output) = &mut method.sig.output else {
         return Err(fail("no return type"));
     };
     let error_arg = result_error_argument(output)
         .ok_or_else(|| fail("return type is not Result<_, Error<_>>"))?;
     *error_arg = parse_quote!(crate::Error);
+    let value_arg = result_value_argument(output)
+        .ok_or_else(|| fail("return type is not Result<ResponseValue<_>, _>"))?;
+    if matches!(value_arg, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"))
+    {
+        *value_arg = parse_quote!(crate::ByteStream);
+    }
 
     // Streaming responses must not be read into memory before the caller
     // sees them; everything else is buffered so that reading the body is
@@ -263,6 +308,38 @@ fn query_param_name(param: &Expr) -> Option<syn::LitStr> {
     }
 }
 
+/// `T` of `Result<ResponseValue<T>, _>`, with `ResponseValue` already
+/// replaced by `crate::Response`, as a mutable type slot.
+fn result_value_argument(ty: &mut syn::Type) -> Option<&mut syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &mut path.path.segments.last_mut()?.arguments
+    else {
+        return None;
+    };
+    let syn::GenericArgument::Type(syn::Type::Path(value)) = args.args.iter_mut().next()? else {
+        return None;
+    };
+    let last = value.path.segments.last()?;
+    if last.ident != "ResponseValue" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(inner) = &last.arguments else {
+        return None;
+    };
+    let inner = inner.args.clone();
+    *value = parse_quote!(crate::Response<#inner>);
+    let syn::PathArguments::AngleBracketed(args) = &mut value.path.segments.last_mut()?.arguments
+    else {
+        return None;
+    };
+    match args.args.iter_mut().next()? {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
 /// The `E` of `Result<_, Error<E>>`, as a mutable type slot.
 fn result_error_argument(ty: &mut syn::Type) -> Option<&mut syn::Type> {
     let syn::Type::Path(path) = ty else {
@@ -372,6 +449,49 @@ struct ErrorPaths {
 
 impl VisitMut for ErrorPaths {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        // `request_builder.build()?` relied on a public `From<reqwest::Error>`
+        // for `crate::Error`, which made errors without an operation.
+        if let Expr::Try(t) = expr
+            && let Expr::MethodCall(call) = t.expr.as_ref()
+            && call.method == "build"
+            && call.args.is_empty()
+        {
+            let mut call = call.clone();
+            syn::visit_mut::visit_expr_method_call_mut(self, &mut call);
+            let operation = &self.operation;
+            *t.expr = parse_quote!(
+                #call.map_err(|e| crate::error::request_not_built(#operation, e))
+            );
+            return;
+        }
+        // `headers.append("Name", value.to_string().try_into()?)`: the same
+        // for a header value, named with its parameter.
+        if let Expr::MethodCall(call) = expr
+            && call.method == "append"
+            && call.args.len() == 2
+            && let Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            })) = call.args.first()
+            && let Some(Expr::Try(value)) = call.args.iter().nth(1)
+            && let Expr::MethodCall(convert) = value.expr.as_ref()
+            && convert.method == "try_into"
+        {
+            let operation = &self.operation;
+            let message = format!(
+                "the header parameter `{}` has characters a header value cannot carry",
+                name.value()
+            );
+            let converted: Expr = parse_quote!(
+                #convert.map_err(|_| crate::Error::invalid_request_in(#operation, #message.to_string()))?
+            );
+            let name = name.clone();
+            let mut receiver = (*call.receiver).clone();
+            self.visit_expr_mut(&mut receiver);
+            let method = &call.method;
+            *expr = parse_quote!(#receiver.#method(#name, #converted));
+            return;
+        }
         // `builder.form_urlencoded(&body)?` returns progenitor's error;
         // reqwest's own `form` encodes the same way and reports a failure
         // when the request is built.
@@ -406,12 +526,14 @@ impl VisitMut for ErrorPaths {
                 *expr = parse_quote!(crate::error::empty_response(#args));
                 return;
             }
-            if (path_is(&func.path, &["ResponseValue", "stream"])
-                || path_is(&func.path, &["ResponseValue", "upgrade"]))
-                && let [Expr::Path(arg)] = call.args.iter().collect::<Vec<_>>()[..]
-            {
-                let arg = arg.clone();
-                call.args = parse_quote!(#arg.response);
+            if path_is(&func.path, &["ResponseValue", "stream"]) {
+                let args = &call.args;
+                *expr = parse_quote!(crate::transport::stream_response(#args));
+                return;
+            }
+            if path_is(&func.path, &["ResponseValue", "upgrade"]) {
+                self.unknown
+                    .push("ResponseValue::upgrade (a connection upgrade)".to_string());
                 return;
             }
             if path_is(&func.path, &["ResponseValue", "from_response"]) {
@@ -481,11 +603,20 @@ mod tests {
         assert_eq!(route_sends_through_layer(&mut f).expect("rewritten"), 1);
         let code = prettyplease::unparse(&f);
         assert!(
-            code.contains("Result<ResponseValue<types::Thing>, crate::Error>"),
+            code.contains("Result<crate::Response<types::Thing>, crate::Error>"),
             "{code}"
         );
         assert!(
             code.contains("crate::transport::execute(client, _request, &info, false)"),
+            "{code}"
+        );
+        // No `?` leans on a `From` conversion: the request's build names
+        // the operation.
+        let flat: String = code.split_whitespace().collect();
+        assert!(
+            flat.contains(
+                r#".build().map_err(|e|crate::error::request_not_built("get_thing",e))?"#
+            ),
             "{code}"
         );
         assert!(
@@ -522,7 +653,7 @@ mod tests {
         let code: String = prettyplease::unparse(&f).split_whitespace().collect();
         let find = |text: &str| code.find(&text.split_whitespace().collect::<String>());
         assert!(
-            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build()?;"#).is_some(),
+            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build().map_err(|e| crate::error::request_not_built("get_thing", e))?;"#).is_some(),
             "{code}"
         );
         let a = find(r#"query.push("a[x]", &progenitor_client::QueryParam::new("a[x]", &a)"#)
@@ -553,7 +684,7 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("Ok(ResponseValue::stream(response.response))"),
+            code.contains("Ok(crate::transport::stream_response(response))"),
             "{code}"
         );
     }

@@ -178,7 +178,7 @@ impl Client {
                     if let Some(customize) = &customize {
                         probe = customize(probe);
                     }
-                    let result = probe.send().await.map(crate::ResponseValue::into_inner);
+                    let result = probe.send().await.map(crate::Response::into_inner);
                     Probed { index, url, result }
                 }
             })

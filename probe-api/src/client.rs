@@ -31,9 +31,12 @@ pub const ENV_TIMEOUT: &str = "PROBE_TIMEOUT_SECS";
 /// Environment variable for the most retries of a failed request.
 pub const ENV_MAX_RETRIES: &str = "PROBE_MAX_RETRIES";
 
-/// What the hand-written layer keeps inside the generated client.
-#[derive(Clone, Default)]
-pub struct ClientState {
+/// What the hand-written layer keeps inside the generated client. Only
+/// [`ClientBuilder::build`] makes one, after checking every setting (a
+/// zero timeout would fail every call before sending), so it has no
+/// `Default` and is not public.
+#[derive(Clone)]
+pub(crate) struct ClientState {
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
@@ -86,6 +89,13 @@ fn config_error(setting: impl Into<String>, reason: impl Into<String>) -> Config
 
 /// Builds a [`Client`]. Explicit settings win over environment variables,
 /// which win over defaults.
+///
+/// It is the only way to make a client, so every client has checked
+/// settings; the generated constructor is not public:
+///
+/// ```compile_fail
+/// let client = probe_api::Client::new("https://api.probe.dev", Default::default());
+/// ```
 ///
 /// ```
 /// # fn main() -> Result<(), probe_api::ConfigError> {

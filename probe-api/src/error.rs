@@ -10,12 +10,12 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Secret;
+use crate::response::{Parts, Response, SuccessBody};
 
 /// The most bytes of an undecodable body kept in the error.
 pub const BODY_SNIPPET_LIMIT: usize = 512;
@@ -128,10 +128,62 @@ impl Answer {
 
 /// The value of a response without a body (204), its headers moved rather
 /// than copied.
-pub(crate) fn empty_response(answer: Answer) -> ResponseValue<()> {
-    let (mut response, _) = answer.into_parts();
+pub(crate) fn empty_response(answer: Answer) -> Response<()> {
+    let (mut response, exchange) = answer.into_parts();
     let status = response.status();
-    ResponseValue::new((), status, std::mem::take(response.headers_mut()))
+    let headers = std::mem::take(response.headers_mut());
+    Response::new((), parts(status, headers, exchange.as_ref(), None))
+}
+
+/// A response whose value is its body's bytes, as they came.
+pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Bytes>, Error> {
+    let (mut response, mut exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
+        Error::transport(e, exchange.as_ref()).with_response_head(
+            status,
+            &headers,
+            exchange.as_ref(),
+        )
+    })?;
+    Ok(Response::new(
+        bytes,
+        parts(status, headers, exchange.as_ref(), None),
+    ))
+}
+
+/// A streamed response: its value is the body as it arrives.
+pub(crate) fn stream_parts(
+    status: StatusCode,
+    headers: HeaderMap,
+    exchange: &Exchange,
+    body: crate::ByteStream,
+) -> Response<crate::ByteStream> {
+    Response::new(body, parts(status, headers, Some(exchange), None))
+}
+
+/// What a successful response says besides its value: the request id from
+/// its headers, else from its body; attempts and time from the exchange.
+fn parts(
+    status: StatusCode,
+    headers: HeaderMap,
+    exchange: Option<&Exchange>,
+    body_request_id: Option<&str>,
+) -> Parts {
+    let request_id = request_id(&headers)
+        .or_else(|| body_request_id.map(str::to_string))
+        .map(|id| match exchange {
+            Some(exchange) => exchange.redact(&id),
+            None => id,
+        });
+    Parts {
+        status,
+        headers,
+        request_id,
+        attempts: exchange.map_or(1, |e| e.attempts),
+        elapsed: exchange.map_or(Duration::ZERO, |e| e.started.elapsed()),
+    }
 }
 
 /// What the transport knows about the exchange a response belongs to.
@@ -141,6 +193,8 @@ pub(crate) struct Exchange {
     pub(crate) method: reqwest::Method,
     pub(crate) path: String,
     pub(crate) attempts: u32,
+    /// When the call began, for [`Response::elapsed`].
+    pub(crate) started: std::time::Instant,
     /// The credential, so that nothing echoed by the server shows it.
     pub(crate) secret: Option<std::sync::Arc<Secret>>,
     /// Credentials the request carried in its path (an API token), as sent
@@ -326,13 +380,10 @@ impl Error {
             ErrorKind::Transport
         };
         let status = error.status();
-        // reqwest prints the URL, which may carry `token=` or `jwt=`.
+        // reqwest prints the URL, which may carry `token=` or `jwt=`. What
+        // failed below this layer is the source's to say, not `Display`'s.
         let error = error.without_url();
-        let mut message = error_chain(&error);
-        if let Some(exchange) = exchange {
-            message = exchange.redact(&message);
-        }
-        let mut out = Error::new(kind, message).with_exchange(exchange);
+        let mut out = Error::new(kind, "").with_exchange(exchange);
         out.inner.status = status;
         out.inner.source = Some(Box::new(error));
         out
@@ -415,8 +466,9 @@ impl Error {
         self.inner.api.as_ref()
     }
 
-    /// The API's error message, when the response carried one.
-    pub fn message(&self) -> Option<&str> {
+    /// The API's error message (the `error` of its error body), when the
+    /// response carried one. `Display` shows it too, with what else is known.
+    pub fn api_message(&self) -> Option<&str> {
         self.inner.api.as_ref()?.error.as_deref()
     }
 
@@ -491,19 +543,16 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(error: reqwest::Error) -> Self {
-        Error::transport(error, None)
-    }
-}
-
-impl From<reqwest::header::InvalidHeaderValue> for Error {
-    fn from(_: reqwest::header::InvalidHeaderValue) -> Self {
-        Error::new(
-            ErrorKind::InvalidRequest,
-            "a header parameter has characters a header value cannot carry",
-        )
-    }
+/// A request that reqwest could not build (a URL or header it refuses),
+/// for `operation`; used by the generated code.
+pub(crate) fn request_not_built(operation: &'static str, error: reqwest::Error) -> Error {
+    let mut out = Error::new(
+        ErrorKind::InvalidRequest,
+        "the request cannot be built from the values given",
+    );
+    out.inner.operation = Some(operation);
+    out.inner.source = Some(Box::new(error.without_url()));
+    out
 }
 
 impl fmt::Debug for Error {
@@ -550,9 +599,18 @@ impl StdError for Error {
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
-pub(crate) async fn decode_response<T: DeserializeOwned>(
+pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody>(
     answer: Answer,
-) -> Result<ResponseValue<T>, Error> {
+) -> Result<Response<T>, Error> {
+    decode_response_with(answer, T::request_id).await
+}
+
+/// [`decode_response`] for any `T`, reading the body's request id with
+/// `body_request_id`.
+pub(crate) async fn decode_response_with<T: DeserializeOwned>(
+    answer: Answer,
+    body_request_id: fn(&T) -> Option<&str>,
+) -> Result<Response<T>, Error> {
     // The headers move into the value rather than being copied.
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
@@ -565,7 +623,10 @@ pub(crate) async fn decode_response<T: DeserializeOwned>(
         )
     })?;
     match decode_json::<T>(&bytes) {
-        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Ok(value) => {
+            let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+            Ok(Response::new(value, parts))
+        }
         Err((path, cause)) => {
             // serde's message quotes the value that did not fit, and the
             // path names object keys: either may be an echoed credential.

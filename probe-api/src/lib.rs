@@ -26,20 +26,25 @@ pub mod error;
 pub mod lenient;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod raw;
 pub mod reports;
+pub mod response;
 pub mod retry;
 pub mod spec;
 pub mod timeouts;
 mod transport;
 
 pub use auth::{AuthScheme, Secret};
+pub(crate) use client::ClientState;
 pub use client::{
-    ALTERNATE_BASE_URL, ClientBuilder, ClientState, ConfigError, DEFAULT_BASE_URL,
-    DEFAULT_CONNECT_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
-    ENV_MAX_RETRIES, ENV_TIMEOUT,
+    ALTERNATE_BASE_URL, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT, ENV_MAX_RETRIES, ENV_TIMEOUT,
 };
 pub use error::{ApiError, Error, ErrorKind};
-pub use generated::{ByteStream, Client, ClientInfo, ResponseValue, builder, types};
+pub use generated::{Client, builder, types};
+/// HTTP methods, for [`Client::request`].
+pub use reqwest::Method;
+pub use response::{ByteStream, Response};
 pub use retry::RetryPolicy;
 
 /// The `User-Agent` the client sends: crate name and version, and the

@@ -28,10 +28,15 @@ pub(crate) async fn execute(
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
     // everywhere, and the values are kept to redact what the server echoes.
-    let (path, path_secrets) = match spec.and_then(|op| op.redact_path(request.url().path())) {
-        Some(redacted) => redacted,
-        None => (request.url().path().to_string(), Vec::new()),
+    // A raw request (no operation) is matched against every operation's path.
+    let url_path = request.url().path();
+    let redacted = match spec {
+        Some(op) => op.redact_path(url_path),
+        None => crate::spec::operations()
+            .iter()
+            .find_map(|op| op.redact_path(url_path)),
     };
+    let (path, path_secrets) = redacted.unwrap_or_else(|| (url_path.to_string(), Vec::new()));
     let state = &client.inner;
     let refuse =
         |message: String| Error::invalid_request_for(info.operation_id, &method, &path, message);
@@ -64,6 +69,7 @@ pub(crate) async fn execute(
         method: method.clone(),
         path,
         attempts: 0,
+        started: Instant::now(),
         secret: state.auth.as_ref().map(|a| a.secret.clone()),
         path_secrets,
         body: None,
@@ -239,6 +245,23 @@ async fn send_once(
         reading_body: true,
     })?;
     Ok((response, Some(bytes)))
+}
+
+/// A response whose body the caller reads as it arrives.
+pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStream> {
+    use futures_util::StreamExt;
+    let Answer {
+        mut response,
+        exchange,
+    } = answer;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let context = exchange.clone();
+    let body = response
+        .bytes_stream()
+        .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
+        .boxed();
+    crate::error::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
 /// Reads the whole body; a body that arrives in one chunk is not copied.

@@ -60,6 +60,17 @@ pub fn operations_of(document: &Value) -> Vec<(String, String, String)> {
 
 pub mod faults;
 
+/// The messages of an error's sources, outermost first, joined by `: `.
+pub fn causes(error: &dyn std::error::Error) -> String {
+    let mut out = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push(cause.to_string());
+        source = cause.source();
+    }
+    out.join(": ")
+}
+
 /// Tracing output of everything the current thread logs while the guard
 /// lives, at every level, as plain text.
 #[derive(Clone, Default, Debug)]

@@ -70,7 +70,7 @@ async fn get_session(client: &Client) -> Result<types::AuthGetSessionResponse, p
         .session_id(uuid::Uuid::parse_str(SESSION).expect("uuid"))
         .send()
         .await
-        .map(probe_api::ResponseValue::into_inner)
+        .map(probe_api::Response::into_inner)
 }
 
 #[tokio::test]

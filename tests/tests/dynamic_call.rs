@@ -360,7 +360,7 @@ async fn an_error_status_is_the_same_error_a_typed_call_gives() -> TestResult {
         .expect_err("a 404 fails");
     assert_eq!(error.kind(), ErrorKind::Status);
     assert_eq!(error.operation(), Some("get_session"));
-    assert_eq!(error.message(), Some("no such session"));
+    assert_eq!(error.api_message(), Some("no such session"));
     Ok(())
 }
 

@@ -82,7 +82,7 @@ async fn every_operation_family_answers_401_without_credentials() {
         .expect_err("no credentials");
     assert!(error.is_unauthorized(), "{error}");
     assert_eq!(
-        error.message(),
+        error.api_message(),
         Some("no credentials: send the API key as `Authorization: Bearer <key>`")
     );
 }

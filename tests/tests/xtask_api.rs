@@ -57,7 +57,7 @@ fn every_operation_and_every_model_is_on_the_surface() {
     // What a user of get_session and get_file sees.
     assert!(surface.contains("| `session_id` | `uuid::Uuid` | path `session-id` | yes |"));
     assert!(surface.contains(
-        "- returns: `ResponseValue<types::AuthGetSessionResponse>`; errors: `probe_api::Error`"
+        "- returns: `probe_api::Response<types::AuthGetSessionResponse>`; errors: `probe_api::Error`"
     ));
     assert!(
         surface

@@ -84,7 +84,8 @@ pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
     );
     out.push_str(
         "Every operation is a method of `probe_api::Client` returning a request builder: set parameters \
-         with its setters, then `send()`, which returns `Result<ResponseValue<T>, probe_api::Error>`. \
+         with its setters, then `send()`, which returns `Result<probe_api::Response<T>, probe_api::Error>` \
+         (a `Response` derefs to `T` and tells the status, headers, request id, attempts and time). \
          A setter that is not called leaves an optional parameter out; a required one not set makes `send()` \
          fail before any request. Type paths are relative to the crate root (`types::X` is `probe_api::types::X`).\n",
     );
