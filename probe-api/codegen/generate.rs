@@ -55,6 +55,7 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     let mut file = progenitor_file(normalized)?;
     let builders = builders(&file, normalized)?;
     redact_secret_fields(&mut file, &normalized.operations, &builders)?;
+    document_setters(&mut file, normalized, &builders);
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
@@ -125,6 +126,121 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
     super::rewrite::route_sends_through_layer(&mut file)?;
     super::rewrite::hide_generator_items(&mut file)?;
     Ok(file)
+}
+
+/// Documents every setter of every builder from the document (where the
+/// parameter goes, whether it is required, its description and default;
+/// the unit of the analysis times), and makes the error of a value that
+/// does not convert name the parameter and the type it takes.
+pub fn document_setters(file: &mut syn::File, normalized: &Normalized, builders: &[Builder]) {
+    let Some((_, module)) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+        _ => None,
+    }) else {
+        return;
+    };
+    for (op, builder) in normalized.operations.iter().zip(builders) {
+        let pointer = format!(
+            "/paths/{}/{}",
+            super::escape_segment(&op.path),
+            op.method.to_ascii_lowercase()
+        );
+        let declared: Vec<&Value> = normalized
+            .document
+            .pointer(&format!("{pointer}/parameters"))
+            .and_then(Value::as_array)
+            .map(|list| list.iter().collect())
+            .unwrap_or_default();
+        let analysis = op.timeout_default_ms.is_some() || op.queue_timeout_default_ms.is_some();
+        let mut docs: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for parameter in &builder.parameters {
+            let found = declared
+                .iter()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(&parameter.name));
+            let text = |key: &str| {
+                found
+                    .and_then(|p| {
+                        p.get(key)
+                            .or_else(|| p.get("schema").and_then(|s| s.get(key)))
+                    })
+                    .cloned()
+            };
+            let mut doc = format!(
+                "The {} parameter `{}`{}.",
+                parameter.location.variant().to_ascii_lowercase(),
+                parameter.name,
+                if parameter.required { ", required" } else { "" }
+            );
+            if let Some(Value::String(description)) = text("description") {
+                doc.push_str("\n\n");
+                doc.push_str(description.trim());
+            }
+            if analysis && matches!(parameter.name.as_str(), "timeout" | "queue_timeout") {
+                doc.push_str(
+                    "\n\nIn milliseconds: how long the server may analyse the media (`timeout`) \
+                     or wait for a worker (`queue_timeout`). The client's request timeout grows \
+                     to fit them (see `probe_api::timeouts`).",
+                );
+            }
+            if let Some(default) = text("default") {
+                doc.push_str(&format!("\n\nDefault: `{default}`."));
+            }
+            let expected = short_type_name(&parameter.value_type);
+            let message = format!(
+                "the parameter `{}` must be a `{expected}`; the value given does not convert to it",
+                parameter.name
+            );
+            docs.insert(parameter.setter.to_string(), (doc, message));
+        }
+        if let Some(body) = &builder.body {
+            docs.insert(
+                "body".to_string(),
+                (
+                    format!(
+                        "The request body{}, sent as `{}`: a `types::{}` or its builder.",
+                        if body.required { " (required)" } else { "" },
+                        body.media_type,
+                        body.type_name
+                    ),
+                    format!(
+                        "the request body must be a `{}`; the value given does not convert to it",
+                        body.type_name
+                    ),
+                ),
+            );
+        }
+        for item in module.iter_mut() {
+            let Item::Impl(block) = item else { continue };
+            if last_ident(&block.self_ty).is_none_or(|i| *i != builder.name)
+                || block.trait_.is_some()
+            {
+                continue;
+            }
+            for impl_item in block.items.iter_mut() {
+                let ImplItem::Fn(method) = impl_item else {
+                    continue;
+                };
+                let Some((doc, message)) = docs.get(&method.sig.ident.to_string()) else {
+                    continue;
+                };
+                method.attrs.push(parse_quote!(#[doc = #doc]));
+                ConversionMessage(message).visit_block_mut(&mut method.block);
+            }
+        }
+    }
+}
+
+/// Replaces progenitor's `"conversion to `T` for x failed"` with a message
+/// that names the parameter and the type in words a user reads.
+struct ConversionMessage<'m>(&'m str);
+
+impl VisitMut for ConversionMessage<'_> {
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        let text = lit.value();
+        if text.starts_with("conversion to `") && text.ends_with(" failed") {
+            *lit = syn::LitStr::new(self.0, lit.span());
+        }
+    }
 }
 
 /// Gives each builder that holds a credential path parameter a `Debug`

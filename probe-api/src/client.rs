@@ -192,7 +192,7 @@ impl ClientBuilder {
 
     /// The most retries of a failed request, keeping the rest of the policy.
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.retry = Some(self.retry.unwrap_or_default().max_retries(retries));
+        self.retry = Some(self.retry.unwrap_or_default().with_max_retries(retries));
         self
     }
 
@@ -281,7 +281,7 @@ impl ClientBuilder {
         let retry = match (self.retry, self.env(ENV_MAX_RETRIES)) {
             (Some(policy), _) => policy,
             (None, Some(text)) => {
-                RetryPolicy::default().max_retries(text.trim().parse().map_err(|_| {
+                RetryPolicy::default().with_max_retries(text.trim().parse().map_err(|_| {
                     config_error(ENV_MAX_RETRIES, format!("`{text}` is not a whole number"))
                 })?)
             }

@@ -484,7 +484,9 @@ impl Error {
     }
 
     /// Where decoding failed, as a path into the JSON body such as
-    /// `response.format.duration` (`.` for the top level).
+    /// `ffprobe.response.streams[0].codec_name` (`.` for the top level). A
+    /// segment serde could not name (inside a map key, an untagged enum or
+    /// a value that ended early) is `?`, as in `streams[0].?`.
     pub fn decode_path(&self) -> Option<&str> {
         self.inner.decode_path.as_deref()
     }

@@ -44,8 +44,13 @@ pub use error::{ApiError, Error, ErrorKind};
 pub use generated::{Client, builder, types};
 /// HTTP methods, for [`Client::request`].
 pub use reqwest::Method;
+// The crates whose types the models use, re-exported so that a caller
+// names them at the versions this crate was built with.
+pub use chrono;
 pub use response::{ByteStream, Response};
 pub use retry::RetryPolicy;
+pub use serde_json;
+pub use uuid;
 
 /// The `User-Agent` the client sends: crate name and version, and the
 /// revision (sha256 prefix) of the API document it was generated from.

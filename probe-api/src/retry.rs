@@ -19,10 +19,11 @@ use std::time::Duration;
 /// use probe_api::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default()
-///     .max_retries(4)
-///     .initial_backoff(Duration::from_millis(200))
-///     .retry_non_idempotent(false);
-/// assert_eq!(policy.get_max_retries(), 4);
+///     .with_max_retries(4)
+///     .with_initial_backoff(Duration::from_millis(200))
+///     .with_retry_non_idempotent(false);
+/// assert_eq!(policy.max_retries(), 4);
+/// assert_eq!(policy.initial_backoff(), Duration::from_millis(200));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -51,26 +52,26 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        RetryPolicy::default().max_retries(0)
+        RetryPolicy::default().with_max_retries(0)
     }
 
     /// At most this many retries after the first attempt.
     #[must_use]
-    pub fn max_retries(mut self, retries: u32) -> Self {
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
         self.max_retries = retries;
         self
     }
 
     /// The upper bound of the first wait; each retry doubles it.
     #[must_use]
-    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
         self.initial_backoff = backoff;
         self
     }
 
     /// The most any computed wait can be.
     #[must_use]
-    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
         self.max_backoff = backoff;
         self
     }
@@ -78,7 +79,7 @@ impl RetryPolicy {
     /// The longest `Retry-After` the client waits for; a longer one ends
     /// the retries and is reported on the error.
     #[must_use]
-    pub fn max_retry_after(mut self, wait: Duration) -> Self {
+    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
         self.max_retry_after = wait;
         self
     }
@@ -86,23 +87,38 @@ impl RetryPolicy {
     /// Also retry POST requests. Off by default: a POST of a media probe
     /// that reached the server is billed again when it is sent again.
     #[must_use]
-    pub fn retry_non_idempotent(mut self, retry: bool) -> Self {
+    pub fn with_retry_non_idempotent(mut self, retry: bool) -> Self {
         self.retry_non_idempotent = retry;
         self
     }
 
     /// The most retries after the first attempt.
-    pub fn get_max_retries(&self) -> u32 {
+    pub fn max_retries(&self) -> u32 {
         self.max_retries
     }
 
+    /// The upper bound of the first wait.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The most any computed wait can be.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The longest `Retry-After` the client waits for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
     /// Whether POST requests are retried too.
-    pub fn retries_non_idempotent(&self) -> bool {
+    pub fn retry_non_idempotent(&self) -> bool {
         self.retry_non_idempotent
     }
 
     /// Whether requests with `method` may be sent again under this policy.
-    pub fn allows(&self, method: &reqwest::Method) -> bool {
+    pub(crate) fn allows(&self, method: &reqwest::Method) -> bool {
         self.max_retries > 0 && (is_idempotent(method) || self.retry_non_idempotent)
     }
 
@@ -110,7 +126,12 @@ impl RetryPolicy {
     /// `unit` in `[0, 1)`, unless the server asked for `retry_after`.
     /// `None` when the server asks for more than
     /// [`max_retry_after`](Self::max_retry_after).
-    pub fn delay(&self, retry: u32, unit: f64, retry_after: Option<Duration>) -> Option<Duration> {
+    pub(crate) fn delay(
+        &self,
+        retry: u32,
+        unit: f64,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
         if let Some(asked) = retry_after {
             return (asked <= self.max_retry_after).then_some(asked);
         }
@@ -124,7 +145,7 @@ impl RetryPolicy {
 }
 
 /// GET, PUT, DELETE, HEAD, OPTIONS and TRACE (RFC 9110 section 9.2.2).
-pub fn is_idempotent(method: &reqwest::Method) -> bool {
+pub(crate) fn is_idempotent(method: &reqwest::Method) -> bool {
     use reqwest::Method;
     [
         Method::GET,
@@ -168,8 +189,8 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap_and_scales_with_jitter() {
         let policy = RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(350));
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(350));
         let ceiling = |n| policy.delay(n, 1.0, None).expect("no retry-after");
         assert_eq!(ceiling(1), Duration::from_millis(100));
         assert_eq!(ceiling(2), Duration::from_millis(200));
@@ -181,7 +202,7 @@ mod tests {
 
     #[test]
     fn retry_after_wins_unless_it_is_too_long() {
-        let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(10));
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(10));
         assert_eq!(
             policy.delay(1, 0.3, Some(Duration::from_secs(4))),
             Some(Duration::from_secs(4))
@@ -197,7 +218,7 @@ mod tests {
         assert!(!policy.allows(&reqwest::Method::POST));
         assert!(
             policy
-                .retry_non_idempotent(true)
+                .with_retry_non_idempotent(true)
                 .allows(&reqwest::Method::POST)
         );
         assert!(!RetryPolicy::none().allows(&reqwest::Method::GET));

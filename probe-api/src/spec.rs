@@ -204,6 +204,9 @@ pub fn operation(rust_name: &str) -> Option<&'static OperationSpec> {
     operations().iter().find(|op| op.rust_name == rust_name)
 }
 
+// Hidden from the docs: a check for the SDK's own tests that every
+// operation of the document is a method of the compiled client.
+#[doc(hidden)]
 /// Whether `rust_name` is an operation method of [`Client`](crate::Client).
 ///
 /// The answer comes from code that calls each method, so a name is only

@@ -20,6 +20,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// network and for writing the response.
 pub const ANALYSIS_MARGIN: Duration = Duration::from_secs(15);
 
+// Hidden from the docs: the client applies it to every request, and users
+// set timeouts on the builder; tests and the benches call it to compare a
+// hand-written request with the SDK's on equal terms.
+#[doc(hidden)]
 /// The timeout for `request` to operation `spec`: for media operations the
 /// `timeout` plus `queue_timeout` the request asks for (the document's
 /// defaults when it does not say) plus [`ANALYSIS_MARGIN`]; never less than

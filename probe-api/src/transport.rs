@@ -103,7 +103,7 @@ async fn attempts(
         let attempt = exchange.attempts;
         // Keep a copy for the next attempt; a streaming body cannot be
         // copied, so such a request is sent once.
-        let next = if retry_allowed && attempt <= policy.get_max_retries() {
+        let next = if retry_allowed && attempt <= policy.max_retries() {
             request.try_clone()
         } else {
             None

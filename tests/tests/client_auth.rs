@@ -419,21 +419,21 @@ fn retry_and_timeout_settings_come_from_the_environment_unless_set() {
         .with_env_vars(env)
         .build()
         .expect("client");
-    assert_eq!(client.retry_policy().get_max_retries(), 5);
+    assert_eq!(client.retry_policy().max_retries(), 5);
     assert_eq!(client.timeout(), std::time::Duration::from_secs(90));
     let explicit = Client::builder()
         .with_env_vars(env)
         .max_retries(0)
         .build()
         .expect("client");
-    assert_eq!(explicit.retry_policy().get_max_retries(), 0);
+    assert_eq!(explicit.retry_policy().max_retries(), 0);
     let defaults = Client::builder().build().expect("client");
     assert_eq!(
         defaults.retry_policy(),
         probe_api::RetryPolicy::default(),
         "2 retries by default"
     );
-    assert_eq!(defaults.retry_policy().get_max_retries(), 2);
+    assert_eq!(defaults.retry_policy().max_retries(), 2);
     let bad = Client::builder()
         .with_env_vars([("PROBE_MAX_RETRIES", "many")])
         .build()

@@ -30,8 +30,8 @@ fn client_for(url: &str, retry: RetryPolicy) -> Client {
 /// A policy that retries at once, so tests do not wait for backoff.
 fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(5))
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
 }
 
 async fn get_session_error(client: &Client) -> probe_api::Error {

@@ -21,8 +21,8 @@ fn session_body() -> serde_json::Value {
 
 fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(5))
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(5))
 }
 
 fn client_for(url: &str, retry: RetryPolicy) -> Client {
@@ -136,7 +136,7 @@ async fn retries_stop_at_the_maximum_and_the_error_counts_the_attempts() {
         .await;
         let error = get_session(&client_for(
             &server.uri(),
-            quick_retries().max_retries(retries),
+            quick_retries().with_max_retries(retries),
         ))
         .await
         .expect_err("always 503");
@@ -176,7 +176,7 @@ async fn a_post_is_not_retried_unless_the_caller_opts_in() {
     )
     .await;
     let opted_in = client_for(&server.uri(), quick_retries())
-        .with_retry(quick_retries().retry_non_idempotent(true));
+        .with_retry(quick_retries().with_retry_non_idempotent(true));
     opted_in
         .post_file()
         .body(probe())

@@ -29,8 +29,8 @@ fn client(url: &str) -> Client {
         .timeout(TIMEOUT)
         .retry(
             RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .max_backoff(Duration::from_millis(20)),
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
         )
         .build()
         .expect("client")

@@ -14,8 +14,8 @@ use wiremock::{Mock, ResponseTemplate};
 /// Retries that do not wait, so tests stay fast.
 fn quick() -> RetryPolicy {
     RetryPolicy::default()
-        .initial_backoff(Duration::from_millis(1))
-        .max_backoff(Duration::from_millis(2))
+        .with_initial_backoff(Duration::from_millis(1))
+        .with_max_backoff(Duration::from_millis(2))
 }
 
 #[tokio::test]
@@ -221,7 +221,7 @@ async fn any_path_goes_through_the_credentials_and_retries_of_the_client() {
     let client = Client::builder()
         .base_url(server.uri())
         .api_key("key-9")
-        .retry(quick().retry_non_idempotent(true))
+        .retry(quick().with_retry_non_idempotent(true))
         .build()
         .expect("client");
     let invoice = client
@@ -378,5 +378,114 @@ fn no_generator_type_is_public() {
     let surface = std::fs::read_to_string(layout.api_surface()).expect("API.md");
     for generator in ["ResponseValue", "progenitor", "ByteStream<"] {
         assert!(!surface.contains(generator), "API.md names {generator}");
+    }
+}
+
+#[tokio::test]
+async fn a_value_that_does_not_convert_names_the_operation_parameter_and_type() {
+    let server = wiremock::MockServer::start().await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key("k")
+        .build()
+        .expect("client");
+    // An id that is not a UUID: refused at `send()`, before any request.
+    let error = client
+        .get_session()
+        .session_id("not-a-uuid")
+        .send()
+        .await
+        .expect_err("not a UUID");
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(error.operation(), Some("get_session"));
+    assert_eq!(
+        error.to_string(),
+        "get_session: invalid request: the parameter `session-id` must be a `Uuid`; \
+         the value given does not convert to it"
+    );
+    assert!(
+        server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
+}
+
+/// Setters carry the document's facts, units included, so a first program
+/// can be written from rustdoc (read here from the generated source).
+#[test]
+fn setters_are_documented_with_location_default_and_unit() {
+    let layout = xtask::Layout::at(&tests::root());
+    let pipeline = layout.pipeline().expect("pipeline");
+    let source =
+        xtask::codegen::generate::generate(&pipeline.normalized).expect("the client generates");
+    let file = syn::parse_file(&source).expect("parses");
+    let builder = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_ref(),
+            _ => None,
+        })
+        .expect("a builder module");
+    let mut undocumented = Vec::new();
+    let mut timeout_doc = None;
+    for item in &builder.1 {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() {
+            continue;
+        }
+        let owner = quote_type(&block.self_ty);
+        for item in &block.items {
+            let syn::ImplItem::Fn(f) = item else { continue };
+            let name = f.sig.ident.to_string();
+            if name == "new" || name == "send" || name.ends_with("_map") {
+                continue;
+            }
+            let doc: String = f
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .filter_map(|a| match &a.meta {
+                    syn::Meta::NameValue(nv) => match &nv.value {
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }) => Some(s.value()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            if doc.is_empty() {
+                undocumented.push(format!("{owner}::{name}"));
+            }
+            if owner == "GetFile" && name == "timeout" {
+                timeout_doc = Some(doc);
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "{undocumented:?}");
+    let timeout_doc = timeout_doc.expect("GetFile::timeout");
+    assert!(
+        timeout_doc.contains("The query parameter `timeout`"),
+        "{timeout_doc}"
+    );
+    assert!(timeout_doc.contains("In milliseconds"), "{timeout_doc}");
+    assert!(timeout_doc.contains("Default: `65000`"), "{timeout_doc}");
+}
+
+fn quote_type(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
     }
 }

@@ -385,8 +385,8 @@ impl MockServer {
     /// The HTTP client cannot be built (its TLS backend failed to start).
     pub fn client(&self) -> Result<Client, crate::ConfigError> {
         let retry = crate::RetryPolicy::default()
-            .initial_backoff(Duration::from_millis(2))
-            .max_backoff(Duration::from_millis(20));
+            .with_initial_backoff(Duration::from_millis(2))
+            .with_max_backoff(Duration::from_millis(20));
         self.client_builder().retry(retry).build()
     }
 
