@@ -9,6 +9,7 @@ pub mod bench;
 pub mod diff;
 pub mod fetch;
 pub mod pin;
+pub mod readme;
 pub mod report;
 pub mod verify;
 

@@ -35,6 +35,8 @@ Commands:
                          directory, and write BENCHMARKS.md; installs ffmpeg with apt-get if missing
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
+  readme-crate           Build every Rust example of README.md in a scratch crate that has only
+                         the dependencies the README lists (offline, target/readme-crate)
 ";
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         }),
         ["verify"] => run_verify(&layout),
         ["bench"] => xtask::bench::run(&layout),
+        ["readme-crate"] => xtask::readme::run(&layout),
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
     match result {
