@@ -139,8 +139,18 @@ fn the_report_shows_every_rewrite_of_the_pinned_document() {
         Rule::RequestMediaType,
         Rule::ResponseSchemas,
         Rule::OperationId,
+        Rule::Credential,
+        Rule::SchemaName,
     ] {
         assert!(report.contains(&format!("\n{rule} (")), "no {rule} section");
+    }
+    // The renames, each with the document's name and the new one.
+    for line in [
+        "#/components/schemas/UsercommonStatus: `UsercommonStatus` -> `UserStatus`",
+        "#/components/schemas/SortfieldSortInternalRouterRoutesUserSortFieldInternalToolsOrderfieldString: `SortfieldSortInternalRouterRoutesUserSortFieldInternalToolsOrderfieldString` -> `UserSort`",
+        "#/paths/~1v1~1probe~1file/get/responses/400: inline error body -> `GetFileError`",
+    ] {
+        assert!(report.contains(line), "missing from the report: {line}");
     }
 }
 
