@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[allow(dead_code)]
 #[path = "codegen/mod.rs"]
 mod codegen;
 
@@ -58,6 +57,21 @@ fn build() -> Result<(), String> {
             document_path.display()
         )
     })?;
+    // An overlay action that no longer applies is a maintainer's to fix
+    // (cargo shows build-script warnings for workspace packages only).
+    for action in &pipeline.overlay {
+        if action.is_stale() {
+            println!(
+                "cargo::warning=overlay action {} ({}) matches nothing in the document: edit openapi.overlay.json",
+                action.index, action.target
+            );
+        } else if action.is_redundant() {
+            println!(
+                "cargo::warning=overlay action {} ({}) changes nothing: the document already has it",
+                action.index, action.target
+            );
+        }
+    }
     // The document's revision goes into the User-Agent.
     let revision: String = sha256_prefix(&document);
     println!("cargo::rustc-env=PROBE_API_DOCUMENT_REVISION={revision}");

@@ -82,15 +82,13 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
         })?;
     let settings = settings()?;
 
-    // progenitor reports some unsupported shapes by panicking; keep the
-    // default hook from printing a backtrace-style message while we turn
-    // the panic into an error.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        Generator::new(&settings).generate_tokens(&spec)
-    }));
-    std::panic::set_hook(hook);
+    // progenitor reports some unsupported shapes by panicking; the panic
+    // becomes an error, and its message is not printed.
+    let result = quietly(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            Generator::new(&settings).generate_tokens(&spec)
+        }))
+    });
 
     let tokens = match result {
         Ok(Ok(tokens)) => tokens,
@@ -332,6 +330,31 @@ pub fn redact_secret_fields(
         module.push(debug);
     }
     Ok(())
+}
+
+std::thread_local! {
+    /// Whether this thread is running the generator, whose panics are errors.
+    static GENERATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with the panics of this thread not printed. The panic hook is
+/// wrapped once per process and stays: swapping the hook for a silent one
+/// and back would silence, or lose, the panics of other threads meanwhile
+/// (tests generate in parallel).
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GENERATING.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let before = GENERATING.with(|g| g.replace(true));
+    let out = f();
+    GENERATING.with(|g| g.set(before));
+    out
 }
 
 /// Where a parameter is sent; the variant names of `crate::spec::ParameterLocation`.

@@ -212,3 +212,66 @@ fn the_workspace_passes_verify() {
     let problems = xtask::verify::check(&xtask::Layout::at(&root()));
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// `probe-api/codegen` is compiled by probe-api's build script and by
+/// xtask from one source, so every crate the build script compiles it with
+/// must reach xtask at the same requirement and features (read from
+/// `cargo metadata`, so a manifest edit on one side fails here).
+#[test]
+fn the_codegen_dependencies_of_the_build_and_of_xtask_agree() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let package = |name: &str| {
+        metadata["packages"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["name"] == name))
+            .unwrap_or_else(|| panic!("no package {name}"))
+            .clone()
+    };
+    let deps = |package: &serde_json::Value, kind: serde_json::Value| {
+        package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["kind"] == kind)
+            .map(|d| {
+                let name = d["name"].as_str().unwrap_or_default().to_string();
+                let shape = (
+                    d["req"].as_str().unwrap_or_default().to_string(),
+                    d["features"].to_string(),
+                    d["uses_default_features"].as_bool(),
+                );
+                (name, shape)
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let build = deps(&package("probe-api"), serde_json::json!("build"));
+    let xtask = deps(&package("xtask"), serde_json::Value::Null);
+    assert!(
+        build.contains_key("progenitor") && build.len() > 10,
+        "{build:?}"
+    );
+    for (name, shape) in &build {
+        assert_eq!(
+            xtask.get(name),
+            Some(shape),
+            "the build script compiles codegen with {name} {shape:?}; xtask must too"
+        );
+    }
+}
