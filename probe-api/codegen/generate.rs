@@ -18,7 +18,7 @@ use super::{SpecError, pointer};
 pub fn settings() -> Result<GenerationSettings, SpecError> {
     // The hand-written layer keeps its state (credentials, timeouts) inside
     // the generated client and implements progenitor's hooks for it.
-    let inner = "crate::ClientState"
+    let inner = "crate::runtime::ClientState"
         .parse::<proc_macro2::TokenStream>()
         .map_err(|e| SpecError::new("#", format!("invalid inner type path: {e}")))?;
     let mut settings = GenerationSettings::new();
@@ -38,7 +38,7 @@ pub fn settings() -> Result<GenerationSettings, SpecError> {
                 format: Some(super::normalize::CREDENTIAL_FORMAT.to_string()),
                 ..Default::default()
             },
-            "crate::Secret",
+            "crate::runtime::Secret",
             std::iter::empty(),
         );
     Ok(settings)
@@ -357,7 +357,7 @@ fn quietly<T>(f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Where a parameter is sent; the variant names of `crate::spec::ParameterLocation`.
+/// Where a parameter is sent; the variant names of `crate::runtime::ParameterLocation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     /// A `{name}` segment of the path.
@@ -943,7 +943,7 @@ impl VisitMut for OutOfBuilderModule {
     }
 }
 
-/// `T` in `async fn send(self) -> Result<crate::Response<T>, crate::Error>`.
+/// `T` in `async fn send(self) -> Result<crate::runtime::Response<T>, crate::runtime::Error>`.
 fn send_success_type(method: &syn::ImplItemFn) -> Option<&syn::Type> {
     let syn::ReturnType::Type(_, output) = &method.sig.output else {
         return None;
@@ -997,7 +997,7 @@ fn type_text(ty: &syn::Type) -> String {
         .to_string()
 }
 
-/// An `impl crate::response::SuccessBody` for each type a `send()` decodes:
+/// An `impl crate::runtime::SuccessBody` for each type a `send()` decodes:
 /// a model with a `metadata` object holding `request_id` (the media
 /// probes) reads its request id from there, every other one has none.
 pub fn success_bodies(file: &syn::File, builders: &[Builder]) -> String {
@@ -1049,7 +1049,7 @@ pub fn success_bodies(file: &syn::File, builders: &[Builder]) -> String {
         };
         let _ = writeln!(
             out,
-            "impl crate::response::SuccessBody for types::{name} {{\n{body}}}"
+            "impl crate::runtime::SuccessBody for types::{name} {{\n{body}}}"
         );
     }
     out
@@ -1060,7 +1060,7 @@ pub fn success_bodies(file: &syn::File, builders: &[Builder]) -> String {
 /// hand-written `spec` module of `probe-api`.
 pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> String {
     let mut out = String::from(
-        "\n/// Every operation of the effective document, as the normalizer saw it.\npub(crate) const OPERATIONS: &[crate::spec::OperationSpec] = &[\n",
+        "\n/// Every operation of the effective document, as the normalizer saw it.\npub(crate) const OPERATIONS: &[crate::runtime::OperationSpec] = &[\n",
     );
     for (op, builder) in operations.iter().zip(builders) {
         let security = op
@@ -1077,7 +1077,7 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             .iter()
             .map(|c| {
                 format!(
-                    "crate::spec::CookieSpec {{ name: {:?}, required: {} }}",
+                    "crate::runtime::CookieSpec {{ name: {:?}, required: {} }}",
                     c.name, c.required
                 )
             })
@@ -1089,7 +1089,7 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             .map(|g| {
                 let params: Vec<String> = g.parameters.iter().map(|p| format!("{p:?}")).collect();
                 format!(
-                    "crate::spec::QueryGroupSpec {{ name: {:?}, parameters: &[{}] }}",
+                    "crate::runtime::QueryGroupSpec {{ name: {:?}, parameters: &[{}] }}",
                     g.name,
                     params.join(", ")
                 )
@@ -1101,7 +1101,7 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             .iter()
             .map(|p| {
                 format!(
-                    "crate::spec::ParameterSpec {{ name: {:?}, setter: {:?}, location: crate::spec::ParameterLocation::{}, required: {}, secret: {} }}",
+                    "crate::runtime::ParameterSpec {{ name: {:?}, setter: {:?}, location: crate::runtime::ParameterLocation::{}, required: {}, secret: {} }}",
                     p.name,
                     p.setter.to_string(),
                     p.location.variant(),
@@ -1113,14 +1113,14 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             .join(", ");
         let body = match &builder.body {
             Some(b) => format!(
-                "Some(crate::spec::BodySpec {{ media_type: {:?}, required: {}, type_name: {:?} }})",
+                "Some(crate::runtime::BodySpec {{ media_type: {:?}, required: {}, type_name: {:?} }})",
                 b.media_type, b.required, b.type_name
             ),
             None => "None".to_string(),
         };
         let _ = writeln!(
             out,
-            "    crate::spec::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], parameters: &[{parameters}], body: {body}, request_media_type: {:?}, timeout_default_ms: {:?}, queue_timeout_default_ms: {:?} }},",
+            "    crate::runtime::OperationSpec {{ method: {:?}, path: {:?}, operation_id: {:?}, rust_name: {:?}, security: &[{security}], cookies: &[{cookies}], query_groups: &[{groups}], parameters: &[{parameters}], body: {body}, request_media_type: {:?}, timeout_default_ms: {:?}, queue_timeout_default_ms: {:?} }},",
             op.method,
             op.path,
             op.operation_id,
@@ -1167,11 +1167,11 @@ pub fn dynamic_dispatch(operations: &[Operation], builders: &[Builder]) -> Strin
             rust_name: &str,
             params: &::serde_json::Map<::std::string::String, ::serde_json::Value>,
             body: ::std::option::Option<&::serde_json::Value>,
-        ) -> ::std::result::Result<::serde_json::Value, crate::Error> {
-            use crate::dynamic::argument;
+        ) -> ::std::result::Result<::serde_json::Value, crate::runtime::Error> {
+            use crate::runtime::dynamic::argument;
             match rust_name {
                 #(#arms)*
-                _ => Err(crate::dynamic::unknown_operation(rust_name)),
+                _ => Err(crate::runtime::dynamic::unknown_operation(rust_name)),
             }
         }
     };
@@ -1189,7 +1189,7 @@ fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
         return parse_quote! {
             #operation => {
                 let _ = (params, body);
-                Err(crate::dynamic::streaming(#operation))
+                Err(crate::runtime::dynamic::streaming(#operation))
             }
         };
     }
@@ -1202,7 +1202,7 @@ fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
     let parameters: syn::Stmt = if builder.parameters.is_empty() {
         parse_quote! {
             if let Some(name) = params.keys().next() {
-                return Err(crate::dynamic::unknown_parameter(operation, name));
+                return Err(crate::runtime::dynamic::unknown_parameter(operation, name));
             }
         }
     } else {
@@ -1221,7 +1221,7 @@ fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
             for (name, value) in params {
                 request = match name.as_str() {
                     #(#setters)*
-                    _ => return Err(crate::dynamic::unknown_parameter(operation, name)),
+                    _ => return Err(crate::runtime::dynamic::unknown_parameter(operation, name)),
                 };
             }
         }
@@ -1231,14 +1231,14 @@ fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
             let ty = &b.value_type;
             parse_quote! {
                 if let Some(body) = body {
-                    let value: #ty = crate::dynamic::body(operation, body)?;
+                    let value: #ty = crate::runtime::dynamic::body(operation, body)?;
                     request = request.body(value);
                 }
             }
         }
         None => parse_quote! {
             if body.is_some() {
-                return Err(crate::dynamic::unexpected_body(operation));
+                return Err(crate::runtime::dynamic::unexpected_body(operation));
             }
         },
     };
@@ -1249,7 +1249,7 @@ fn dynamic_arm(rust_name: &str, builder: &Builder) -> syn::Arm {
         },
         _ => parse_quote! {
             let response = request.send().await?;
-            crate::dynamic::response(operation, response.into_inner())
+            crate::runtime::dynamic::response(operation, response.into_inner())
         },
     };
     parse_quote! {
@@ -1480,12 +1480,12 @@ mod tests {
             ".page_limit(",
             "let value: ::uuid::Uuid = argument(operation, name, value)?;
              request.thing_id(value)",
-            "let value: types::Thing = crate::dynamic::body(operation, body)?;
+            "let value: types::Thing = crate::runtime::dynamic::body(operation, body)?;
              request = request.body(value);",
-            "crate::dynamic::response(operation, response.into_inner())",
+            "crate::runtime::dynamic::response(operation, response.into_inner())",
             "\"delete_thing\" => {",
             "Ok(::serde_json::Value::Null)",
-            "_ => Err(crate::dynamic::unknown_operation(rust_name)),",
+            "_ => Err(crate::runtime::dynamic::unknown_operation(rust_name)),",
         ] {
             assert!(
                 dispatch_text.contains(&squeezed(expected)),
@@ -1493,10 +1493,10 @@ mod tests {
             );
         }
         assert!(code.contains(
-            "crate::spec::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::spec::ParameterLocation::Header, required: true, secret: false }"
+            "crate::runtime::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::runtime::ParameterLocation::Header, required: true, secret: false }"
         ));
         assert!(code.contains(
-            "body: Some(crate::spec::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\" })"
+            "body: Some(crate::runtime::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\" })"
         ));
     }
 }

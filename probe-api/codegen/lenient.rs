@@ -21,9 +21,9 @@
 //!    document does not list, and every request parameter or request-only
 //!    model keeps using them as they are.
 //! 3. In every response model other than a closed enum, each use of a closed
-//!    enum `E` becomes `crate::lenient::OrUnknown<E>` and each
+//!    enum `E` becomes `crate::runtime::OrUnknown<E>` and each
 //!    `std::net::{IpAddr, Ipv4Addr, Ipv6Addr}` becomes
-//!    `crate::lenient::IpText`: in the model, its `impl`s, its struct builder
+//!    `crate::runtime::IpText`: in the model, its `impl`s, its struct builder
 //!    (`types::builder::X`), and the default-value functions it names. The
 //!    same holds for the success type of `send()`. `deny_unknown_fields` is
 //!    removed from the serde attributes of response models.
@@ -500,9 +500,9 @@ impl VisitMut for Open<'_> {
             *ty = match &leaf {
                 Leaf::Enum(_) => {
                     let inner = path.clone();
-                    parse_quote!(crate::lenient::OrUnknown<#inner>)
+                    parse_quote!(crate::runtime::OrUnknown<#inner>)
                 }
-                Leaf::Ip(_) => parse_quote!(crate::lenient::IpText),
+                Leaf::Ip(_) => parse_quote!(crate::runtime::IpText),
             };
             self.done.insert(leaf);
             return;
@@ -753,11 +753,11 @@ fn convert(ty: &Type, value: Expr, plan: &BTreeSet<Leaf>) -> Result<Expr, String
     };
     match leaf_of(path, &closed) {
         Some(leaf @ Leaf::Enum(_)) if plan.contains(&leaf) => {
-            return Ok(parse_quote!(crate::lenient::OrUnknown::Known(#value)));
+            return Ok(parse_quote!(crate::runtime::OrUnknown::Known(#value)));
         }
         Some(leaf @ Leaf::Ip(_)) if plan.contains(&leaf) => {
             return Ok(parse_quote!(
-                crate::lenient::IpText::from(::std::net::IpAddr::from(#value))
+                crate::runtime::IpText::from(::std::net::IpAddr::from(#value))
             ));
         }
         _ => {}
@@ -1043,18 +1043,18 @@ mod tests {
         let code = squeezed(&text(&file));
         for expected in [
             // Paint, a response model.
-            "pubcolor:crate::lenient::OrUnknown<Color>,",
-            "pubfilter:::std::option::Option<crate::lenient::OrUnknown<Filter>>,",
-            "pubshades:::std::vec::Vec<crate::lenient::OrUnknown<Color>>,",
-            "puborigin:::std::option::Option<crate::lenient::IpText>,",
+            "pubcolor:crate::runtime::OrUnknown<Color>,",
+            "pubfilter:::std::option::Option<crate::runtime::OrUnknown<Filter>>,",
+            "pubshades:::std::vec::Vec<crate::runtime::OrUnknown<Color>>,",
+            "puborigin:::std::option::Option<crate::runtime::IpText>,",
             // Its builder follows.
-            "T:::std::convert::TryInto<crate::lenient::OrUnknown<super::Color>>,",
+            "T:::std::convert::TryInto<crate::runtime::OrUnknown<super::Color>>,",
             // Order, a request model, and the query parameter keep theirs.
             "pubsize:::std::option::Option<Size>,",
             "pubfrom:::std::option::Option<::std::net::IpAddr>,",
             "V:std::convert::TryInto<types::Filter>,",
             // A response that is a list of enum values.
-            "ResponseValue<::std::vec::Vec<crate::lenient::OrUnknown<types::Color>>>",
+            "ResponseValue<::std::vec::Vec<crate::runtime::OrUnknown<types::Color>>>",
         ] {
             assert!(
                 code.contains(&squeezed(expected)),
@@ -1142,9 +1142,9 @@ mod tests {
         let code = squeezed(&text(&file));
         assert!(
             code.contains(&squeezed(
-                "pub(super) fn paint_finish() -> crate::lenient::OrUnknown<super::PaintFinish> {
+                "pub(super) fn paint_finish() -> crate::runtime::OrUnknown<super::PaintFinish> {
                      let value: super::PaintFinish = { super::PaintFinish::Matte };
-                     crate::lenient::OrUnknown::Known(value)
+                     crate::runtime::OrUnknown::Known(value)
                  }"
             )),
             "{}",
@@ -1158,7 +1158,7 @@ mod tests {
         let code = squeezed(&text(&file));
         // `mixed`: a string enum, then an integer: the enum variant opens.
         assert!(
-            code.contains("String(crate::lenient::OrUnknown<PaintMixedString>),Integer(i64),"),
+            code.contains("String(crate::runtime::OrUnknown<PaintMixedString>),Integer(i64),"),
             "{}",
             text(&file)
         );
@@ -1214,7 +1214,7 @@ mod tests {
         );
         let code = squeezed(&text(&file));
         assert!(
-            code.contains("#[derive(Clone,Debug)]pubstructPair(pubcrate::lenient::IpText);"),
+            code.contains("#[derive(Clone,Debug)]pubstructPair(pubcrate::runtime::IpText);"),
             "{code}"
         );
         assert!(

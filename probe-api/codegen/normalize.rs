@@ -215,7 +215,7 @@ pub struct Operation {
 }
 
 /// The format the normalizer gives a string property that holds a
-/// credential; the generator maps exactly this schema to `crate::Secret`.
+/// credential; the generator maps exactly this schema to `crate::runtime::Secret`.
 pub const CREDENTIAL_FORMAT: &str = "x-probe-credential";
 
 /// Whether a parameter or property named `name`, described as
@@ -2775,7 +2775,7 @@ mod tests {
 
         let code = super::super::generate::generate(&n).expect("generates");
         assert!(
-            code.contains("pub jwt: ::std::option::Option<crate::Secret>"),
+            code.contains("pub jwt: ::std::option::Option<crate::runtime::Secret>"),
             "{code}"
         );
         assert!(

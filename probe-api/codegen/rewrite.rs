@@ -6,14 +6,14 @@
 //! failure (status with a decode error, request id, attempts, the JSON path
 //! that failed). This pass rewrites each `send()` so that:
 //!
-//! - the request goes through `crate::transport::execute` (credentials,
+//! - the request goes through `crate::runtime::execute` (credentials,
 //!   cookies, timeouts, retries, tracing) instead of the three hooks;
-//! - success bodies are decoded by `crate::error::decode_response` (204s
-//!   become `crate::error::empty_response`), from the `crate::error::Answer`
+//! - success bodies are decoded by `crate::runtime::decode_response` (204s
+//!   become `crate::runtime::empty_response`), from the `crate::error::Answer`
 //!   the transport returns;
-//! - every failure is the one public `crate::Error`;
+//! - every failure is the one public `crate::runtime::Error`;
 //! - the query parameters are appended to the URL in one edit
-//!   (`crate::transport::append_query`) rather than one `query()` call each.
+//!   (`crate::runtime::append_query`) rather than one `query()` call each.
 //!
 //! The pass knows the exact statements progenitor 0.15 writes. Anything it
 //! does not recognise is an error naming the method, so a progenitor upgrade
@@ -119,18 +119,18 @@ fn type_name(ty: &syn::Type) -> String {
 fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecError> {
     let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
 
-    // Result<ResponseValue<T>, Error<E>>  ->  Result<crate::Response<T>, crate::Error>
+    // Result<ResponseValue<T>, Error<E>>  ->  Result<crate::runtime::Response<T>, crate::runtime::Error>
     let syn::ReturnType::Type(_, output) = &mut method.sig.output else {
         return Err(fail("no return type"));
     };
     let error_arg = result_error_argument(output)
         .ok_or_else(|| fail("return type is not Result<_, Error<_>>"))?;
-    *error_arg = parse_quote!(crate::Error);
+    *error_arg = parse_quote!(crate::runtime::Error);
     let value_arg = result_value_argument(output)
         .ok_or_else(|| fail("return type is not Result<ResponseValue<_>, _>"))?;
     if matches!(value_arg, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "ByteStream"))
     {
-        *value_arg = parse_quote!(crate::ByteStream);
+        *value_arg = parse_quote!(crate::runtime::ByteStream);
     }
 
     // Streaming responses must not be read into memory before the caller
@@ -165,7 +165,7 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
             let args = &call.args;
             saw_exec = true;
             out.push(parse_quote! {
-                let #pat = crate::transport::execute(#client, #args, #streams).await;
+                let #pat = crate::runtime::execute(#client, #args, #streams).await;
             });
             continue;
         }
@@ -270,10 +270,10 @@ fn batch_query(stmt: &Stmt, operation: &syn::LitStr) -> Result<Option<(Stmt, Stm
         *init.expr = Expr::Try(built);
     }
     let append: Stmt = parse_quote! {
-        crate::transport::append_query(&mut #request, |query| {
+        crate::runtime::append_query(&mut #request, |query| {
             #( query.push(#names, #params); )*
         })
-        .map_err(|message: String| crate::Error::invalid_request_in(#operation, message))?;
+        .map_err(|message: String| crate::runtime::Error::invalid_request_in(#operation, message))?;
     };
     Ok(Some((Stmt::Local(local), append)))
 }
@@ -309,7 +309,7 @@ fn query_param_name(param: &Expr) -> Option<syn::LitStr> {
 }
 
 /// `T` of `Result<ResponseValue<T>, _>`, with `ResponseValue` already
-/// replaced by `crate::Response`, as a mutable type slot.
+/// replaced by `crate::runtime::Response`, as a mutable type slot.
 fn result_value_argument(ty: &mut syn::Type) -> Option<&mut syn::Type> {
     let syn::Type::Path(path) = ty else {
         return None;
@@ -329,7 +329,7 @@ fn result_value_argument(ty: &mut syn::Type) -> Option<&mut syn::Type> {
         return None;
     };
     let inner = inner.args.clone();
-    *value = parse_quote!(crate::Response<#inner>);
+    *value = parse_quote!(crate::runtime::Response<#inner>);
     let syn::PathArguments::AngleBracketed(args) = &mut value.path.segments.last_mut()?.arguments
     else {
         return None;
@@ -450,7 +450,7 @@ struct ErrorPaths {
 impl VisitMut for ErrorPaths {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         // `request_builder.build()?` relied on a public `From<reqwest::Error>`
-        // for `crate::Error`, which made errors without an operation.
+        // for `crate::runtime::Error`, which made errors without an operation.
         if let Expr::Try(t) = expr
             && let Expr::MethodCall(call) = t.expr.as_ref()
             && call.method == "build"
@@ -460,7 +460,7 @@ impl VisitMut for ErrorPaths {
             syn::visit_mut::visit_expr_method_call_mut(self, &mut call);
             let operation = &self.operation;
             *t.expr = parse_quote!(
-                #call.map_err(|e| crate::error::request_not_built(#operation, e))
+                #call.map_err(|e| crate::runtime::request_not_built(#operation, e))
             );
             return;
         }
@@ -483,7 +483,7 @@ impl VisitMut for ErrorPaths {
                 name.value()
             );
             let converted: Expr = parse_quote!(
-                #convert.map_err(|_| crate::Error::invalid_request_in(#operation, #message.to_string()))?
+                #convert.map_err(|_| crate::runtime::Error::invalid_request_in(#operation, #message.to_string()))?
             );
             let name = name.clone();
             let mut receiver = (*call.receiver).clone();
@@ -516,19 +516,19 @@ impl VisitMut for ErrorPaths {
                 || path_is(&func.path, &["Error", "UnexpectedResponse"])
             {
                 let response = &self.response;
-                *expr = parse_quote!(crate::Error::from_response(#response).await);
+                *expr = parse_quote!(crate::runtime::Error::from_response(#response).await);
                 return;
             }
             // A response without a body; a streamed or upgraded one is
             // handed over as reqwest's response.
             if path_is(&func.path, &["ResponseValue", "empty"]) {
                 let args = &call.args;
-                *expr = parse_quote!(crate::error::empty_response(#args));
+                *expr = parse_quote!(crate::runtime::empty_response(#args));
                 return;
             }
             if path_is(&func.path, &["ResponseValue", "stream"]) {
                 let args = &call.args;
-                *expr = parse_quote!(crate::transport::stream_response(#args));
+                *expr = parse_quote!(crate::runtime::stream_response(#args));
                 return;
             }
             if path_is(&func.path, &["ResponseValue", "upgrade"]) {
@@ -538,7 +538,7 @@ impl VisitMut for ErrorPaths {
             }
             if path_is(&func.path, &["ResponseValue", "from_response"]) {
                 let args = &call.args;
-                *expr = parse_quote!(crate::error::decode_response(#args));
+                *expr = parse_quote!(crate::runtime::decode_response(#args));
                 return;
             }
         }
@@ -547,7 +547,7 @@ impl VisitMut for ErrorPaths {
         {
             let operation = &self.operation;
             *expr = parse_quote!(
-                |message: String| crate::Error::invalid_request_in(#operation, message)
+                |message: String| crate::runtime::Error::invalid_request_in(#operation, message)
             );
             return;
         }
@@ -603,11 +603,11 @@ mod tests {
         assert_eq!(route_sends_through_layer(&mut f).expect("rewritten"), 1);
         let code = prettyplease::unparse(&f);
         assert!(
-            code.contains("Result<crate::Response<types::Thing>, crate::Error>"),
+            code.contains("Result<crate::runtime::Response<types::Thing>, crate::runtime::Error>"),
             "{code}"
         );
         assert!(
-            code.contains("crate::transport::execute(client, _request, &info, false)"),
+            code.contains("crate::runtime::execute(client, _request, &info, false)"),
             "{code}"
         );
         // No `?` leans on a `From` conversion: the request's build names
@@ -615,20 +615,20 @@ mod tests {
         let flat: String = code.split_whitespace().collect();
         assert!(
             flat.contains(
-                r#".build().map_err(|e|crate::error::request_not_built("get_thing",e))?"#
+                r#".build().map_err(|e|crate::runtime::request_not_built("get_thing",e))?"#
             ),
             "{code}"
         );
         assert!(
-            code.contains("crate::error::decode_response(response).await"),
+            code.contains("crate::runtime::decode_response(response).await"),
             "{code}"
         );
         assert!(
-            code.contains("Ok(crate::error::empty_response(response))"),
+            code.contains("Ok(crate::runtime::empty_response(response))"),
             "{code}"
         );
         assert_eq!(
-            code.matches("crate::Error::from_response(response).await")
+            code.matches("crate::runtime::Error::from_response(response).await")
                 .count(),
             2
         );
@@ -653,7 +653,7 @@ mod tests {
         let code: String = prettyplease::unparse(&f).split_whitespace().collect();
         let find = |text: &str| code.find(&text.split_whitespace().collect::<String>());
         assert!(
-            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build().map_err(|e| crate::error::request_not_built("get_thing", e))?;"#).is_some(),
+            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build().map_err(|e| crate::runtime::request_not_built("get_thing", e))?;"#).is_some(),
             "{code}"
         );
         let a = find(r#"query.push("a[x]", &progenitor_client::QueryParam::new("a[x]", &a)"#)
@@ -661,11 +661,11 @@ mod tests {
         let b = find(r#"query.push("b", &progenitor_client::QueryParam::new("b", &b)"#)
             .expect("b pushed");
         let append =
-            find("crate::transport::append_query(&mut _request, |query|").expect("one append");
-        let exec = find("crate::transport::execute").expect("exec");
+            find("crate::runtime::append_query(&mut _request, |query|").expect("one append");
+        let exec = find("crate::runtime::execute").expect("exec");
         assert!(append < a && a < b && b < exec, "{code}");
         assert!(
-            find(r#"crate::Error::invalid_request_in("get_thing", message"#).is_some(),
+            find(r#"crate::runtime::Error::invalid_request_in("get_thing", message"#).is_some(),
             "{code}"
         );
         assert!(!code.contains(".query("), "{code}");
@@ -680,11 +680,11 @@ mod tests {
         route_sends_through_layer(&mut f).expect("rewritten");
         let code = prettyplease::unparse(&f);
         assert!(
-            code.contains("crate::transport::execute(client, _request, &info, true)"),
+            code.contains("crate::runtime::execute(client, _request, &info, true)"),
             "{code}"
         );
         assert!(
-            code.contains("Ok(crate::transport::stream_response(response))"),
+            code.contains("Ok(crate::runtime::stream_response(response))"),
             "{code}"
         );
     }

@@ -30,12 +30,12 @@ pub mod raw;
 pub mod reports;
 pub mod response;
 pub mod retry;
+mod runtime;
 pub mod spec;
 pub mod timeouts;
 mod transport;
 
 pub use auth::{AuthScheme, Secret};
-pub(crate) use client::ClientState;
 pub use client::{
     ALTERNATE_BASE_URL, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT, ENV_MAX_RETRIES, ENV_TIMEOUT,

@@ -302,7 +302,7 @@ fn operation_spec(rust_name: &str) -> Option<&'static OperationSpec> {
 /// a required one without a value refuses the request.
 fn apply_cookies(
     spec: &OperationSpec,
-    state: &crate::ClientState,
+    state: &crate::client::ClientState,
     request: &mut reqwest::Request,
 ) -> Result<(), String> {
     for cookie in spec.cookies {

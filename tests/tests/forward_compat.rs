@@ -434,17 +434,17 @@ fn the_generator_opens_response_enums_and_keeps_request_enums_closed() {
     assert_eq!(
         fields(types, "Paint"),
         map(&[
-            ("color", "crate::lenient::OrUnknown<Color>"),
-            ("drying", "crate::lenient::OrUnknown<PaintDrying>"),
+            ("color", "crate::runtime::OrUnknown<Color>"),
+            ("drying", "crate::runtime::OrUnknown<PaintDrying>"),
             (
                 "finish",
-                "::std::option::Option<crate::lenient::OrUnknown<Finish>>"
+                "::std::option::Option<crate::runtime::OrUnknown<Finish>>"
             ),
             ("homepage", "::std::option::Option<::std::string::String>"),
-            ("mixed_at", "::std::option::Option<crate::lenient::IpText>"),
+            ("mixed_at", "::std::option::Option<crate::runtime::IpText>"),
             (
                 "shades",
-                "::std::vec::Vec<crate::lenient::OrUnknown<Color>>"
+                "::std::vec::Vec<crate::runtime::OrUnknown<Color>>"
             ),
         ])
     );
@@ -455,18 +455,18 @@ fn the_generator_opens_response_enums_and_keeps_request_enums_closed() {
         map(&[
             ("client_ip", "::std::option::Option<::std::net::IpAddr>"),
             ("finish", "::std::option::Option<Finish>"),
-            ("password", "::std::option::Option<crate::Secret>"),
+            ("password", "::std::option::Option<crate::runtime::Secret>"),
             ("size", "Size"),
         ])
     );
     // The error body and the other success body are responses too.
     assert_eq!(
         fields(types, "Problem")["kind"],
-        "::std::option::Option<crate::lenient::OrUnknown<ProblemKind>>"
+        "::std::option::Option<crate::runtime::OrUnknown<ProblemKind>>"
     );
     assert_eq!(
         fields(types, "Receipt")["state"],
-        "::std::option::Option<crate::lenient::OrUnknown<ReceiptState>>"
+        "::std::option::Option<crate::runtime::OrUnknown<ReceiptState>>"
     );
     // Finish is on both sides: the query parameter takes the closed enum.
     let builder = module(&file.items, "builder");

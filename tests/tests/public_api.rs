@@ -372,7 +372,7 @@ fn no_generator_type_is_public() {
         }
     }
     assert!(
-        source.contains("pub(crate) fn new(baseurl: &str, inner: crate::ClientState)"),
+        source.contains("pub(crate) fn new(baseurl: &str, inner: crate::runtime::ClientState)"),
         "the generated constructors are not public"
     );
     let surface = std::fs::read_to_string(layout.api_surface()).expect("API.md");

@@ -275,3 +275,26 @@ fn the_codegen_dependencies_of_the_build_and_of_xtask_agree() {
         );
     }
 }
+
+/// The generated client names the hand-written layer only through
+/// `crate::runtime`, the one module that states the contract.
+#[test]
+fn generated_code_reaches_the_crate_only_through_the_runtime_module() {
+    let pipeline = xtask::Layout::at(&root()).pipeline().expect("pipeline");
+    let source = xtask::codegen::generate::generate(&pipeline.normalized).expect("generates");
+    let mut others: Vec<String> = source
+        .match_indices("crate::")
+        .map(|(at, _)| {
+            source[at..]
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .filter(|path| !path.starts_with("crate::runtime::"))
+        .collect();
+    others.sort();
+    others.dedup();
+    assert!(others.is_empty(), "generated code names {others:?}");
+    assert!(source.contains("crate::runtime::execute("));
+}

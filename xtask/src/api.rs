@@ -638,6 +638,17 @@ pub fn rust_type(ty: &Type) -> Result<String, String> {
             } else if first == "crate" {
                 segments.remove(0);
                 prefix.push_str("probe_api::");
+                // The generated code reaches the crate through its private
+                // `runtime` module; users name the items where they are public.
+                if segments.first().is_some_and(|s| s.ident == "runtime") {
+                    segments.remove(0);
+                    if segments
+                        .first()
+                        .is_some_and(|s| s.ident == "OrUnknown" || s.ident == "IpText")
+                    {
+                        prefix.push_str("lenient::");
+                    }
+                }
             } else if first == "super" || first == "self" {
                 segments.remove(0);
             }
@@ -778,7 +789,7 @@ mod tests {
                 "chrono::DateTime<chrono::offset::Utc>",
             ),
             (
-                "Result<ResponseValue<types::X>, crate::Error>",
+                "Result<ResponseValue<types::X>, crate::runtime::Error>",
                 "Result<ResponseValue<types::X>, probe_api::Error>",
             ),
             ("super::types::X", "types::X"),
