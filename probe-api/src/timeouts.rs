@@ -142,9 +142,9 @@ pub(crate) fn apply_fitted(
         return;
     }
     let in_query = spec.is_some_and(|spec| {
-        spec.parameters.iter().any(|p| {
-            p.name == "timeout" && p.location == crate::spec::ParameterLocation::Query
-        })
+        spec.parameters
+            .iter()
+            .any(|p| p.name == "timeout" && p.location == crate::spec::ParameterLocation::Query)
     });
     if !in_query && let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
         if body.trim_ascii_start().starts_with(b"{") {
@@ -319,11 +319,20 @@ mod tests {
 
         let r = request("https://h/v1/probe/file?url=a&timeout=3000", None);
         assert_eq!(fit_to_deadline(spec, &r, left), Ok((None, Some(1000))));
-        let r = request("https://h/v1/probe/file?url=a&timeout=3000&queue_timeout=1000", None);
+        let r = request(
+            "https://h/v1/probe/file?url=a&timeout=3000&queue_timeout=1000",
+            None,
+        );
         assert_eq!(fit_to_deadline(spec, &r, left), Ok((None, None)));
-        let r = request("https://h/v1/probe/file?url=a&timeout=65000&queue_timeout=60000", None);
+        let r = request(
+            "https://h/v1/probe/file?url=a&timeout=65000&queue_timeout=60000",
+            None,
+        );
         let refused = fit_to_deadline(spec, &r, left).expect_err("cannot fit");
-        assert!(refused.contains("more than the 5.0 s the deadline leaves"), "{refused}");
+        assert!(
+            refused.contains("more than the 5.0 s the deadline leaves"),
+            "{refused}"
+        );
         let r = request("https://h/v1/probe/file?url=a&queue_timeout=4000", None);
         assert!(fit_to_deadline(spec, &r, left).is_err());
         // Operations that analyse nothing are left alone.

@@ -97,7 +97,9 @@ pub(crate) async fn execute(
         streams,
         sent: &sent,
     };
-    let attempts = call.attempts(request, exchange, &span).instrument(span.clone());
+    let attempts = call
+        .attempts(request, exchange, &span)
+        .instrument(span.clone());
     match tokio::time::timeout_at(deadline.into(), attempts).await {
         Ok(result) => result,
         Err(_) => {
@@ -237,12 +239,10 @@ impl Call<'_> {
                     let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
                     policy
                         .delay(attempt, unit, retry_after)
-                        // A retry that could not start before the deadline
-                        // is not made: the last answer is the call's.
-                        .filter(|delay| {
-                            self.deadline
-                                .is_none_or(|deadline| Instant::now() + *delay < deadline)
-                        })
+                        // A retry that could not start before the deadline,
+                        // or whose analysis times would no longer fit, is
+                        // not made: the last answer is the call's.
+                        .filter(|delay| self.retry_fits(template.as_ref(), *delay))
                 }
                 _ => None,
             };
@@ -268,6 +268,20 @@ impl Call<'_> {
                 }
             }
         }
+    }
+}
+
+impl Call<'_> {
+    /// Whether a retry after `delay` still fits in the deadline.
+    fn retry_fits(&self, template: Option<&reqwest::Request>, delay: Duration) -> bool {
+        let Some(deadline) = self.deadline else {
+            return true;
+        };
+        let left = deadline.saturating_duration_since(Instant::now() + delay);
+        !left.is_zero()
+            && template.is_some_and(|request| {
+                crate::timeouts::fit_to_deadline(self.spec, request, left).is_ok()
+            })
     }
 }
 
@@ -427,8 +441,8 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
         let read = match tokio::time::timeout(stall, response.chunk()).await {
             Ok(read) => read.map_err(|error| Failure::http(error, true))?,
             Err(_) => {
-                let received = all.as_ref().map_or(0, |a| a.len())
-                    + first.as_ref().map_or(0, |f| f.len());
+                let received =
+                    all.as_ref().map_or(0, |a| a.len()) + first.as_ref().map_or(0, |f| f.len());
                 let expected = response
                     .content_length()
                     .map_or(String::new(), |n| format!(" of {n}"));

@@ -68,7 +68,10 @@ async fn a_batch_killed_halfway_resumes_without_probing_anything_twice() {
             started.elapsed() < Duration::from_secs(60),
             "the first run journaled {lines} lines in a minute"
         );
-        assert!(first.try_wait().expect("wait").is_none(), "the first run ended early");
+        assert!(
+            first.try_wait().expect("wait").is_none(),
+            "the first run ended early"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     first.kill().expect("kill -9");
@@ -110,5 +113,38 @@ async fn a_batch_killed_halfway_resumes_without_probing_anything_twice() {
         assert_eq!(requests.get(url), Some(&1), "{url} was probed again");
     }
     assert!(requests.len() == URLS, "every URL was probed at least once");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_journal_never_holds_the_credential() {
+    use probe_api::batch::{Journal, ProbeMany};
+    use tests::faults::{Fault, FaultServer};
+    const KEY: &str = "sk-journal-secret-7f3a";
+    // A server that echoes the key in its error message.
+    let server = FaultServer::start(vec![Fault::json(
+        500,
+        &serde_json::json!({"error": format!("token {KEY} is not allowed here"), "code": 500}),
+    )])
+    .await;
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key(KEY)
+        .retry(probe_api::RetryPolicy::none())
+        .build()
+        .expect("client");
+    let dir = std::env::temp_dir().join(format!("probe-api-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let journal = Journal::open(&path).expect("journal");
+    let options = ProbeMany::new().journal(journal);
+    let urls = ["https://media.example/secret/a.mp4".to_string()];
+    let results: Vec<_> = futures_util::StreamExt::collect(client.probe_many(urls, options)).await;
+    assert!(results[0].result.is_err());
+    let text = std::fs::read_to_string(&path).expect("journal");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
+    assert!(!text.contains(KEY), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }

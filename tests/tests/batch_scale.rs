@@ -23,7 +23,10 @@ fn rejected_share(mock: &MockServer) -> (f64, usize) {
         .filter(|r| r.operation == "get_file")
         .collect();
     let refused = requests.iter().filter(|r| r.status == 429).count();
-    (refused as f64 / requests.len().max(1) as f64, requests.len())
+    (
+        refused as f64 / requests.len().max(1) as f64,
+        requests.len(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +46,12 @@ async fn an_adaptive_batch_of_two_thousand_keeps_rejections_under_two_percent() 
     let seen: HashSet<&str> = results.iter().map(|r| r.url.as_str()).collect();
     assert_eq!(seen.len(), 2000, "every URL exactly once");
     let failed: Vec<_> = results.iter().filter(|r| r.result.is_err()).collect();
-    assert!(failed.is_empty(), "{} failed: {:?}", failed.len(), failed.first());
+    assert!(
+        failed.is_empty(),
+        "{} failed: {:?}",
+        failed.len(),
+        failed.first()
+    );
     let (share, requests) = rejected_share(&mock);
     assert!(
         share <= 0.02,
@@ -92,7 +100,10 @@ async fn one_retry_after_holds_every_call_of_the_batch() {
     let options = ProbeMany::new().fixed_concurrency(4);
     let results: Vec<_> = client.probe_many(urls(24), options).collect().await;
     assert_eq!(results.len(), 24);
-    assert!(results.iter().all(|r| r.result.is_ok()), "the 429 was retried");
+    assert!(
+        results.iter().all(|r| r.result.is_ok()),
+        "the 429 was retried"
+    );
 
     let log: Vec<_> = mock
         .requests()
@@ -136,4 +147,53 @@ async fn a_limiter_shared_with_other_calls_counts_their_slots() {
     assert_eq!(mock.max_in_flight(), 1, "one slot was left for the batch");
     drop(held);
     assert_eq!(limiter.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_rate_limit_spaces_the_probes_of_a_batch() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let started = std::time::Instant::now();
+    let options = ProbeMany::new().concurrency(8).rate_limit(20.0);
+    let results: Vec<_> = client.probe_many(urls(6), options).collect().await;
+    assert_eq!(results.len(), 6);
+    // Six starts at 20 a second: the last one 250 ms after the first.
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    let log = mock.requests();
+    let gaps: Vec<Duration> = log
+        .windows(2)
+        .map(|w| w[1].received.duration_since(w[0].received))
+        .collect();
+    assert!(
+        gaps.iter().all(|g| *g >= Duration::from_millis(35)),
+        "{gaps:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_deadline_bounds_each_probe() {
+    use tests::faults::{Fault, FaultServer};
+    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .build()
+        .expect("client");
+    let started = std::time::Instant::now();
+    let options = ProbeMany::new().deadline(Duration::from_secs(1));
+    let results: Vec<_> = client.probe_many(urls(3), options).collect().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(results.len(), 3);
+    for probed in &results {
+        let error = probed.result.as_ref().expect_err("never answered");
+        assert!(error.is_timeout(), "{error}");
+    }
 }

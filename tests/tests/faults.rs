@@ -172,13 +172,7 @@ async fn headers_that_never_come_time_out_once_and_a_body_that_stalls_is_retried
         TIMEOUT * 3,
     )
     .await;
-    case(
-        "the body stalls once",
-        vec![stall],
-        succeeds(),
-        TIMEOUT,
-    )
-    .await;
+    case("the body stalls once", vec![stall], succeeds(), TIMEOUT).await;
 }
 
 #[tokio::test]
@@ -203,7 +197,11 @@ async fn a_stalled_body_is_caught_within_the_stall_timeout_and_a_get_is_retried(
         .build()
         .expect("client");
     let started = Instant::now();
-    let user = client.get_current_user().send().await.expect("the retry answers");
+    let user = client
+        .get_current_user()
+        .send()
+        .await
+        .expect("the retry answers");
     let elapsed = started.elapsed();
     assert_eq!(user.id, 7);
     assert!(elapsed >= stall, "{elapsed:?}");
@@ -230,7 +228,9 @@ async fn a_stalled_body_is_caught_within_the_stall_timeout_and_a_get_is_retried(
     assert_eq!(error.kind(), ErrorKind::Timeout);
     assert!(error.is_timeout());
     assert!(
-        error.to_string().contains("the response body stalled: no bytes for 0.3 s after 5 of"),
+        error
+            .to_string()
+            .contains("the response body stalled: no bytes for 0.3 s after 5 of"),
         "{error}"
     );
 }
@@ -254,9 +254,17 @@ async fn a_body_that_trickles_past_the_stall_timeout_completes() {
         .build()
         .expect("client");
     let started = Instant::now();
-    let user = client.get_current_user().send().await.expect("slow but moving");
+    let user = client
+        .get_current_user()
+        .send()
+        .await
+        .expect("slow but moving");
     assert_eq!(user.id, 7);
-    assert!(started.elapsed() >= Duration::from_millis(1750), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1750),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(server.connections(), 1);
 }
 

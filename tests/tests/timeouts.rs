@@ -162,7 +162,10 @@ async fn a_file_probe_with_a_five_second_deadline_ends_in_five_seconds_and_asks_
     };
     let (timeout, queue) = (asked("timeout"), asked("queue_timeout"));
     assert!(timeout > 0 && queue > 0, "{line}");
-    assert!(timeout + queue <= 5000, "{timeout} + {queue} ms do not fit in 5 s");
+    assert!(
+        timeout + queue <= 5000,
+        "{timeout} + {queue} ms do not fit in 5 s"
+    );
 }
 
 #[tokio::test]
@@ -183,10 +186,16 @@ async fn analysis_times_that_cannot_fit_the_deadline_are_refused_before_sending(
         .send()
         .await
         .expect_err("cannot fit");
-    assert_eq!(error.kind(), probe_api::ErrorKind::InvalidRequest, "{error}");
+    assert_eq!(
+        error.kind(),
+        probe_api::ErrorKind::InvalidRequest,
+        "{error}"
+    );
     assert_eq!(error.attempts(), 0);
     assert!(
-        error.to_string().contains("timeout 65000 ms + queue_timeout 60000 ms"),
+        error
+            .to_string()
+            .contains("timeout 65000 ms + queue_timeout 60000 ms"),
         "{error}"
     );
     assert!(error.to_string().contains("the deadline leaves"), "{error}");

@@ -71,10 +71,9 @@ pub struct Journal {
 struct Inner {
     path: PathBuf,
     file: Mutex<Files>,
-    /// Where each stored success is: `(offset, length)` of its line, by
-    /// URL. Only positions are kept, so a journal of millions of reports
-    /// does not have to fit in memory.
-    done: Mutex<HashMap<String, (u64, usize)>>,
+    /// Where each stored success is. Only positions are kept, so a
+    /// journal of millions of reports does not have to fit in memory.
+    done: Mutex<Positions>,
     skipped: usize,
     failed_writes: Mutex<Option<String>>,
 }
@@ -183,7 +182,10 @@ impl Journal {
     }
 
     /// The stored successful result for `url`, read back from the file.
-    pub(crate) fn stored(&self, url: &str) -> Option<Result<types::GatewayGetFileResponse, String>> {
+    pub(crate) fn stored(
+        &self,
+        url: &str,
+    ) -> Option<Result<types::GatewayGetFileResponse, String>> {
         let (offset, length) = *lock(&self.inner.done).get(url)?;
         let mut files = lock(&self.inner.file);
         let mut line = vec![0u8; length];
@@ -244,8 +246,9 @@ impl Journal {
             Err(e) => {
                 drop(files);
                 tracing::error!(journal = %self.inner.path.display(), error = %e, "cannot write to the journal");
-                lock(&self.inner.failed_writes)
-                    .get_or_insert_with(|| format!("cannot write to {}: {e}", self.inner.path.display()));
+                lock(&self.inner.failed_writes).get_or_insert_with(|| {
+                    format!("cannot write to {}: {e}", self.inner.path.display())
+                });
             }
         }
     }
@@ -257,6 +260,9 @@ impl Drop for Inner {
         let _ = lock(&self.file).append.sync_data();
     }
 }
+
+/// `(offset, length)` of the line of each stored success, by URL.
+type Positions = HashMap<String, (u64, usize)>;
 
 /// A line of a journal, once known to be a complete record.
 enum Record {
@@ -284,10 +290,7 @@ fn parse(line: &[u8]) -> Option<Record> {
 
 /// Reads the journal: the successes by URL, how many lines were not
 /// records, and the length of the part that ends in a newline.
-fn index(
-    file: &mut File,
-    path: &Path,
-) -> io::Result<(HashMap<String, (u64, usize)>, usize, u64)> {
+fn index(file: &mut File, path: &Path) -> io::Result<(Positions, usize, u64)> {
     let mut reader = BufReader::new(file);
     let mut done = HashMap::new();
     let (mut skipped, mut offset, mut first) = (0, 0u64, true);
@@ -390,17 +393,30 @@ mod tests {
 
         let journal = Journal::open(&path).expect("reopen");
         assert!(journal.contains("https://m/a.mp4"));
-        assert!(!journal.contains("https://m/b.mp4"), "failures are probed again");
-        assert!(!journal.contains("https://m/c.mp4"), "a cut line is no record");
+        assert!(
+            !journal.contains("https://m/b.mp4"),
+            "failures are probed again"
+        );
+        assert!(
+            !journal.contains("https://m/c.mp4"),
+            "a cut line is no record"
+        );
         assert_eq!(journal.skipped_lines(), 0);
-        let stored = journal.stored("https://m/a.mp4").expect("stored").expect("decodes");
+        let stored = journal
+            .stored("https://m/a.mp4")
+            .expect("stored")
+            .expect("decodes");
         assert_eq!(stored.success, Some(true));
         journal.record("https://m/c.mp4", &success());
         drop(journal);
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.ends_with('\n'));
-        assert!(Journal::open(&path).expect("again").contains("https://m/c.mp4"));
+        assert!(
+            Journal::open(&path)
+                .expect("again")
+                .contains("https://m/c.mp4")
+        );
     }
 
     #[test]
@@ -408,7 +424,10 @@ mod tests {
         let path = scratch("other.jsonl");
         std::fs::write(&path, "{\"url\":\"x\",\"ok\":true,\"response\":{}}\n").expect("write");
         let error = Journal::open(&path).expect_err("not a journal");
-        assert!(error.to_string().contains("not a probe-api journal"), "{error}");
+        assert!(
+            error.to_string().contains("not a probe-api journal"),
+            "{error}"
+        );
         std::fs::write(&path, "{\"probe_api_journal\":2}\n").expect("write");
         let error = Journal::open(&path).expect_err("a later format");
         assert!(error.to_string().contains("format 2"), "{error}");

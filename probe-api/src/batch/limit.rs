@@ -367,11 +367,8 @@ impl Drop for Permit {
 
 /// What an error says about the service's load.
 pub(crate) fn classify_error(error: &Error) -> Outcome {
-    let overloaded = error.is_timeout()
-        || matches!(
-            error.status().map(|s| s.as_u16()),
-            Some(429 | 503 | 504)
-        );
+    let overloaded =
+        error.is_timeout() || matches!(error.status().map(|s| s.as_u16()), Some(429 | 503 | 504));
     if overloaded {
         Outcome::Overloaded(error.retry_after())
     } else {
@@ -570,7 +567,11 @@ mod tests {
         let started = tokio::time::Instant::now();
         a.overloaded(Some(Duration::from_secs(2)));
         third.await.expect("third permit");
-        assert!(started.elapsed() >= Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         assert_eq!(limiter.overloads(), 1);
     }
 

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::request::{self, Checked, Incoming, Miss, Route};
 use super::schema::escape;
@@ -148,8 +149,8 @@ async fn answer(
         Err(problems) => return error_outcome(shared, route, 400, &problems.join("; ")),
     };
 
-    // Held until the answer is made: the analysis occupies its worker.
-    let _worker = match analysis_slot(shared, route, &checked).await {
+    // Held until the answer is made: the probe's place in the service.
+    let _admitted = match analysis_slot(shared, route, &checked).await {
         Ok(worker) => worker,
         Err(refusal) => return refusal,
     };
@@ -184,7 +185,7 @@ async fn analysis_slot(
     shared: &Shared,
     route: &Route,
     checked: &Checked,
-) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Outcome> {
+) -> Result<Option<OwnedSemaphorePermit>, Outcome> {
     use std::sync::atomic::Ordering;
     let analyses = crate::spec::operation(route.operation)
         .is_some_and(|spec| spec.queue_timeout_default_ms.is_some());
@@ -200,28 +201,22 @@ async fn analysis_slot(
         }
         outcome
     };
-    let worker = match workers.free.clone().try_acquire_owned() {
-        Ok(worker) => worker,
-        Err(_) => {
-            if workers.waiting.fetch_add(1, Ordering::SeqCst) >= capacity.queue {
-                workers.waiting.fetch_sub(1, Ordering::SeqCst);
-                return Err(refuse("every worker is busy and the queue is full"));
-            }
-            let queue_timeout = checked
-                .get("queue_timeout")
-                .and_then(Value::as_u64)
-                .map_or(Duration::from_secs(60), Duration::from_millis);
-            let waited =
-                tokio::time::timeout(queue_timeout, workers.free.clone().acquire_owned()).await;
-            workers.waiting.fetch_sub(1, Ordering::SeqCst);
-            match waited {
-                Ok(Ok(worker)) => worker,
-                _ => return Err(refuse("no worker became free within queue_timeout")),
-            }
-        }
+    let Ok(admitted) = workers.admitted.clone().try_acquire_owned() else {
+        return Err(refuse("every worker is busy and the queue is full"));
+    };
+    let queue_timeout = checked
+        .get("queue_timeout")
+        .and_then(Value::as_u64)
+        .map_or(Duration::from_secs(60), Duration::from_millis);
+    let waited = tokio::time::timeout(queue_timeout, workers.free.clone().acquire_owned()).await;
+    let Ok(Ok(worker)) = waited else {
+        return Err(refuse("no worker became free within queue_timeout"));
     };
     tokio::time::sleep(capacity.service_time).await;
-    Ok(Some(worker))
+    // The worker is free once the analysis time is over; the probe keeps
+    // its place until it is answered.
+    drop(worker);
+    Ok(Some(admitted))
 }
 
 /// Every credential the request carries, wherever the document allows it.

@@ -191,12 +191,15 @@ impl Capacity {
     }
 }
 
-/// A [`Capacity`] in force: its workers and how many wait for them.
+/// A [`Capacity`] in force: places for the probes let in (working or
+/// waiting), and the workers.
 #[derive(Debug)]
 pub(crate) struct Workers {
     pub(crate) capacity: Capacity,
+    /// Held from arrival to answer, so that exactly `workers + queue`
+    /// probes are let in, however late a woken waiter runs.
+    pub(crate) admitted: Arc<tokio::sync::Semaphore>,
     pub(crate) free: Arc<tokio::sync::Semaphore>,
-    pub(crate) waiting: AtomicUsize,
 }
 
 /// Arguments for one operation, made from the document: every required
@@ -494,8 +497,10 @@ impl MockServer {
         *lock(&self.shared.workers) = capacity.map(|capacity| {
             Arc::new(Workers {
                 capacity,
+                admitted: Arc::new(tokio::sync::Semaphore::new(
+                    capacity.workers.saturating_add(capacity.queue),
+                )),
                 free: Arc::new(tokio::sync::Semaphore::new(capacity.workers)),
-                waiting: AtomicUsize::new(0),
             })
         });
     }

@@ -50,7 +50,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             out,
             "{}\t{}\t{}",
             if probed.resumed { "resumed" } else { "probed" },
-            if probed.result.is_ok() { "ok" } else { "failed" },
+            if probed.result.is_ok() {
+                "ok"
+            } else {
+                "failed"
+            },
             probed.url
         )?;
         out.flush()?;
