@@ -25,7 +25,9 @@
 //!
 //! Each record is written with a single write of the whole line, and the
 //! batch yields a result only after its record is written, so a record is
-//! either complete or absent. A write goes to the operating system at once
+//! either complete or absent. Writes are plain file writes from the task
+//! that finished the probe (a line of a few kilobytes to the page cache),
+//! not a background thread that a crash could leave behind. A write goes to the operating system at once
 //! (nothing is buffered in the process), so it survives the process being
 //! killed; [`Journal::sync`] also asks the disk to keep it through a power
 //! loss, and runs when the journal is dropped.
