@@ -154,7 +154,7 @@ impl ProbeMany {
     }
 
     /// Records each finished probe in `journal`, and skips the URLs it
-    /// already holds a result for (see [`journal`](self::journal)).
+    /// already holds a result for (see [`journal`]).
     pub fn journal(mut self, journal: Journal) -> Self {
         self.journal = Some(journal);
         self
