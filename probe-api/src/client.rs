@@ -17,6 +17,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.probe.dev";
 pub const ALTERNATE_BASE_URL: &str = "https://api.probedev.com";
 /// How long to wait for a TCP and TLS connection by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a response body may deliver no bytes, after its status line,
+/// before the attempt ends, by default.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Environment variable holding the API key, as the Probe.dev docs name it.
 pub const ENV_API_TOKEN: &str = "PROBE_API_TOKEN";
@@ -42,6 +45,19 @@ pub(crate) struct ClientState {
     pub(crate) retry: RetryPolicy,
     /// Values for the operations' cookie parameters, by cookie name.
     pub(crate) cookies: Arc<[(String, Secret)]>,
+    /// `None` for [`DEFAULT_STALL_TIMEOUT`].
+    pub(crate) stall_timeout: Option<Duration>,
+    /// The time each call may take, retries included.
+    pub(crate) deadline: Option<Duration>,
+    /// The limit every attempt goes through.
+    pub(crate) limiter: Option<crate::batch::Limiter>,
+}
+
+impl ClientState {
+    /// How long a body may stall after the status line.
+    pub(crate) fn stall_timeout(&self) -> Duration {
+        self.stall_timeout.unwrap_or(DEFAULT_STALL_TIMEOUT)
+    }
 }
 
 impl fmt::Debug for ClientState {
@@ -50,6 +66,9 @@ impl fmt::Debug for ClientState {
             .field("auth_scheme", &self.auth.as_ref().map(|a| a.scheme))
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
+            .field("stall_timeout", &self.stall_timeout())
+            .field("deadline", &self.deadline)
+            .field("limiter", &self.limiter)
             .field(
                 "cookies",
                 &self
@@ -114,6 +133,7 @@ pub struct ClientBuilder {
     auth_scheme: Option<AuthScheme>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
+    stall_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     env: Option<HashMap<String, String>>,
     http: Option<reqwest::Client>,
@@ -130,6 +150,7 @@ impl fmt::Debug for ClientBuilder {
             .field("auth_scheme", &self.auth_scheme)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("stall_timeout", &self.stall_timeout)
             .field("retry", &self.retry)
             .field("reads_environment", &self.env.is_some())
             .finish()
@@ -177,9 +198,20 @@ impl ClientBuilder {
 
     /// The least time a request may take before the client gives up. Media
     /// operations get more when their `timeout` and `queue_timeout` ask the
-    /// server for more (see [`crate::timeouts`]).
+    /// server for more (see [`crate::timeouts`]). It runs until the status
+    /// line; then the [stall timeout](Self::stall_timeout) governs the body.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// How long a response body may deliver no bytes after its status line
+    /// ([`DEFAULT_STALL_TIMEOUT`] unless set): a stalled body ends the
+    /// attempt with a [`Timeout`](crate::ErrorKind::Timeout) error that
+    /// says so, and is retried as a broken connection is. A body that keeps
+    /// delivering, however slowly, is never cut.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = Some(timeout);
         self
     }
 
@@ -277,6 +309,9 @@ impl ClientBuilder {
             ENV_TIMEOUT,
             crate::timeouts::DEFAULT_TIMEOUT,
         )?;
+        if self.stall_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(config_error("stall_timeout", "must be longer than zero"));
+        }
 
         let retry = match (self.retry, self.env(ENV_MAX_RETRIES)) {
             (Some(policy), _) => policy,
@@ -304,6 +339,9 @@ impl ClientBuilder {
                 timeout,
                 retry,
                 cookies: Arc::from(Vec::new()),
+                stall_timeout: self.stall_timeout,
+                deadline: None,
+                limiter: None,
             },
         ))
     }
@@ -467,6 +505,21 @@ impl Client {
         self.inner.retry
     }
 
+    /// How long a response body may stall after its status line.
+    pub fn stall_timeout(&self) -> Duration {
+        self.inner.stall_timeout()
+    }
+
+    /// The time each call may take, retries included, if bounded.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.inner.deadline
+    }
+
+    /// The limiter every request goes through, if any.
+    pub fn limiter(&self) -> Option<&crate::batch::Limiter> {
+        self.inner.limiter.as_ref()
+    }
+
     /// The same client, sharing its connection pool, with other state.
     fn with_state(&self, change: impl FnOnce(&mut ClientState)) -> Client {
         let mut state = self.inner.clone();
@@ -499,6 +552,50 @@ impl Client {
     /// through it; for example one that also retries a POST.
     pub fn with_retry(&self, policy: RetryPolicy) -> Client {
         self.with_state(|state| state.retry = policy)
+    }
+
+    /// The same client with another [stall
+    /// timeout](ClientBuilder::stall_timeout) for response bodies (zero
+    /// keeps the current one).
+    pub fn with_stall_timeout(&self, timeout: Duration) -> Client {
+        if timeout.is_zero() {
+            return self.clone();
+        }
+        self.with_state(|state| state.stall_timeout = Some(timeout))
+    }
+
+    /// The same client (sharing its connection pool) bounding each call made
+    /// through it to `deadline` from when it is sent: every attempt, every
+    /// back-off and every wait for a [`Limiter`](crate::batch::Limiter)
+    /// fits in it, and a call that runs out ends with a
+    /// [`Timeout`](crate::ErrorKind::Timeout) error.
+    ///
+    /// Media probes ask the server for analysis time (`timeout` and
+    /// `queue_timeout`); under a deadline the SDK sends values that fit
+    /// the time left, so the server stops before the caller gives up
+    /// instead of billing an answer nobody waits for. Values the caller set
+    /// are kept, and a call whose values cannot fit is refused before
+    /// anything is sent (see [`crate::timeouts`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), probe_api::ConfigError> {
+    /// # let client = probe_api::Client::builder().api_key("k").build()?;
+    /// use std::time::Duration;
+    /// let bounded = client.with_deadline(Duration::from_secs(5));
+    /// assert_eq!(bounded.deadline(), Some(Duration::from_secs(5)));
+    /// assert_eq!(client.deadline(), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_deadline(&self, deadline: Duration) -> Client {
+        self.with_state(|state| state.deadline = Some(deadline))
+    }
+
+    /// The same client (sharing its connection pool) sending every request
+    /// under `limiter`: each attempt, retries included, waits for a slot,
+    /// its outcome moves the limit, and a `Retry-After` on any answer holds
+    /// every request of the limiter for that long.
+    pub fn with_limiter(&self, limiter: crate::batch::Limiter) -> Client {
+        self.with_state(|state| state.limiter = Some(limiter))
     }
 
     /// The same client sending these values for the operations' cookie

@@ -389,6 +389,12 @@ impl Error {
         out
     }
 
+    /// A timer of the SDK ran out (before the status line, while the body
+    /// stalled, or at the call's deadline), after `exchange.attempts`.
+    pub(crate) fn timed_out(message: String, exchange: Option<&Exchange>) -> Self {
+        Error::new(ErrorKind::Timeout, message).with_exchange(exchange)
+    }
+
     /// The error for a response whose status the operation does not succeed
     /// with: the API's error body when it has one, else a bounded snippet.
     pub(crate) async fn from_response(answer: Answer) -> Self {

@@ -38,7 +38,8 @@ mod transport;
 pub use auth::{AuthScheme, Secret};
 pub use client::{
     ALTERNATE_BASE_URL, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT, ENV_MAX_RETRIES, ENV_TIMEOUT,
+    DEFAULT_STALL_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
+    ENV_MAX_RETRIES, ENV_TIMEOUT,
 };
 pub use error::{ApiError, Error, ErrorKind};
 pub use generated::{Client, builder, types};

@@ -6,6 +6,16 @@
 //! MediaStreamValidator. The client must never give up before the server
 //! does, so the request timeout of a media operation is derived from the
 //! values the request itself carries.
+//!
+//! Under a deadline ([`Client::with_deadline`](crate::Client::with_deadline))
+//! the rule turns around: the call may take no longer than the time left,
+//! so the analysis it asks for must fit in it. A media request that does
+//! not set `timeout` and `queue_timeout` is sent with values that fit the
+//! time left at each attempt ([`fit_to_deadline`]): the time left minus
+//! a margin for the network (a fifth of it, between 0.2 s and
+//! [`ANALYSIS_MARGIN`]), split between the two in the proportion of the
+//! document's defaults. Values the caller set are kept; when they cannot
+//! fit, the call is refused before anything is sent.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -47,6 +57,132 @@ pub fn request_timeout(
     Duration::from_millis(analysis)
         .saturating_add(ANALYSIS_MARGIN)
         .max(floor)
+}
+
+/// The least time kept out of a deadline for the network and for writing
+/// the answer, when the SDK chooses the analysis time.
+pub const DEADLINE_MARGIN_MIN: Duration = Duration::from_millis(200);
+
+/// The `timeout` and `queue_timeout` (milliseconds) to add to a media
+/// `request` of operation `spec` so that the analysis fits in `left`:
+/// `None` for a value the caller set, or for an operation that asks for
+/// no analysis time.
+///
+/// # Errors
+///
+/// A message saying why the values the caller set cannot fit in `left`.
+pub fn fit_to_deadline(
+    spec: Option<&OperationSpec>,
+    request: &reqwest::Request,
+    left: Duration,
+) -> Result<(Option<u64>, Option<u64>), String> {
+    let Some(spec) = spec else {
+        return Ok((None, None));
+    };
+    let (Some(timeout_default), Some(queue_default)) =
+        (spec.timeout_default_ms, spec.queue_timeout_default_ms)
+    else {
+        return Ok((None, None));
+    };
+    let margin = (left / 5).clamp(DEADLINE_MARGIN_MIN, ANALYSIS_MARGIN);
+    let budget = left.saturating_sub(margin).as_millis() as u64;
+    let name = spec.rust_name;
+    match requested_ms(request) {
+        (Some(timeout), Some(queue)) => {
+            if timeout.saturating_add(queue) > left.as_millis() as u64 {
+                return Err(format!(
+                    "{name} asks the server for up to {} (timeout {timeout} ms + queue_timeout {queue} ms), more than the {} the deadline leaves; lower them, or leave them unset for the SDK to fit them, or lengthen the deadline",
+                    millis(timeout.saturating_add(queue)),
+                    millis(left.as_millis() as u64),
+                ));
+            }
+            Ok((None, None))
+        }
+        (Some(set), None) | (None, Some(set)) => {
+            let which = if requested_ms(request).0.is_some() {
+                "timeout"
+            } else {
+                "queue_timeout"
+            };
+            let rest = budget.checked_sub(set).filter(|rest| *rest > 0).ok_or_else(|| {
+                format!(
+                    "{name} sets {which} to {set} ms, which leaves no time for the other within the {} the deadline leaves; lower it or lengthen the deadline",
+                    millis(left.as_millis() as u64),
+                )
+            })?;
+            Ok(if which == "timeout" {
+                (None, Some(rest))
+            } else {
+                (Some(rest), None)
+            })
+        }
+        (None, None) => {
+            if budget == 0 {
+                return Err(format!(
+                    "{name}: the {} the deadline leaves is too short to ask the server for any analysis",
+                    millis(left.as_millis() as u64),
+                ));
+            }
+            let total = timeout_default.saturating_add(queue_default).max(1);
+            let queue = (budget as u128 * queue_default as u128 / total as u128) as u64;
+            Ok((Some(budget - queue), Some(queue)))
+        }
+    }
+}
+
+/// Sets the `timeout` and `queue_timeout` chosen by [`fit_to_deadline`] on
+/// the request: in its query when the operation takes them there, else in
+/// its JSON or form body.
+pub(crate) fn apply_fitted(
+    spec: Option<&OperationSpec>,
+    request: &mut reqwest::Request,
+    fitted: (Option<u64>, Option<u64>),
+) {
+    let pairs: Vec<(&str, u64)> = [("timeout", fitted.0), ("queue_timeout", fitted.1)]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    let in_query = spec.is_some_and(|spec| {
+        spec.parameters
+            .iter()
+            .any(|p| p.name == "timeout" && p.location == crate::spec::ParameterLocation::Query)
+    });
+    if !in_query && let Some(body) = request.body().and_then(reqwest::Body::as_bytes) {
+        if body.trim_ascii_start().starts_with(b"{") {
+            if let Ok(serde_json::Value::Object(mut object)) =
+                serde_json::from_slice::<serde_json::Value>(body)
+            {
+                for (name, value) in &pairs {
+                    object.insert((*name).to_string(), (*value).into());
+                }
+                if let Ok(bytes) = serde_json::to_vec(&object) {
+                    *request.body_mut() = Some(bytes.into());
+                    return;
+                }
+            }
+        } else {
+            let mut bytes = body.to_vec();
+            for (name, value) in &pairs {
+                if !bytes.is_empty() {
+                    bytes.push(b'&');
+                }
+                bytes.extend_from_slice(format!("{name}={value}").as_bytes());
+            }
+            *request.body_mut() = Some(bytes.into());
+            return;
+        }
+    }
+    let mut query = request.url_mut().query_pairs_mut();
+    for (name, value) in &pairs {
+        query.append_pair(name, &value.to_string());
+    }
+}
+
+fn millis(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
 }
 
 /// The `timeout` and `queue_timeout` (milliseconds) the request sets, in
@@ -171,6 +307,55 @@ mod tests {
         assert_eq!(requested_ms(&r), (None, Some(8)));
         let r = request("https://h/p", Some("[1, 2]"));
         assert_eq!(requested_ms(&r), (None, None));
+    }
+
+    #[test]
+    fn under_a_deadline_unset_analysis_times_fit_and_set_ones_are_checked() {
+        let spec = crate::spec::operation("get_file");
+        let left = Duration::from_secs(5);
+        let r = request("https://h/v1/probe/file?url=a", None);
+        // 5 s less a 1 s margin, split 65:60 as the defaults are.
+        let fitted = fit_to_deadline(spec, &r, left).expect("fits");
+        assert_eq!(fitted, (Some(2080), Some(1920)));
+        let mut r = r;
+        apply_fitted(spec, &mut r, fitted);
+        assert_eq!(requested_ms(&r), (Some(2080), Some(1920)));
+
+        let r = request("https://h/v1/probe/file?url=a&timeout=3000", None);
+        assert_eq!(fit_to_deadline(spec, &r, left), Ok((None, Some(1000))));
+        let r = request(
+            "https://h/v1/probe/file?url=a&timeout=3000&queue_timeout=1000",
+            None,
+        );
+        assert_eq!(fit_to_deadline(spec, &r, left), Ok((None, None)));
+        let r = request(
+            "https://h/v1/probe/file?url=a&timeout=65000&queue_timeout=60000",
+            None,
+        );
+        let refused = fit_to_deadline(spec, &r, left).expect_err("cannot fit");
+        assert!(
+            refused.contains("more than the 5.0 s the deadline leaves"),
+            "{refused}"
+        );
+        let r = request("https://h/v1/probe/file?url=a&queue_timeout=4000", None);
+        assert!(fit_to_deadline(spec, &r, left).is_err());
+        // Operations that analyse nothing are left alone.
+        let r = request("https://h/frontend/api/v1/auth/session", None);
+        assert_eq!(
+            fit_to_deadline(crate::spec::operation("get_sessions"), &r, left),
+            Ok((None, None))
+        );
+    }
+
+    #[test]
+    fn a_json_body_gets_the_fitted_times_when_the_query_takes_none() {
+        let spec = crate::spec::operation("post_file");
+        let mut r = request("https://h/v1/probe/file", Some(r#"{"url": "a"}"#));
+        let fitted = fit_to_deadline(spec, &r, Duration::from_secs(10)).expect("fits");
+        apply_fitted(spec, &mut r, fitted);
+        assert_eq!(r.url().query(), None);
+        let (timeout, queue) = requested_ms(&r);
+        assert_eq!(timeout.zip(queue).map(|(t, q)| t + q), Some(8000));
     }
 
     #[test]

@@ -1,29 +1,32 @@
 //! Sends one operation's request: credentials, cookie parameters, the
-//! request timeout, retries, and a tracing span. Every generated `send()`
-//! calls [`execute`] (see `codegen/rewrite.rs`).
+//! request timeout, the deadline, the limiter, retries, and a tracing span.
+//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`).
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::OperationInfo;
 use tracing::Instrument;
 
 use crate::Client;
+use crate::batch::limit::Outcome;
 use crate::error::{Answer, Error, Exchange, is_retryable_status};
 use crate::retry::Jitter;
 use crate::spec::OperationSpec;
 
 /// Sends `request` for the operation `info` names, retrying as the client's
 /// [`RetryPolicy`](crate::RetryPolicy) allows. Unless `streams`, the body
-/// is read within the attempt, so a connection that breaks mid-body is
-/// retried like one that breaks before the status line.
+/// is read within the attempt, so a connection that breaks or stalls
+/// mid-body is retried like one that breaks before the status line.
 pub(crate) async fn execute(
     client: &Client,
     mut request: reqwest::Request,
     info: &OperationInfo,
     streams: bool,
 ) -> Result<Answer, Error> {
+    let started = Instant::now();
     let spec = operation_spec(info.operation_id);
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
@@ -51,8 +54,12 @@ pub(crate) async fn execute(
     if let Some(spec) = spec {
         apply_cookies(spec, state, &mut request).map_err(&refuse)?;
     }
+    // Analysis times the caller set that cannot fit are refused before
+    // anything is sent or waited for.
+    if let Some(deadline) = state.deadline {
+        crate::timeouts::fit_to_deadline(spec, &request, deadline).map_err(&refuse)?;
+    }
     let timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
-    *request.timeout_mut() = Some(timeout);
 
     let span = tracing::info_span!(
         "probe_api.request",
@@ -69,106 +76,229 @@ pub(crate) async fn execute(
         method: method.clone(),
         path,
         attempts: 0,
-        started: Instant::now(),
+        started,
         secret: state.auth.as_ref().map(|a| a.secret.clone()),
         path_secrets,
         body: None,
     };
-    attempts(client, request, exchange, streams, &span)
-        .instrument(span.clone())
-        .await
+    let Some(limit) = state.deadline else {
+        let call = Call {
+            client,
+            spec,
+            timeout,
+            deadline: None,
+            streams,
+            sent: &AtomicU32::new(0),
+        };
+        return call
+            .attempts(request, exchange, &span)
+            .instrument(span.clone())
+            .await;
+    };
+    // The attempts keep to the deadline themselves (each attempt's timeout
+    // and each back-off fit in what is left); this bounds what they do not
+    // control, such as a wait for the limiter.
+    let deadline = started + limit;
+    let sent = AtomicU32::new(0);
+    let mut context = exchange.clone();
+    let call = Call {
+        client,
+        spec,
+        timeout,
+        deadline: Some(deadline),
+        streams,
+        sent: &sent,
+    };
+    let attempts = call
+        .attempts(request, exchange, &span)
+        .instrument(span.clone());
+    match tokio::time::timeout_at(deadline.into(), attempts).await {
+        Ok(result) => result,
+        Err(_) => {
+            context.attempts = sent.load(Ordering::SeqCst);
+            span.record("attempt", context.attempts);
+            Err(Error::timed_out(
+                format!("the call's deadline of {} ran out", seconds(limit)),
+                Some(&context),
+            ))
+        }
+    }
 }
 
-async fn attempts(
-    client: &Client,
-    request: reqwest::Request,
-    mut exchange: Exchange,
+/// What every attempt of one call shares.
+struct Call<'a> {
+    client: &'a Client,
+    spec: Option<&'static OperationSpec>,
+    /// Each attempt's timeout until the status line, without a deadline.
+    timeout: Duration,
+    deadline: Option<Instant>,
     streams: bool,
-    span: &tracing::Span,
-) -> Result<Answer, Error> {
-    let policy = client.inner.retry;
-    let retry_allowed = policy.allows(&exchange.method);
-    // Seeded on the first retry: a call that succeeds at once needs none.
-    let mut jitter: Option<Jitter> = None;
-    let started = Instant::now();
-    let mut pending = Some(request);
-    loop {
-        let Some(request) = pending.take() else {
-            // Unreachable: each turn puts the next request back or returns.
-            return Err(Error::invalid_request(
-                "the request was consumed before it could be sent".into(),
-            ));
-        };
-        exchange.attempts += 1;
-        let attempt = exchange.attempts;
-        // Keep a copy for the next attempt; a streaming body cannot be
-        // copied, so such a request is sent once.
-        let next = if retry_allowed && attempt <= policy.max_retries() {
-            request.try_clone()
-        } else {
-            None
-        };
-        let attempt_started = if attempt == 1 {
-            started
-        } else {
-            Instant::now()
-        };
-        let outcome = send_once(&client.client, request, streams).await;
-        let ended = Instant::now();
-        let elapsed_ms = ended.duration_since(attempt_started).as_millis() as u64;
+    /// Attempts sent, for an error made outside the loop.
+    sent: &'a AtomicU32,
+}
 
-        let (retryable, retry_after) = match &outcome {
-            Ok((response, _)) => {
-                let status = response.status();
-                tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
-                let retryable = is_retryable_status(status);
-                let retry_after = retryable
-                    .then(|| {
-                        crate::error::retry_after(response.headers(), std::time::SystemTime::now())
-                    })
-                    .flatten();
-                (retryable, retry_after)
+impl Call<'_> {
+    async fn attempts(
+        &self,
+        request: reqwest::Request,
+        mut exchange: Exchange,
+        span: &tracing::Span,
+    ) -> Result<Answer, Error> {
+        let state = &self.client.inner;
+        let policy = state.retry;
+        let retry_allowed = policy.allows(&exchange.method);
+        // Seeded on the first retry: a call that succeeds at once needs none.
+        let mut jitter: Option<Jitter> = None;
+        let started = Instant::now();
+        // The request as the caller built it; each attempt sends a copy
+        // (with analysis times fitted to the deadline, if there is one).
+        let mut template = Some(request);
+        loop {
+            exchange.attempts += 1;
+            let attempt = exchange.attempts;
+            let mut retry_possible = retry_allowed && attempt <= policy.max_retries();
+            // A streaming body cannot be copied, so such a request is sent once.
+            let copy = if retry_possible {
+                template.as_ref().and_then(reqwest::Request::try_clone)
+            } else {
+                None
+            };
+            let mut request = match copy {
+                Some(copy) => copy,
+                None => {
+                    retry_possible = false;
+                    template.take().ok_or_else(|| {
+                        Error::invalid_request(
+                            "the request was consumed before it could be sent".into(),
+                        )
+                    })?
+                }
+            };
+            let permit = match &state.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
+            let attempt_started = if attempt == 1 && permit.is_none() {
+                started
+            } else {
+                Instant::now()
+            };
+            let timeout = match self.deadline {
+                None => self.timeout,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(attempt_started);
+                    let fitted = crate::timeouts::fit_to_deadline(self.spec, &request, left)
+                        .map_err(|message| {
+                            Error::timed_out(
+                                format!("the call's deadline leaves too little time: {message}"),
+                                Some(&exchange),
+                            )
+                        })?;
+                    crate::timeouts::apply_fitted(self.spec, &mut request, fitted);
+                    left
+                }
+            };
+            self.sent.store(attempt, Ordering::SeqCst);
+            let outcome = send_once(
+                &self.client.client,
+                request,
+                self.streams,
+                timeout,
+                state.stall_timeout(),
+            )
+            .await;
+            let ended = Instant::now();
+            let elapsed_ms = ended.duration_since(attempt_started).as_millis() as u64;
+
+            let (retryable, retry_after, load) = match &outcome {
+                Ok((response, _)) => {
+                    let status = response.status();
+                    tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
+                    let retryable = is_retryable_status(status);
+                    let overloaded = matches!(status.as_u16(), 429 | 503 | 504);
+                    let retry_after = (retryable || overloaded)
+                        .then(|| {
+                            crate::error::retry_after(
+                                response.headers(),
+                                std::time::SystemTime::now(),
+                            )
+                        })
+                        .flatten();
+                    let load = if overloaded {
+                        Outcome::Overloaded(retry_after)
+                    } else if status.is_success() {
+                        Outcome::Success
+                    } else {
+                        Outcome::Neutral
+                    };
+                    (retryable, retry_after, load)
+                }
+                Err(failure) => {
+                    tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
+                    let load = if failure.is_timeout() && !failure.stalled {
+                        Outcome::Overloaded(None)
+                    } else {
+                        Outcome::Neutral
+                    };
+                    (failure.is_retryable(), None, load)
+                }
+            };
+            if let Some(permit) = permit {
+                permit.finish(load);
             }
-            Err(failure) => {
-                let error = &failure.error;
-                tracing::debug!(attempt, elapsed_ms, error = %crate::error::transport_summary(error), "attempt failed");
-                (
-                    !error.is_timeout()
-                        && (failure.reading_body || error.is_connect() || error.is_request()),
-                    None,
-                )
-            }
-        };
-        let delay = match (&next, retryable) {
-            (Some(_), true) => {
-                let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
-                policy.delay(attempt, unit, retry_after)
-            }
-            _ => None,
-        };
-        match (delay, next) {
-            (Some(delay), Some(next)) => {
-                tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-                tokio::time::sleep(delay).await;
-                pending = Some(next);
-            }
-            _ => {
-                span.record("attempt", attempt);
-                span.record(
-                    "duration_ms",
-                    ended.duration_since(started).as_millis() as u64,
-                );
-                return match outcome {
-                    Ok((response, body)) => {
-                        span.record("status", response.status().as_u16());
-                        exchange.body = body;
-                        Ok(Answer { response, exchange })
-                    }
-                    Err(failure) => Err(Error::transport(failure.error, Some(&exchange))),
-                };
+            let delay = match (retry_possible, retryable) {
+                (true, true) => {
+                    let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
+                    policy
+                        .delay(attempt, unit, retry_after)
+                        // A retry that could not start before the deadline,
+                        // or whose analysis times would no longer fit, is
+                        // not made: the last answer is the call's.
+                        .filter(|delay| self.retry_fits(template.as_ref(), *delay))
+                }
+                _ => None,
+            };
+            match delay {
+                Some(delay) => {
+                    tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    span.record("attempt", attempt);
+                    span.record(
+                        "duration_ms",
+                        ended.duration_since(started).as_millis() as u64,
+                    );
+                    return match outcome {
+                        Ok((response, body)) => {
+                            span.record("status", response.status().as_u16());
+                            exchange.body = body;
+                            Ok(Answer { response, exchange })
+                        }
+                        Err(failure) => Err(failure.into_error(&exchange)),
+                    };
+                }
             }
         }
     }
+}
+
+impl Call<'_> {
+    /// Whether a retry after `delay` still fits in the deadline.
+    fn retry_fits(&self, template: Option<&reqwest::Request>, delay: Duration) -> bool {
+        let Some(deadline) = self.deadline else {
+            return true;
+        };
+        let left = deadline.saturating_duration_since(Instant::now() + delay);
+        !left.is_zero()
+            && template.is_some_and(|request| {
+                crate::timeouts::fit_to_deadline(self.spec, request, left).is_ok()
+            })
+    }
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
 }
 
 /// Appends an operation's query parameters to the request URL in one edit.
@@ -220,30 +350,97 @@ impl QueryPairs<'_, '_> {
 /// A failed attempt, and whether it failed while reading the body (the
 /// status line had arrived).
 struct Failure {
-    error: reqwest::Error,
+    cause: Cause,
     reading_body: bool,
+    /// The body stopped delivering bytes for the stall timeout.
+    stalled: bool,
+}
+
+enum Cause {
+    Http(reqwest::Error),
+    /// A timer of the SDK ran out, as this says.
+    TimedOut(String),
+}
+
+impl Failure {
+    fn http(error: reqwest::Error, reading_body: bool) -> Failure {
+        Failure {
+            cause: Cause::Http(error),
+            reading_body,
+            stalled: false,
+        }
+    }
+
+    fn is_timeout(&self) -> bool {
+        match &self.cause {
+            Cause::Http(error) => error.is_timeout(),
+            Cause::TimedOut(_) => true,
+        }
+    }
+
+    /// A timeout before the status line is not retried: the server may
+    /// still be analysing. A stalled body is: the answer was written.
+    fn is_retryable(&self) -> bool {
+        match &self.cause {
+            Cause::Http(error) => {
+                !error.is_timeout()
+                    && (self.reading_body || error.is_connect() || error.is_request())
+            }
+            Cause::TimedOut(_) => self.stalled,
+        }
+    }
+
+    fn summary(&self) -> String {
+        match &self.cause {
+            Cause::Http(error) => crate::error::transport_summary(error),
+            Cause::TimedOut(message) => format!("timeout: {message}"),
+        }
+    }
+
+    fn into_error(self, exchange: &Exchange) -> Error {
+        match self.cause {
+            Cause::Http(error) => Error::transport(error, Some(exchange)),
+            Cause::TimedOut(message) => Error::timed_out(message, Some(exchange)),
+        }
+    }
 }
 
 /// One attempt. Unless `streams`, the body is read here and returned
 /// beside the response (whose own body is then spent); it travels to the
-/// decoder in the [`Exchange`] of the [`Answer`], so the response keeps its status, headers
-/// and URL without being rebuilt.
+/// decoder in the [`Exchange`] of the [`Answer`], so the response keeps its
+/// status, headers and URL without being rebuilt.
+///
+/// `timeout` runs until the status line; after it, a body that delivers
+/// nothing for `stall` ends the attempt, however long it has been coming.
+/// A streamed body is the caller's to read, so there `timeout` covers the
+/// whole exchange, as reqwest's own timeout does.
 async fn send_once(
     http: &reqwest::Client,
-    request: reqwest::Request,
+    mut request: reqwest::Request,
     streams: bool,
+    timeout: Duration,
+    stall: Duration,
 ) -> Result<(reqwest::Response, Option<Bytes>), Failure> {
-    let mut response = http.execute(request).await.map_err(|error| Failure {
-        error,
-        reading_body: false,
-    })?;
     if streams {
+        *request.timeout_mut() = Some(timeout);
+        let response = http
+            .execute(request)
+            .await
+            .map_err(|error| Failure::http(error, false))?;
         return Ok((response, None));
     }
-    let bytes = read_body(&mut response).await.map_err(|error| Failure {
-        error,
-        reading_body: true,
-    })?;
+    *request.timeout_mut() = None;
+    let mut response = match tokio::time::timeout(timeout, http.execute(request)).await {
+        Ok(result) => result.map_err(|error| Failure::http(error, false))?,
+        Err(_) => {
+            return Err(Failure {
+                cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
+                reading_body: false,
+                stalled: false,
+            });
+        }
+    };
+    let bytes = read_body(&mut response, stall).await?;
     Ok((response, Some(bytes)))
 }
 
@@ -264,23 +461,51 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
     crate::error::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
-/// Reads the whole body; a body that arrives in one chunk is not copied.
-async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, reqwest::Error> {
-    let Some(first) = response.chunk().await? else {
-        return Ok(Bytes::new());
-    };
-    let Some(second) = response.chunk().await? else {
-        return Ok(first);
-    };
-    let mut all = BytesMut::with_capacity(
-        (response.content_length().unwrap_or(0) as usize).max(first.len() + second.len()),
-    );
-    all.extend_from_slice(&first);
-    all.extend_from_slice(&second);
-    while let Some(chunk) = response.chunk().await? {
-        all.extend_from_slice(&chunk);
+/// Reads the whole body, each chunk within `stall` of the last; a body
+/// that arrives in one chunk is not copied.
+async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<Bytes, Failure> {
+    let mut all: Option<BytesMut> = None;
+    let mut first: Option<Bytes> = None;
+    loop {
+        let read = match tokio::time::timeout(stall, response.chunk()).await {
+            Ok(read) => read.map_err(|error| Failure::http(error, true))?,
+            Err(_) => {
+                let received =
+                    all.as_ref().map_or(0, |a| a.len()) + first.as_ref().map_or(0, |f| f.len());
+                let expected = response
+                    .content_length()
+                    .map_or(String::new(), |n| format!(" of {n}"));
+                return Err(Failure {
+                    cause: Cause::TimedOut(format!(
+                        "the response body stalled: no bytes for {} after {received}{expected} bytes",
+                        seconds(stall)
+                    )),
+                    reading_body: true,
+                    stalled: true,
+                });
+            }
+        };
+        let Some(chunk) = read else {
+            return Ok(match (all, first) {
+                (Some(all), _) => all.freeze(),
+                (None, Some(first)) => first,
+                (None, None) => Bytes::new(),
+            });
+        };
+        match (&mut all, first.take()) {
+            (Some(all), _) => all.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(earlier)) => {
+                let mut buffer = BytesMut::with_capacity(
+                    (response.content_length().unwrap_or(0) as usize)
+                        .max(earlier.len() + chunk.len()),
+                );
+                buffer.extend_from_slice(&earlier);
+                buffer.extend_from_slice(&chunk);
+                all = Some(buffer);
+            }
+        }
     }
-    Ok(all.freeze())
 }
 
 /// The operation with the given Rust method name, by binary search in an

@@ -2,8 +2,9 @@
 //! behaviour per connection: what wiremock cannot do (close without
 //! answering, cut a body short, never answer).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -30,7 +31,8 @@ pub enum Fault {
         /// The bytes actually sent.
         sent: Vec<u8>,
     },
-    /// Never answers; holds the connection until the server is dropped.
+    /// Reads the request and never answers; holds the connection until
+    /// the client closes it.
     Stall,
     /// Resets the connection (TCP RST) without answering.
     Reset,
@@ -49,6 +51,16 @@ pub enum Fault {
         declared: usize,
         /// The bytes actually sent.
         sent: Vec<u8>,
+    },
+    /// Answers 200 with this JSON body, sent in `chunk`-byte pieces with
+    /// `every` between them: a slow body that keeps moving.
+    Trickle {
+        /// The whole body.
+        body: Vec<u8>,
+        /// Bytes per piece.
+        chunk: usize,
+        /// The pause before each piece after the first.
+        every: Duration,
     },
 }
 
@@ -69,6 +81,7 @@ impl Fault {
 pub struct FaultServer {
     url: String,
     connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -82,22 +95,20 @@ impl FaultServer {
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = connections.clone();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
         let script = Arc::new(script);
         let task = tokio::spawn(async move {
-            let mut stalled = Vec::new();
             while let Ok((stream, _)) = listener.accept().await {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 let fault = script[n.min(script.len() - 1)].clone();
-                if matches!(fault, Fault::Stall) {
-                    stalled.push(stream);
-                    continue;
-                }
-                tokio::spawn(serve(stream, fault));
+                tokio::spawn(serve(stream, fault, log.clone()));
             }
         });
         FaultServer {
             url,
             connections,
+            requests,
             task,
         }
     }
@@ -111,6 +122,14 @@ impl FaultServer {
     /// closes its connection).
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The request line and headers of every request read so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
@@ -130,11 +149,32 @@ pub async fn refused_url() -> String {
     format!("http://{address}")
 }
 
-async fn serve(mut stream: TcpStream, fault: Fault) {
-    if read_request(&mut stream).await.is_none() {
+async fn serve(mut stream: TcpStream, fault: Fault, log: Arc<Mutex<Vec<String>>>) {
+    let Some(request) = read_request(&mut stream).await else {
         return;
-    }
+    };
+    let head = find(&request, b"\r\n\r\n").map_or(&request[..], |end| &request[..end]);
+    log.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(String::from_utf8_lossy(head).into_owned());
     let bytes = match fault {
+        Fault::Stall => {
+            hold(&mut stream).await;
+            return;
+        }
+        Fault::Trickle { body, chunk, every } => {
+            let _ = stream.write_all(&partial_head(body.len(), &[])).await;
+            for (i, piece) in body.chunks(chunk.max(1)).enumerate() {
+                if i > 0 {
+                    tokio::time::sleep(every).await;
+                }
+                if stream.write_all(piece).await.is_err() || stream.flush().await.is_err() {
+                    return;
+                }
+            }
+            let _ = stream.shutdown().await;
+            return;
+        }
         Fault::Reset => {
             let _ = stream.set_zero_linger();
             return;
@@ -148,10 +188,7 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
         Fault::StallBody { declared, sent } => {
             let _ = stream.write_all(&partial_head(declared, &sent)).await;
             let _ = stream.flush().await;
-            // Hold the connection open, sending nothing, until the client
-            // gives up and closes it.
-            let mut rest = [0u8; 64];
-            while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
+            hold(&mut stream).await;
             return;
         }
         Fault::Respond {
@@ -173,11 +210,18 @@ async fn serve(mut stream: TcpStream, fault: Fault) {
             bytes
         }
         Fault::CutBody { declared, sent } => partial_head(declared, &sent),
-        Fault::Close | Fault::Stall => Vec::new(),
+        Fault::Close => Vec::new(),
     };
     let _ = stream.write_all(&bytes).await;
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
+}
+
+/// Holds the connection open, sending nothing, until the client gives up
+/// and closes it.
+async fn hold(stream: &mut TcpStream) {
+    let mut rest = [0u8; 64];
+    while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
 }
 
 /// Reads one request (head and `content-length` body); `None` if the

@@ -27,6 +27,7 @@ fn client(url: &str) -> Client {
         .base_url(url)
         .api_key("key")
         .timeout(TIMEOUT)
+        .stall_timeout(TIMEOUT)
         .retry(
             RetryPolicy::default()
                 .with_initial_backoff(Duration::from_millis(5))
@@ -149,7 +150,7 @@ async fn resets_before_and_during_the_body_are_retried() {
 }
 
 #[tokio::test]
-async fn headers_or_a_body_that_never_come_time_out_once() {
+async fn headers_that_never_come_time_out_once_and_a_body_that_stalls_is_retried() {
     case(
         "headers never come",
         vec![Fault::Stall],
@@ -157,16 +158,114 @@ async fn headers_or_a_body_that_never_come_time_out_once() {
         TIMEOUT,
     )
     .await;
+    // The status line came, so the server is done analysing: a stalled
+    // body is retried like a broken connection, each attempt cut by the
+    // stall timeout.
+    let stall = Fault::StallBody {
+        declared: USER.len(),
+        sent: USER.as_bytes()[..5].to_vec(),
+    };
     case(
-        "the body stalls",
-        vec![Fault::StallBody {
-            declared: USER.len(),
-            sent: USER.as_bytes()[..5].to_vec(),
-        }],
-        fails(ErrorKind::Timeout, 1),
-        TIMEOUT,
+        "the body stalls every time",
+        vec![stall.clone(); 3],
+        fails(ErrorKind::Timeout, 3),
+        TIMEOUT * 3,
     )
     .await;
+    case("the body stalls once", vec![stall], succeeds(), TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn a_stalled_body_is_caught_within_the_stall_timeout_and_a_get_is_retried() {
+    let stall = Duration::from_secs(1);
+    let server = FaultServer::start(vec![
+        Fault::StallBody {
+            declared: USER.len(),
+            sent: USER.as_bytes()[..5].to_vec(),
+        },
+        ok(),
+    ])
+    .await;
+    // A request timeout far longer than the stall: the stall timer, not
+    // the request timeout, ends the attempt once the status line is in.
+    let client = Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .timeout(Duration::from_secs(120))
+        .stall_timeout(stall)
+        .retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let user = client
+        .get_current_user()
+        .send()
+        .await
+        .expect("the retry answers");
+    let elapsed = started.elapsed();
+    assert_eq!(user.id, 7);
+    assert!(elapsed >= stall, "{elapsed:?}");
+    assert!(elapsed < stall + Duration::from_millis(700), "{elapsed:?}");
+    assert_eq!(server.connections(), 2, "one stalled attempt, one retry");
+
+    // Without a retry the error says what happened.
+    let server = FaultServer::start(vec![Fault::StallBody {
+        declared: USER.len(),
+        sent: USER.as_bytes()[..5].to_vec(),
+    }])
+    .await;
+    let error = Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .stall_timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client")
+        .get_current_user()
+        .send()
+        .await
+        .expect_err("stalls");
+    assert_eq!(error.kind(), ErrorKind::Timeout);
+    assert!(error.is_timeout());
+    assert!(
+        error
+            .to_string()
+            .contains("the response body stalled: no bytes for 0.3 s after 5 of"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_past_the_stall_timeout_completes() {
+    // Eight pieces 250 ms apart: 1.75 s in all, more than both the stall
+    // timeout and the request timeout, but never 700 ms without a byte.
+    let server = FaultServer::start(vec![Fault::Trickle {
+        body: USER.as_bytes().to_vec(),
+        chunk: USER.len().div_ceil(8),
+        every: Duration::from_millis(250),
+    }])
+    .await;
+    let client = Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .timeout(Duration::from_millis(700))
+        .stall_timeout(Duration::from_millis(700))
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let user = client
+        .get_current_user()
+        .send()
+        .await
+        .expect("slow but moving");
+    assert_eq!(user.id, 7);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1750),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.connections(), 1);
 }
 
 #[tokio::test]

@@ -126,3 +126,94 @@ async fn a_per_call_timeout_applies_to_the_calls_made_through_it() {
     assert!(error.is_timeout(), "{error}");
     assert_eq!(error.attempts(), 1);
 }
+
+#[tokio::test]
+async fn a_file_probe_with_a_five_second_deadline_ends_in_five_seconds_and_asks_for_less() {
+    use tests::faults::{Fault, FaultServer};
+    let server = FaultServer::start(vec![Fault::Stall]).await;
+    // The client's own rule would wait 140 s for a default file probe.
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .build()
+        .expect("client")
+        .with_deadline(Duration::from_secs(5));
+    let started = std::time::Instant::now();
+    let call = client.get_file().url("https://media.example/a.mp4").send();
+    let error = tokio::time::timeout(Duration::from_secs(60), call)
+        .await
+        .expect("the deadline ended the call")
+        .expect_err("the server never answers");
+    let elapsed = started.elapsed();
+    assert!(error.is_timeout(), "{error}");
+    assert!(elapsed >= Duration::from_millis(4900), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(6000), "{elapsed:?}");
+    assert_eq!(error.attempts(), 1, "a timeout is not retried");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let line = requests[0].lines().next().expect("request line");
+    let asked = |name: &str| -> u64 {
+        let prefix = format!("{name}=");
+        line.split(['?', '&', ' '])
+            .find_map(|pair| pair.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    let (timeout, queue) = (asked("timeout"), asked("queue_timeout"));
+    assert!(timeout > 0 && queue > 0, "{line}");
+    assert!(
+        timeout + queue <= 5000,
+        "{timeout} + {queue} ms do not fit in 5 s"
+    );
+}
+
+#[tokio::test]
+async fn analysis_times_that_cannot_fit_the_deadline_are_refused_before_sending() {
+    use tests::faults::{Fault, FaultServer};
+    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .build()
+        .expect("client")
+        .with_deadline(Duration::from_secs(5));
+    let error = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .timeout(65_000)
+        .queue_timeout(60_000)
+        .send()
+        .await
+        .expect_err("cannot fit");
+    assert_eq!(
+        error.kind(),
+        probe_api::ErrorKind::InvalidRequest,
+        "{error}"
+    );
+    assert_eq!(error.attempts(), 0);
+    assert!(
+        error
+            .to_string()
+            .contains("timeout 65000 ms + queue_timeout 60000 ms"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("the deadline leaves"), "{error}");
+    assert_eq!(server.connections(), 0, "nothing was sent");
+
+    // Values that fit are sent as they are.
+    let error = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .timeout(1_000)
+        .queue_timeout(500)
+        .send()
+        .await
+        .expect_err("the server never answers");
+    assert!(error.is_timeout(), "{error}");
+    let requests = server.requests();
+    assert!(
+        requests[0].contains("timeout=1000") && requests[0].contains("queue_timeout=500"),
+        "{requests:?}"
+    );
+}

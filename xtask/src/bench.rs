@@ -80,6 +80,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
             return Err(format!("the {bench} bench failed ({status})"));
         }
     }
+    crate::bench_batch::measure(&layout.root, &results_path)?;
     let results = read_results(&results_path)?;
 
     eprintln!("bench: measuring the build cost in a fresh target directory");
@@ -92,6 +93,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
         &build,
         started.elapsed(),
     );
+    let text = crate::bench_batch::splice(&text, &crate::bench_batch::section(&results));
     let path = layout.root.join("BENCHMARKS.md");
     write_atomic(&path, text.as_bytes())?;
     println!("wrote {} in {}", path.display(), minutes(started.elapsed()));

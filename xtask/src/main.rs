@@ -31,8 +31,10 @@ Commands:
   api [--check]          Write probe-api/API.md, the API surface (operations, setters and their
                          Rust types, response and error types, every model); --check only
                          reports whether the committed file is current
-  bench                  Run the benchmarks (release), measure the build cost in a fresh target
-                         directory, and write BENCHMARKS.md; installs ffmpeg with apt-get if missing
+  bench [--only batch]   Run the benchmarks (release), measure the build cost in a fresh target
+                         directory, and write BENCHMARKS.md; installs ffmpeg with apt-get if missing.
+                         --only batch runs only the batch bench (probe_many against the mock with a
+                         set capacity, about 2 minutes) and replaces only its section
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
   readme-crate           Build every Rust example of README.md in a scratch crate that has only
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         ["verify"] => run_verify(&layout),
         ["bench"] => xtask::bench::run(&layout),
         ["readme-crate"] => xtask::readme::run(&layout),
+        ["bench", "--only", "batch"] => xtask::bench_batch::run(&layout),
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
     match result {

@@ -2,7 +2,10 @@
 //! the operation's behaviour, and a check of the answer against the
 //! document.
 
+use std::time::Duration;
+
 use serde_json::{Map, Value, json};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::request::{self, Checked, Incoming, Miss, Route};
 use super::schema::escape;
@@ -53,6 +56,7 @@ struct Failure(u16, String);
 type Answer = Result<(u16, Option<Value>), Failure>;
 
 pub(crate) async fn respond(shared: &Shared, incoming: Incoming) -> Outcome {
+    let received = std::time::Instant::now();
     let found = shared.routes.find(&incoming.method, &incoming.path);
     let operation = found.as_ref().map(|(r, _)| r.operation).unwrap_or("");
     let outcome = match found {
@@ -74,6 +78,8 @@ pub(crate) async fn respond(shared: &Shared, incoming: Incoming) -> Outcome {
         path: incoming.path.clone(),
         query: incoming.query.as_deref().map(redact_query),
         status: outcome.status(),
+        received,
+        answered: std::time::Instant::now(),
     });
     outcome
 }
@@ -143,6 +149,11 @@ async fn answer(
         Err(problems) => return error_outcome(shared, route, 400, &problems.join("; ")),
     };
 
+    // Held until the answer is made: the probe's place in the service.
+    let _admitted = match analysis_slot(shared, route, &checked).await {
+        Ok(worker) => worker,
+        Err(refusal) => return refusal,
+    };
     let answer = behaviour(shared, route, principal, &checked, incoming);
     match answer {
         Err(Failure(status, message)) => error_outcome(shared, route, status, &message),
@@ -164,6 +175,48 @@ async fn answer(
             Outcome::json(status, &body)
         }
     }
+}
+
+/// Waits for a worker of the mock's [`Capacity`](super::Capacity), when one
+/// is set and `route` analyses media, then for the analysis time; or the
+/// 429 refusal when the queue is full or the request's `queue_timeout`
+/// runs out first.
+async fn analysis_slot(
+    shared: &Shared,
+    route: &Route,
+    checked: &Checked,
+) -> Result<Option<OwnedSemaphorePermit>, Outcome> {
+    use std::sync::atomic::Ordering;
+    let analyses = crate::spec::operation(route.operation)
+        .is_some_and(|spec| spec.queue_timeout_default_ms.is_some());
+    let Some(workers) = lock(&shared.workers).clone().filter(|_| analyses) else {
+        return Ok(None);
+    };
+    let capacity = workers.capacity;
+    let refuse = |why: &str| {
+        shared.rejected.fetch_add(1, Ordering::SeqCst);
+        let mut outcome = error_outcome(shared, route, 429, why);
+        if let Outcome::Respond { headers, .. } = &mut outcome {
+            headers.push(("retry-after", capacity.retry_after.to_string()));
+        }
+        outcome
+    };
+    let Ok(admitted) = workers.admitted.clone().try_acquire_owned() else {
+        return Err(refuse("every worker is busy and the queue is full"));
+    };
+    let queue_timeout = checked
+        .get("queue_timeout")
+        .and_then(Value::as_u64)
+        .map_or(Duration::from_secs(60), Duration::from_millis);
+    let waited = tokio::time::timeout(queue_timeout, workers.free.clone().acquire_owned()).await;
+    let Ok(Ok(worker)) = waited else {
+        return Err(refuse("no worker became free within queue_timeout"));
+    };
+    tokio::time::sleep(capacity.service_time).await;
+    // The worker is free once the analysis time is over; the probe keeps
+    // its place until it is answered.
+    drop(worker);
+    Ok(Some(admitted))
 }
 
 /// Every credential the request carries, wherever the document allows it.

@@ -23,6 +23,11 @@
 //! statuses with or without `Retry-After`, delays, malformed bodies and
 //! dropped connections, to test retries and error handling.
 //!
+//! A [`Capacity`] ([`MockServer::set_capacity`]) makes the media operations
+//! behave like a busy service: a set number of workers, each analysis
+//! taking a set time, a bounded queue, and 429 with `Retry-After` beyond
+//! it, so that batch behaviour is measurable offline.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,7 +53,7 @@ mod state;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use media::MediaFixture;
 
@@ -118,6 +123,88 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The status the mock answered with (0 for a dropped connection).
     pub status: u16,
+    /// When the mock received the request (its head and body).
+    pub received: Instant,
+    /// When the mock had its answer ready.
+    pub answered: Instant,
+}
+
+impl RecordedRequest {
+    /// The value of query parameter `name`, as recorded (decoded).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.as_deref()?.split('&').find_map(|pair| {
+            pair.split_once('=')
+                .filter(|(key, _)| *key == name)
+                .map(|(_, value)| value)
+        })
+    }
+}
+
+/// How many media analyses the mock runs at once, for how long each, and
+/// how many it lets wait: a busy service, to measure batches against.
+///
+/// A media probe (`get_file`, `post_file` and the other media operations)
+/// that finds a worker free takes it for [`service_time`](Self::service_time);
+/// one that finds all busy waits in the queue, unless the queue already
+/// holds [`queue`](Self::queue) probes, and up to the request's
+/// `queue_timeout`; a probe that cannot wait is answered 429 with
+/// `Retry-After` ([`retry_after`](Self::retry_after)). The answers are
+/// counted in [`MockServer::rejected`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capacity {
+    /// Analyses at once.
+    pub workers: usize,
+    /// How long each analysis takes.
+    pub service_time: Duration,
+    /// How many probes may wait for a worker.
+    pub queue: usize,
+    /// The `Retry-After` of a refusal, in seconds.
+    pub retry_after: u64,
+}
+
+impl Capacity {
+    /// `workers` (at least 1) analyses at once, each taking `service_time`,
+    /// with a queue as long again as the workers and `Retry-After: 1`.
+    pub fn new(workers: usize, service_time: Duration) -> Capacity {
+        let workers = workers.max(1);
+        Capacity {
+            workers,
+            service_time,
+            queue: workers,
+            retry_after: 1,
+        }
+    }
+
+    /// Lets at most `probes` wait for a worker (0: refuse when all are busy).
+    #[must_use]
+    pub fn queue(mut self, probes: usize) -> Capacity {
+        self.queue = probes;
+        self
+    }
+
+    /// The `Retry-After` of a refusal, in seconds.
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u64) -> Capacity {
+        self.retry_after = seconds;
+        self
+    }
+
+    /// Probes a second the workers can finish: `workers / service_time`.
+    pub fn throughput(&self) -> f64 {
+        self.workers as f64 / self.service_time.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// A [`Capacity`] in force: places for the probes let in (working or
+/// waiting), and the workers.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    pub(crate) capacity: Capacity,
+    /// Held from arrival to answer, so that exactly `workers + queue`
+    /// probes are let in, however late a woken waiter runs.
+    pub(crate) admitted: Arc<tokio::sync::Semaphore>,
+    pub(crate) free: Arc<tokio::sync::Semaphore>,
 }
 
 /// Arguments for one operation, made from the document: every required
@@ -303,6 +390,9 @@ pub(crate) struct Shared {
     pub(crate) max_in_flight: AtomicUsize,
     /// TCP connections accepted.
     pub(crate) connections: AtomicUsize,
+    pub(crate) workers: Mutex<Option<Arc<Workers>>>,
+    /// Probes refused for want of capacity.
+    pub(crate) rejected: AtomicUsize,
 }
 
 /// A running mock server on a loopback port; stops when dropped.
@@ -339,6 +429,8 @@ impl MockServer {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
+            workers: Mutex::new(None),
+            rejected: AtomicUsize::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -413,6 +505,25 @@ impl MockServer {
             .or_default()
             .extend(faults);
         Ok(())
+    }
+
+    /// Limits the media operations to `capacity` from now on (probes already
+    /// running keep the workers they have); `None` removes the limit.
+    pub fn set_capacity(&self, capacity: Option<Capacity>) {
+        *lock(&self.shared.workers) = capacity.map(|capacity| {
+            Arc::new(Workers {
+                capacity,
+                admitted: Arc::new(tokio::sync::Semaphore::new(
+                    capacity.workers.saturating_add(capacity.queue),
+                )),
+                free: Arc::new(tokio::sync::Semaphore::new(capacity.workers)),
+            })
+        });
+    }
+
+    /// How many probes were answered 429 for want of [`Capacity`].
+    pub fn rejected(&self) -> usize {
+        self.shared.rejected.load(Ordering::SeqCst)
     }
 
     /// Answers probes of `url` with `fixture` instead of the default sample.
