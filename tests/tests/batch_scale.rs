@@ -37,9 +37,18 @@ async fn an_adaptive_batch_of_two_thousand_keeps_rejections_under_two_percent() 
     mock.set_capacity(Some(Capacity::new(16, Duration::from_millis(20))));
     let client = mock.client().expect("client");
     let all = urls(2000);
+    let last = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let record = last.clone();
     let options = ProbeMany::new()
         .concurrency(256)
-        .request(|probe| probe.only(probe_api::types::GetFileOnly::Ffprobe));
+        .request(|probe| probe.only(probe_api::types::GetFileOnly::Ffprobe))
+        .on_progress(move |p| {
+            let mut last = record.lock().expect("progress");
+            let highest = last.map_or(0, |(_, highest): (probe_api::batch::Progress, usize)| {
+                highest
+            });
+            *last = Some((*p, highest.max(p.limit)));
+        });
     let results: Vec<_> = client.probe_many(all.clone(), options).collect().await;
 
     assert_eq!(results.len(), 2000);
@@ -58,6 +67,16 @@ async fn an_adaptive_batch_of_two_thousand_keeps_rejections_under_two_percent() 
         "{:.1} % of {requests} requests refused",
         share * 100.0
     );
+    let (last, highest) = last
+        .lock()
+        .expect("progress")
+        .expect("progress was reported");
+    assert_eq!((last.finished, last.failed, last.resumed), (2000, 0, 0));
+    assert!(
+        highest > 16,
+        "the limit grew from 4 past the workers: {highest}"
+    );
+    assert_eq!(last.rejected as usize, mock.rejected());
     assert!(
         mock.max_in_flight() > 16,
         "the limit grew to the capacity: {} at most",

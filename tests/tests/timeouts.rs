@@ -217,3 +217,36 @@ async fn analysis_times_that_cannot_fit_the_deadline_are_refused_before_sending(
         "{requests:?}"
     );
 }
+
+#[tokio::test]
+async fn under_a_deadline_a_retry_that_could_not_start_in_time_is_not_made() {
+    use tests::faults::{Fault, FaultServer};
+    // The server asks for 3 s; the deadline leaves 2: the 503 is the answer.
+    let server = FaultServer::start(vec![Fault::Respond {
+        status: 503,
+        headers: vec![("retry-after".into(), "3".into())],
+        body: Vec::new(),
+    }])
+    .await;
+    let client = probe_api::Client::builder()
+        .base_url(server.url())
+        .api_key("key")
+        .build()
+        .expect("client")
+        .with_deadline(Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let error = client
+        .get_current_user()
+        .send()
+        .await
+        .expect_err("unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(503), "{error}");
+    assert_eq!(error.attempts(), 1);
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3)));
+    assert_eq!(server.connections(), 1);
+}

@@ -576,6 +576,27 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn an_initial_limit_admits_that_many_and_a_dropped_permit_frees_its_slot() {
+        let limiter = Limiter::adaptive(16).initial(3);
+        assert_eq!((limiter.limit(), limiter.ceiling()), (3, 16));
+        let permits = [
+            limiter.acquire().await,
+            limiter.acquire().await,
+            limiter.acquire().await,
+        ];
+        let fourth = tokio::time::timeout(Duration::from_secs(1), limiter.acquire()).await;
+        assert!(fourth.is_err(), "a fourth slot was given");
+        drop(permits);
+        assert_eq!(limiter.in_flight(), 0);
+        limiter.acquire().await.succeeded();
+        assert_eq!(
+            Limiter::adaptive(2).initial(40).limit(),
+            2,
+            "never above the ceiling"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn a_rate_limit_spaces_the_starts() {
         let limiter = Limiter::fixed(100).rate_limit(10.0);
         let started = tokio::time::Instant::now();
