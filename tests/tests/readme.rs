@@ -1,4 +1,4 @@
-//! The README's reliability table names, for each guarantee, the tests
+//! The user guide's (probe-api/README.md) reliability table names, for each guarantee, the tests
 //! that show it; a renamed or deleted test must not leave it pointing at
 //! nothing.
 
@@ -44,8 +44,8 @@ fn named_tests(readme: &str) -> Result<Vec<(String, String)>, String> {
 #[test]
 fn every_test_the_reliability_table_names_exists() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("../README.md"))
-        .expect("README.md at the workspace root");
+    let readme = std::fs::read_to_string(root.join("../probe-api/README.md"))
+        .expect("the user guide, probe-api/README.md");
     let named = named_tests(&readme).expect("the table parses");
     assert!(
         named.len() >= 20,

@@ -37,8 +37,9 @@ Commands:
                          set capacity, about 2 minutes) and replaces only its section
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
-  readme-crate           Build every Rust example of README.md in a scratch crate that has only
-                         the dependencies the README lists (offline, target/readme-crate)
+  readme-crate           Build every Rust example of the user guide (probe-api/README.md) in a
+                         scratch crate that has only the dependencies the guide lists (offline,
+                         target/readme-crate)
 ";
 
 fn main() -> ExitCode {

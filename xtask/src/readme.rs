@@ -1,5 +1,6 @@
-//! `cargo xtask readme-crate`: the README's Rust examples built in a fresh
-//! crate that has exactly the dependencies the README tells a user to add.
+//! `cargo xtask readme-crate`: the user guide's (`probe-api/README.md`)
+//! Rust examples built in a fresh crate that has exactly the dependencies
+//! the guide tells a user to add.
 //!
 //! Doctests compile the examples with every dependency of the workspace at
 //! hand, so an example that needs a crate the README never mentions still
@@ -146,11 +147,11 @@ pub fn dependencies(readme: &str, probe_api: &Path) -> Result<String, String> {
 /// or an example does not build (cargo's output says which).
 pub fn run(layout: &Layout) -> Result<(), String> {
     let root = &layout.root;
-    let readme = std::fs::read_to_string(root.join("README.md"))
-        .map_err(|e| format!("cannot read README.md: {e}"))?;
+    let readme = std::fs::read_to_string(root.join("probe-api/README.md"))
+        .map_err(|e| format!("cannot read probe-api/README.md: {e}"))?;
     let examples = examples(&readme);
     if examples.is_empty() {
-        return Err("README.md has no Rust examples".into());
+        return Err("probe-api/README.md has no Rust examples".into());
     }
     let crate_dir: PathBuf = root.join("target/readme-crate");
     let bin_dir = crate_dir.join("src/bin");
