@@ -39,6 +39,7 @@ fn build() -> Result<(), String> {
         "codegen/generate.rs",
         "codegen/lenient.rs",
         "codegen/rewrite.rs",
+        "codegen/reports.rs",
         "build.rs",
     ] {
         println!("cargo::rerun-if-changed={input}");

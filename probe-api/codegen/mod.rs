@@ -9,6 +9,7 @@ pub mod generate;
 pub mod lenient;
 pub mod normalize;
 pub mod overlay;
+pub mod reports;
 pub mod rewrite;
 
 use std::fmt;

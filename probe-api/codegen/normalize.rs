@@ -58,6 +58,9 @@ pub enum Rule {
     /// A credential (a token path parameter, a string property holding a
     /// token) is marked so the client never prints it.
     Credential,
+    /// A tool's any-JSON output that the crate has a report type for is
+    /// decoded into that type (see `codegen/reports.rs`).
+    ToolReport,
 }
 
 impl Rule {
@@ -82,6 +85,7 @@ impl Rule {
             Rule::ResponseSchemas => "response-schemas",
             Rule::OperationId => "operation-id",
             Rule::Credential => "credential",
+            Rule::ToolReport => "tool-report",
         }
     }
 
@@ -127,6 +131,9 @@ impl Rule {
             }
             Rule::Credential => {
                 "a credential must never be printed: a path parameter holding one is redacted from spans, errors and Debug, a string property holding one becomes `Secret`"
+            }
+            Rule::ToolReport => {
+                "a report held as any JSON is a `serde_json::Value` tree decoded a second time into its type; decoded once, straight from the body, it costs a third of the time and memory"
             }
         }
     }
@@ -274,6 +281,9 @@ pub fn normalize(effective: &Value) -> Result<Normalized, SpecError> {
     n.root()?;
     let operations = n.operations()?;
     n.all_schemas()?;
+    for (at, detail) in super::reports::tool_reports(&mut n.doc) {
+        n.note(&at, Rule::ToolReport, detail);
+    }
     check_openapiv3(&n.doc)?;
     Ok(Normalized {
         document: n.doc,

@@ -603,13 +603,21 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (Strin
     if let Ok(value) = serde_json::from_slice(bytes) {
         return Ok(value);
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
-        .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
-    deserializer
-        .end()
-        .map_err(|e| (String::from("."), e.to_string()))?;
-    Ok(value)
+    // A tool report that does not fit its type fails the strict pass but
+    // not the response: read again keeping reports as text (see
+    // `reports::ToolReport`), which leaves only errors outside reports.
+    crate::reports::lenient_reports(|| {
+        if let Ok(value) = serde_json::from_slice(bytes) {
+            return Ok(value);
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+            .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+        deserializer
+            .end()
+            .map_err(|e| (String::from("."), e.to_string()))?;
+        Ok(value)
+    })
 }
 
 fn api_message(api: &ApiError) -> String {
