@@ -30,8 +30,7 @@ fn main() {
     let typed = measure(|| {
         let response: GatewayGetFileResponse =
             serde_json::from_slice(&response).expect("response decode");
-        let report = response.ffprobe().expect("typed report");
-        (response, report)
+        response.into_ffprobe().expect("typed report")
     });
     let value = measure(|| serde_json::from_slice::<Value>(&response).expect("Value"));
     report("get_file_response", response.len(), typed, value);

@@ -116,7 +116,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let report = probed
             .result
             .map_err(|e| e.to_string())
-            .and_then(|r| r.ffprobe().map_err(|e| e.to_string()));
+            .and_then(|r| r.into_ffprobe().map_err(|e| e.to_string()));
         match report {
             Ok(report) => {
                 let container = report

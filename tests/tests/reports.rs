@@ -292,3 +292,119 @@ async fn probe_responses_give_typed_reports_or_say_why_not() {
         other => panic!("expected a format error, got {other:?}"),
     }
 }
+
+/// A response whose FFprobe report does not fit `FfprobeReport` (a stream
+/// index sent as text, deep inside) around a valid MediaInfo report and
+/// metadata, as a server would send it.
+fn response_with_a_malformed_ffprobe_report() -> Value {
+    let mut ffprobe = fixture("h264_aac.ffprobe.json");
+    ffprobe["streams"][1]["index"] = Value::from("one");
+    serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "duration": 182, "usage": 1, "response": ffprobe},
+        "mediainfo": {"success": true, "duration": 97, "usage": 1,
+            "response": fixture("h264_aac.mediainfo.json")},
+        "probe_report": {"success": true, "response": {"container": "mov,mp4"}},
+        "metadata": {"request_id": "0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25", "queue_time": 3}
+    })
+}
+
+#[tokio::test]
+async fn a_malformed_report_leaves_the_response_and_names_its_json_path() {
+    let body = response_with_a_malformed_ffprobe_report();
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body.clone(), "key").await;
+    let response = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("the response decodes although its FFprobe report does not")
+        .into_inner();
+    let error = response.ffprobe().expect_err("the report does not fit");
+    assert_eq!(
+        error,
+        ReportError::Format {
+            tool: "ffprobe",
+            path: "streams[1].index".into(),
+            message: error_message(&error),
+        }
+    );
+    assert!(
+        error.to_string().contains("`streams[1].index`"),
+        "{error}"
+    );
+    // Everything else is there, typed.
+    assert_eq!(
+        response.metadata.as_ref().and_then(|m| m.request_id.as_deref()),
+        Some("0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25")
+    );
+    let mediainfo = response.mediainfo().expect("the MediaInfo report decodes");
+    assert_eq!(mediainfo.duration(), Some(Duration::from_millis(2002)));
+    // The malformed report is kept as sent, and the response serializes back
+    // to the body.
+    let tool = response.ffprobe.as_ref().and_then(|t| t.response.as_ref());
+    let kept: Value =
+        serde_json::from_str(tool.and_then(|r| r.malformed_json()).expect("kept")).expect("JSON");
+    assert_eq!(kept, body["ffprobe"]["response"]);
+    assert_eq!(serde_json::to_value(&response).expect("serializes"), body);
+    assert_eq!(
+        response.into_ffprobe().map(|_| ()),
+        Err(error),
+        "taking the report says the same"
+    );
+}
+
+fn error_message(error: &ReportError) -> String {
+    match error {
+        ReportError::Format { message, .. } => message.clone(),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tool_that_succeeds_without_a_report_is_told_apart_from_a_failure() {
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "duration": 5},
+        "mediainfo": {"success": false, "error": "timeout"}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let response = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    assert_eq!(
+        response.ffprobe(),
+        Err(ReportError::NoReport { tool: "ffprobe" })
+    );
+    assert_eq!(
+        response.ffprobe().expect_err("no report").to_string(),
+        "ffprobe succeeded but the response carries no report"
+    );
+    assert_eq!(
+        response.mediainfo().expect_err("failed").to_string(),
+        "mediainfo failed: timeout"
+    );
+}
+
+#[tokio::test]
+async fn into_ffprobe_moves_the_report_decoded_with_the_response() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let response = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .send()
+        .await
+        .expect("probe")
+        .into_inner();
+    let borrowed = response.ffprobe().expect("typed").clone();
+    let owned = response.into_ffprobe().expect("typed");
+    assert_eq!(owned, borrowed);
+    assert_eq!(owned.video_streams().count(), 1);
+}
