@@ -92,9 +92,10 @@ pub fn tool_reports(doc: &mut Value) -> Vec<Change> {
                 *response = Value::Object(marked);
                 copy
             });
-            if let Some(property) = doc
-                .pointer_mut(&format!("/components/schemas/{}/properties/{tool}", escape(owner)))
-            {
+            if let Some(property) = doc.pointer_mut(&format!(
+                "/components/schemas/{}/properties/{tool}",
+                escape(owner)
+            )) {
                 property["$ref"] = json!(format!("#/components/schemas/{copy}"));
             }
             changes.push((
@@ -220,7 +221,10 @@ mod tests {
         let mut doc = document();
         doc["components"]["schemas"]["ResultFfprobe"] = json!({"type": "string"});
         tool_reports(&mut doc);
-        assert_eq!(doc["components"]["schemas"]["ResultFfprobe"], json!({"type": "string"}));
+        assert_eq!(
+            doc["components"]["schemas"]["ResultFfprobe"],
+            json!({"type": "string"})
+        );
         assert_eq!(
             doc["components"]["schemas"]["Probe"]["properties"]["ffprobe"]["$ref"],
             "#/components/schemas/Result"

@@ -550,13 +550,36 @@ impl StdError for Error {
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
-pub(crate) async fn decode_response<T: DeserializeOwned>(
+pub(crate) async fn decode_response<T: DeserializeOwned + Send + 'static>(
     answer: Answer,
 ) -> Result<ResponseValue<T>, Error> {
     // The headers move into the value rather than being copied.
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
+    if let Some(sink) = crate::reports::walk::take_sink() {
+        // A walk decodes the body as it arrives (see `reports::walk`).
+        return match crate::reports::walk::decode::<T>(response, sink).await {
+            Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
+                e,
+                exchange.as_ref(),
+            )
+            .with_response_head(status, &headers, exchange.as_ref())),
+            Err(crate::reports::walk::Failure::Decode(cause)) => {
+                let cause = match &exchange {
+                    Some(exchange) => exchange.redact(&cause),
+                    None => cause,
+                };
+                Err(Error::new(
+                    ErrorKind::Decode,
+                    format!("body is not a valid {}: {cause}", short_type_name::<T>()),
+                )
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers, exchange.as_ref()))
+            }
+        };
+    }
     let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
         Error::transport(e, exchange.as_ref()).with_response_head(
             status,

@@ -68,6 +68,8 @@ pub(crate) async fn execute(
         path_secrets,
         body: None,
     };
+    // A walked report is decoded as its body arrives (`reports::walk`).
+    let streams = streams || crate::reports::walk::walking();
     attempts(client, request, exchange, streams, &span)
         .instrument(span.clone())
         .await

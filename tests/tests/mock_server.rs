@@ -238,7 +238,11 @@ async fn media_probes_answer_with_the_fixture_for_the_url() {
             .into_inner();
         let ffprobe = report.ffprobe.expect("ffprobe ran");
         assert_eq!(ffprobe.success, Some(true));
-        let output = ffprobe.response.expect("output").into_inner().expect("typed");
+        let output = ffprobe
+            .response
+            .expect("output")
+            .into_inner()
+            .expect("typed");
         let format = output.format.as_ref().expect("format");
         assert_eq!(format.filename.as_deref(), Some(url), "{name}");
         let mediainfo = report

@@ -330,13 +330,13 @@ async fn a_malformed_report_leaves_the_response_and_names_its_json_path() {
             message: error_message(&error),
         }
     );
-    assert!(
-        error.to_string().contains("`streams[1].index`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("`streams[1].index`"), "{error}");
     // Everything else is there, typed.
     assert_eq!(
-        response.metadata.as_ref().and_then(|m| m.request_id.as_deref()),
+        response
+            .metadata
+            .as_ref()
+            .and_then(|m| m.request_id.as_deref()),
         Some("0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25")
     );
     let mediainfo = response.mediainfo().expect("the MediaInfo report decodes");
@@ -407,4 +407,74 @@ async fn into_ffprobe_moves_the_report_decoded_with_the_response() {
     let owned = response.into_ffprobe().expect("typed");
     assert_eq!(owned, borrowed);
     assert_eq!(owned.video_streams().count(), 1);
+}
+
+#[tokio::test]
+async fn a_walk_hands_over_every_frame_and_packet_in_order_and_keeps_the_rest() {
+    let report = fixture("h264_aac.frames_packets.ffprobe.json");
+    let expected: FfprobeReport = serde_json::from_value(report.clone()).expect("decodes");
+    let items = expected
+        .packets_and_frames
+        .clone()
+        .expect("frames and packets");
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "response": report},
+        "mediainfo": {"success": true, "response": fixture("h264_aac.mediainfo.json")}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = seen.clone();
+    let response = probe_api::reports::walk_ffprobe(
+        client
+            .get_file()
+            .url("https://media.example/a.mp4")
+            .ffprobe_show_frames(true)
+            .ffprobe_show_packets(true)
+            .send(),
+        move |item| into.lock().expect("lock").push(item),
+    )
+    .await
+    .expect("walked")
+    .into_inner();
+    assert_eq!(*seen.lock().expect("lock"), items);
+    let rest = response.ffprobe().expect("the rest of the report");
+    assert_eq!(rest.packets_and_frames, None);
+    assert_eq!(rest.streams, expected.streams);
+    assert_eq!(rest.format, expected.format);
+    assert!(response.mediainfo().is_ok());
+
+    // Without a walk the same call keeps them.
+    let whole = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("decoded")
+        .into_inner()
+        .into_ffprobe()
+        .expect("typed");
+    assert_eq!(whole, expected);
+}
+
+#[tokio::test]
+async fn a_walked_body_that_does_not_decode_is_a_decode_error() {
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "response": {"frames": [{"key_frame": "yes"}]}}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let error = probe_api::reports::walk_ffprobe(
+        client.get_file().url("https://media.example/a.mp4").send(),
+        |_| {},
+    )
+    .await
+    .expect_err("a frame does not decode");
+    assert_eq!(error.kind(), probe_api::ErrorKind::Decode, "{error}");
+    assert!(
+        error.to_string().contains("key_frame") || error.to_string().contains("invalid type"),
+        "{error}"
+    );
 }

@@ -33,6 +33,7 @@ pub mod mediainfo;
 mod object;
 mod printed;
 mod tool;
+pub mod walk;
 
 use std::fmt;
 
@@ -41,6 +42,7 @@ pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
 pub(crate) use tool::lenient_reports;
 pub use tool::{Report, ToolReport};
+pub use walk::walk_ffprobe;
 
 use crate::types;
 

@@ -26,14 +26,35 @@ use serde_json::value::RawValue;
 
 use super::{FfprobeReport, MediaInfoReport, ReportError};
 
-/// A report type and the tool that prints it.
-pub trait Report: DeserializeOwned {
+/// A report type and the tool that prints it (implemented by the crate's
+/// report types only).
+pub trait Report: DeserializeOwned + sealed::Sealed {
     /// The tool's name in a response (`ffprobe`, `mediainfo`).
     const TOOL: &'static str;
+
+    /// Decodes the report from the entries of a JSON object.
+    ///
+    /// # Errors
+    ///
+    /// The object is not this report.
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        Self::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::FfprobeReport {}
+    impl Sealed for super::MediaInfoReport {}
 }
 
 impl Report for FfprobeReport {
     const TOOL: &'static str = "ffprobe";
+
+    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+        // Inside a walk its frames and packets go to the walk instead.
+        super::walk::ffprobe_from_map(map)
+    }
 }
 
 impl Report for MediaInfoReport {
@@ -234,7 +255,7 @@ impl<'de, T: Report> Visitor<'de> for Strict<T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ToolReport::new)
+        T::from_map(map).map(ToolReport::new)
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
@@ -292,8 +313,15 @@ mod tests {
             serde_json::from_str::<Holder>(body).expect("strict"),
             lenient_reports(|| serde_json::from_str::<Holder>(body)).expect("lenient"),
         ] {
-            let report = holder.response.expect("a report").into_inner().expect("typed");
-            assert_eq!(report.duration(), Some(std::time::Duration::from_millis(1500)));
+            let report = holder
+                .response
+                .expect("a report")
+                .into_inner()
+                .expect("typed");
+            assert_eq!(
+                report.duration(),
+                Some(std::time::Duration::from_millis(1500))
+            );
         }
     }
 
@@ -302,7 +330,10 @@ mod tests {
         let body = r#"{"response": [1, 2]}"#;
         let holder: Holder = lenient_reports(|| serde_json::from_str(body)).expect("decodes");
         let report = holder.response.expect("a report");
-        assert_eq!(serde_json::to_string(&report).expect("serializes"), "[1, 2]");
+        assert_eq!(
+            serde_json::to_string(&report).expect("serializes"),
+            "[1, 2]"
+        );
         assert!(report.get().is_err());
     }
 }
