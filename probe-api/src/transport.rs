@@ -244,6 +244,10 @@ async fn send_once(
 }
 
 /// Reads the whole body; a body that arrives in one chunk is not copied.
+///
+/// The body is copied once into a buffer of its exact size: a buffer grown
+/// by doubling would hold up to twice the body while the report decoded
+/// from it is built (see BENCHMARKS.md, peak memory of the user path).
 async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, reqwest::Error> {
     let Some(first) = response.chunk().await? else {
         return Ok(Bytes::new());
@@ -251,16 +255,44 @@ async fn read_body(response: &mut reqwest::Response) -> Result<Bytes, reqwest::E
     let Some(second) = response.chunk().await? else {
         return Ok(first);
     };
-    let mut all = BytesMut::with_capacity(
-        (response.content_length().unwrap_or(0) as usize).max(first.len() + second.len()),
-    );
-    all.extend_from_slice(&first);
-    all.extend_from_slice(&second);
+    // reqwest hides the size when it may decompress, but removes the
+    // `content-length` header when it does: the header is the body's size.
+    // It is only a hint, capped so a wrong one cannot reserve much.
+    let announced = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .or(response.content_length())
+        .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize);
+    let mut chunks = vec![first, second];
+    let mut total = chunks[0].len() + chunks[1].len();
+    let mut all = BytesMut::new();
+    if announced >= total {
+        all.reserve(announced);
+        for chunk in chunks.drain(..) {
+            all.extend_from_slice(&chunk);
+        }
+    }
     while let Some(chunk) = response.chunk().await? {
-        all.extend_from_slice(&chunk);
+        total += chunk.len();
+        if all.capacity() > 0 {
+            all.extend_from_slice(&chunk);
+        } else {
+            chunks.push(chunk);
+        }
+    }
+    if !chunks.is_empty() {
+        all.reserve(total);
+        for chunk in chunks {
+            all.extend_from_slice(&chunk);
+        }
     }
     Ok(all.freeze())
 }
+
+/// The most a `content-length` may reserve ahead of the body (128 MiB);
+/// a larger body grows its buffer as it arrives.
+const MAX_PREALLOCATED: u64 = 128 << 20;
 
 /// The operation with the given Rust method name, by binary search in an
 /// index sorted on first use (every call looks its operation up).
