@@ -559,7 +559,8 @@ pub(crate) async fn decode_response<T: DeserializeOwned + Send + 'static>(
     let headers = std::mem::take(response.headers_mut());
     if let Some(sink) = crate::reports::walk::take_sink() {
         // A walk decodes the body as it arrives (see `reports::walk`).
-        return match crate::reports::walk::decode::<T>(response, sink).await {
+        // Boxed, so the walk's state does not enlarge every call's future.
+        return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
             Ok(value) => Ok(ResponseValue::new(value, status, headers)),
             Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
                 e,
