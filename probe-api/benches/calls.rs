@@ -391,7 +391,12 @@ async fn user_path(base: &str, bodies: &Bodies) {
             drop(sdk_frames(&sdk).await);
         },
         async {
-            drop(hand_frames::<HandFile>(&http, base, timeout).await.ffprobe.response);
+            drop(
+                hand_frames::<HandFile>(&http, base, timeout)
+                    .await
+                    .ffprobe
+                    .response,
+            );
         },
     )
     .await;
@@ -403,7 +408,12 @@ async fn user_path(base: &str, bodies: &Bodies) {
             || async { drop(sdk_frames(&sdk).await) },
             || async {
                 match baseline {
-                    "typed" => drop(hand_frames::<HandFile>(&http, base, timeout).await.ffprobe.response),
+                    "typed" => drop(
+                        hand_frames::<HandFile>(&http, base, timeout)
+                            .await
+                            .ffprobe
+                            .response,
+                    ),
                     _ => drop(hand_frames::<serde_json::Value>(&http, base, timeout).await),
                 }
             },

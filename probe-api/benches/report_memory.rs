@@ -97,7 +97,10 @@ async fn calls(report: &[u8]) {
             .await
             .expect("sent");
         let bytes = response.bytes().await.expect("body");
-        serde_json::from_slice::<HandFile>(&bytes).expect("decodes").ffprobe.response
+        serde_json::from_slice::<HandFile>(&bytes)
+            .expect("decodes")
+            .ffprobe
+            .response
     };
     // Connections open and buffers settle before anything is measured.
     drop(sdk().await);
