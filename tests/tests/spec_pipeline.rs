@@ -140,6 +140,7 @@ fn the_report_shows_every_rewrite_of_the_pinned_document() {
         Rule::RequestMediaType,
         Rule::ResponseSchemas,
         Rule::OperationId,
+        Rule::ToolReport,
     ] {
         assert!(report.contains(&format!("\n{rule} (")), "no {rule} section");
     }
