@@ -402,8 +402,26 @@ fn build_cost(layout: &Layout, dir: &Path) -> Result<BuildCost, String> {
     };
     // Settles the scratch lock file (copied from the workspace, so the same
     // versions) before anything is timed.
+    // Only the host's packages: the others need not be in the local cache.
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        })
+        .ok_or("cannot read the host triple from `rustc -vV`")?;
     let status = cargo(&ws)
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+            &host,
+        ])
         .stdout(Stdio::null())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
