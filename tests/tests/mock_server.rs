@@ -252,8 +252,7 @@ async fn media_probes_answer_with_the_fixture_for_the_url() {
             .expect("output")
             .into_inner()
             .expect("typed");
-        let media = mediainfo.media.as_ref().expect("media");
-        assert_eq!(media.reference.as_deref(), Some(url), "{name}");
+        assert_eq!(mediainfo.media.reference.as_deref(), Some(url), "{name}");
     }
 
     let only = client
