@@ -36,6 +36,8 @@ use serde_json::json;
 const API_KEY: &str = "bench-api-key";
 const MEDIA_URL: &str = "https://media.example/fixtures/h264_aac.mp4";
 const LARGE_MEDIA_URL: &str = "https://media.example/bench/large.mp4";
+/// The large report, always answered uncompressed (the user-path rows).
+const FRAMES_MEDIA_URL: &str = "https://media.example/bench/frames.mp4";
 const SESSION_ID: &str = "3f6c1e2a-8b4d-4c7e-9a15-2d0b7e9f4a61";
 
 /// Rounds whose times are thrown away (connections opened, caches warm).
@@ -48,6 +50,8 @@ const SEQUENTIAL_ROUNDS: usize = 401;
 const CONCURRENT_CALLS: usize = 128;
 const IN_FLIGHT: usize = 64;
 const CONCURRENT_ROUNDS: usize = 101;
+/// Rounds of the user path on the large report (one call each side).
+const USER_PATH_ROUNDS: usize = 31;
 
 /// A content coding the server can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +145,19 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(overhead(&base, &bodies));
-    runtime.block_on(compression(&base, &bodies));
+    // `PROBE_BENCH_ONLY=user_path` (or `overhead`, `compression`) runs one
+    // part, for work on it; `cargo xtask bench` runs them all.
+    let only = std::env::var("PROBE_BENCH_ONLY").ok();
+    let runs = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if runs("user_path") {
+        runtime.block_on(user_path(&base, &bodies));
+    }
+    if runs("overhead") {
+        runtime.block_on(overhead(&base, &bodies));
+    }
+    if runs("compression") {
+        runtime.block_on(compression(&base, &bodies));
+    }
 }
 
 /// Starts the loopback server on its own thread and runtime.
@@ -195,7 +210,9 @@ async fn answer(
     }
     let path = request.uri().path();
     let query = request.uri().query().unwrap_or("");
-    let (body, coding) = if path == "/v1/probe/file" && query.contains("large.mp4") {
+    let (body, coding) = if path == "/v1/probe/file" && query.contains("frames.mp4") {
+        (bodies.large(Coding::Identity).clone(), Coding::Identity)
+    } else if path == "/v1/probe/file" && query.contains("large.mp4") {
         let offered = request
             .headers()
             .get(ACCEPT_ENCODING)
@@ -233,14 +250,28 @@ async fn answer(
 }
 
 /// A `reqwest::Client` offering exactly `codings` (none: identity only).
+/// A coding whose feature is off is never offered: reqwest has no setter
+/// for it then (`cargo xtask bench` turns them all on).
 fn http_client(codings: &[Coding]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(probe_api::USER_AGENT)
-        .gzip(codings.contains(&Coding::Gzip))
-        .brotli(codings.contains(&Coding::Brotli))
-        .zstd(codings.contains(&Coding::Zstd))
-        .build()
-        .expect("reqwest client")
+    let builder = reqwest::Client::builder().user_agent(probe_api::USER_AGENT);
+    #[cfg(feature = "gzip")]
+    let builder = builder.gzip(codings.contains(&Coding::Gzip));
+    #[cfg(feature = "brotli")]
+    let builder = builder.brotli(codings.contains(&Coding::Brotli));
+    #[cfg(feature = "zstd")]
+    let builder = builder.zstd(codings.contains(&Coding::Zstd));
+    let _ = codings;
+    builder.build().expect("reqwest client")
+}
+
+/// Whether this build can decode `coding`.
+fn decodable(coding: Coding) -> bool {
+    match coding {
+        Coding::Identity => true,
+        Coding::Gzip => cfg!(feature = "gzip"),
+        Coding::Brotli => cfg!(feature = "brotli"),
+        Coding::Zstd => cfg!(feature = "zstd"),
+    }
 }
 
 fn sdk_client(base: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client {
@@ -251,6 +282,25 @@ fn sdk_client(base: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client 
         .retry(retry)
         .build()
         .expect("client")
+}
+
+/// The client a user builds: its own connection pool, the default retry
+/// policy and timeouts.
+fn default_sdk_client(base: &str) -> Client {
+    Client::builder()
+        .base_url(base)
+        .api_key(API_KEY)
+        .build()
+        .expect("client")
+}
+
+/// The `reqwest::Client` a user builds for hand-written calls (the SDK's
+/// user agent, so both send the same headers).
+fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(probe_api::USER_AGENT)
+        .build()
+        .expect("reqwest client")
 }
 
 fn session_id() -> uuid::Uuid {
@@ -290,6 +340,118 @@ async fn hand_get_file(
     assert_eq!(response.status(), reqwest::StatusCode::OK);
     let bytes = response.bytes().await.expect("body");
     serde_json::from_slice(&bytes).expect("decodes")
+}
+
+/// The hand-written typed call's type: the SDK's own report type in a
+/// three-line wrapper.
+#[derive(serde::Deserialize)]
+struct HandFile {
+    ffprobe: HandTool,
+}
+
+#[derive(serde::Deserialize)]
+struct HandTool {
+    response: probe_api::reports::FfprobeReport,
+}
+
+/// What a user of the SDK does with a large report: `get_file`, then the
+/// typed report.
+async fn sdk_frames(client: &Client) -> probe_api::reports::FfprobeReport {
+    client
+        .get_file()
+        .url(FRAMES_MEDIA_URL)
+        .ffprobe_show_streams(true)
+        .send()
+        .await
+        .expect("get_file")
+        .into_inner()
+        .into_ffprobe()
+        .expect("typed report")
+}
+
+/// The same request by hand, its body decoded as `T`.
+async fn hand_frames<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    base: &str,
+    timeout: Duration,
+) -> T {
+    let response = http
+        .get(format!("{base}/v1/probe/file"))
+        .query(&[("ffprobe[show_streams]", "true"), ("url", FRAMES_MEDIA_URL)])
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header("api-version", "v1.0")
+        .bearer_auth(API_KEY)
+        .timeout(timeout)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
+}
+
+/// The user path on the large report, with the clients users build: the
+/// SDK's `get_file` and `into_ffprobe()` against the hand-written call
+/// decoding into the same report type, and against one decoding a
+/// `serde_json::Value`.
+async fn user_path(base: &str, bodies: &Bodies) {
+    let sdk = default_sdk_client(base);
+    let http = default_http_client();
+    let timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
+    same_requests(
+        bodies,
+        "get_file (large)",
+        async {
+            drop(sdk_frames(&sdk).await);
+        },
+        async {
+            drop(
+                hand_frames::<HandFile>(&http, base, timeout)
+                    .await
+                    .ffprobe
+                    .response,
+            );
+        },
+    )
+    .await;
+    let batch = Batch::Sequential(1);
+    for baseline in ["typed", "value"] {
+        let (s, h) = alternate(
+            batch,
+            USER_PATH_ROUNDS,
+            || async { drop(sdk_frames(&sdk).await) },
+            || async {
+                match baseline {
+                    "typed" => drop(
+                        hand_frames::<HandFile>(&http, base, timeout)
+                            .await
+                            .ffprobe
+                            .response,
+                    ),
+                    _ => drop(hand_frames::<serde_json::Value>(&http, base, timeout).await),
+                }
+            },
+        )
+        .await;
+        let r = ratios(&s, &h);
+        let cpu: Vec<f64> = s.iter().zip(&h).map(|(s, h)| s.cpu / h.cpu).collect();
+        common::emit(json!({
+            "bench": "user_path",
+            "baseline": baseline,
+            "bytes": bodies.large(Coding::Identity).len(),
+            "rounds": s.len(),
+            "sdk_ms": common::median(&walls(&s)) * 1e3,
+            "hand_ms": common::median(&walls(&h)) * 1e3,
+            "ratio": common::median(&r),
+            "ratio_p25": common::quantile(&r, 0.25),
+            "ratio_p75": common::quantile(&r, 0.75),
+            "sdk_cpu_ms": common::median(&cpus(&s)) * 1e3,
+            "hand_cpu_ms": common::median(&cpus(&h)) * 1e3,
+            "cpu_ratio": common::median(&cpu),
+            "cpu_ratio_p25": common::quantile(&cpu, 0.25),
+            "cpu_ratio_p75": common::quantile(&cpu, 0.75),
+        }));
+    }
 }
 
 async fn sdk_get_session(client: &Client) -> types::AuthGetSessionResponse {
@@ -451,9 +613,13 @@ async fn same_requests<A: Future, B: Future>(bodies: &Bodies, what: &str, sdk: A
 }
 
 async fn overhead(base: &str, bodies: &Bodies) {
-    let http = http_client(&[]);
-    let sdk = sdk_client(base, &http, RetryPolicy::none());
-    let sdk_retrying = sdk_client(base, &http, RetryPolicy::default());
+    // The clients users build: the SDK's default (its own pool, the default
+    // retry policy) and reqwest's default for the hand-written calls.
+    let http = default_http_client();
+    let sdk = default_sdk_client(base);
+    // For comparison: the SDK on the hand-written call's reqwest client,
+    // without retries.
+    let sdk_shared = sdk_client(base, &http, RetryPolicy::none());
     // The SDK gives every request a timeout (for media operations, the
     // analysis time the request allows plus a margin), so the hand-written
     // calls set the same one; a last row shows a call without any.
@@ -490,7 +656,7 @@ async fn overhead(base: &str, bodies: &Bodies) {
             || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
         )
         .await;
-        emit_overhead("get_file", mode, "none", batch, &s, &h);
+        emit_overhead("get_file", mode, "default", batch, &s, &h);
         let (s, h) = alternate(
             batch,
             rounds,
@@ -498,17 +664,16 @@ async fn overhead(base: &str, bodies: &Bodies) {
             || async { drop(hand_get_session(&http, base, session_timeout).await) },
         )
         .await;
-        emit_overhead("get_session", mode, "none", batch, &s, &h);
+        emit_overhead("get_session", mode, "default", batch, &s, &h);
     }
-    // The default retry policy keeps a copy of each request for a retry.
     let (s, h) = alternate(
         sequential,
         SEQUENTIAL_ROUNDS,
-        || async { drop(sdk_get_file(&sdk_retrying, MEDIA_URL).await) },
-        || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
+        || async { drop(sdk_get_session(&sdk_shared).await) },
+        || async { drop(hand_get_session(&http, base, session_timeout).await) },
     )
     .await;
-    emit_overhead("get_file", "sequential", "default", sequential, &s, &h);
+    emit_overhead("get_session", "sequential", "shared", sequential, &s, &h);
     let (s, h) = alternate(
         sequential,
         SEQUENTIAL_ROUNDS,
@@ -516,14 +681,7 @@ async fn overhead(base: &str, bodies: &Bodies) {
         || async { drop(hand_get_file(&http, base, MEDIA_URL, None).await) },
     )
     .await;
-    emit_overhead(
-        "get_file",
-        "sequential",
-        "none, hand-written without timeout",
-        sequential,
-        &s,
-        &h,
-    );
+    emit_overhead("get_file", "sequential", "untimed", sequential, &s, &h);
 }
 
 /// The request timeout the SDK gives `operation` (with no analysis time
@@ -537,10 +695,13 @@ fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
     )
 }
 
+/// `setup`: `default` (the clients users build on both sides), `shared`
+/// (the SDK on the hand-written call's reqwest client, no retries) or
+/// `untimed` (default clients, the hand-written call without a timeout).
 fn emit_overhead(
     operation: &str,
     mode: &str,
-    retry: &str,
+    setup: &str,
     batch: Batch,
     sdk: &[Sample],
     hand: &[Sample],
@@ -563,7 +724,7 @@ fn emit_overhead(
         "operation": operation,
         "mode": mode,
         "in_flight": in_flight,
-        "retry": retry,
+        "setup": setup,
         "calls_per_batch": batch.calls(),
         "rounds": sdk.len(),
         "sdk_us": common::median(&walls(sdk)) * 1e6,
@@ -581,7 +742,10 @@ async fn compression(base: &str, bodies: &Bodies) {
     let plain_http = http_client(&[]);
     let plain = sdk_client(base, &plain_http, RetryPolicy::none());
     let identity = bodies.large(Coding::Identity).len();
-    for coding in [Coding::Gzip, Coding::Brotli, Coding::Zstd] {
+    for coding in [Coding::Gzip, Coding::Brotli, Coding::Zstd]
+        .into_iter()
+        .filter(|c| decodable(*c))
+    {
         let http = http_client(&[coding]);
         let compressed = sdk_client(base, &http, RetryPolicy::none());
         let batch = Batch::Sequential(1);

@@ -41,7 +41,7 @@ fn main() {
         || {
             let response: GetFileResponse =
                 serde_json::from_slice(&response).expect("response decode");
-            response.ffprobe().expect("typed report")
+            response.into_ffprobe().expect("typed report")
         },
         || serde_json::from_slice::<Value>(&response).expect("Value decode"),
     );

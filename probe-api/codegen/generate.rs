@@ -41,6 +41,18 @@ pub fn settings() -> Result<GenerationSettings, SpecError> {
             "crate::runtime::Secret",
             std::iter::empty(),
         );
+    // A tool's output the normalizer marked with its report format is
+    // decoded straight into the report type, once (see `super::reports`).
+    for (_, format, rust, _) in super::reports::TOOLS {
+        settings.with_conversion(
+            schemars::schema::SchemaObject {
+                format: Some(format.to_string()),
+                ..Default::default()
+            },
+            rust,
+            std::iter::empty(),
+        );
+    }
     Ok(settings)
 }
 

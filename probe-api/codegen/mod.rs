@@ -10,6 +10,7 @@ pub mod lenient;
 pub mod names;
 pub mod normalize;
 pub mod overlay;
+pub mod reports;
 pub mod rewrite;
 
 use std::fmt;

@@ -61,6 +61,9 @@ pub enum Rule {
     /// A schema gets a name without the provider's Go package path, or an
     /// inline error body a name of its own (see `codegen/names.rs`).
     SchemaName,
+    /// A tool's any-JSON output that the crate has a report type for is
+    /// decoded into that type (see `codegen/reports.rs`).
+    ToolReport,
 }
 
 impl Rule {
@@ -86,6 +89,7 @@ impl Rule {
             Rule::OperationId => "operation-id",
             Rule::Credential => "credential",
             Rule::SchemaName => "schema-name",
+            Rule::ToolReport => "tool-report",
         }
     }
 
@@ -138,6 +142,9 @@ impl Rule {
             }
             Rule::SchemaName => {
                 "type names are read by people: no Go package paths, error bodies named as errors (the document's name stays in API.md)"
+            }
+            Rule::ToolReport => {
+                "a report held as any JSON is a `serde_json::Value` tree decoded a second time into its type; decoded once, straight from the body, it costs a third of the time and memory"
             }
         }
     }
@@ -289,6 +296,9 @@ pub fn normalize(effective: &Value) -> Result<Normalized, SpecError> {
     n.root()?;
     let operations = n.operations()?;
     n.all_schemas()?;
+    for (at, detail) in super::reports::tool_reports(&mut n.doc) {
+        n.note(&at, Rule::ToolReport, detail);
+    }
     let renamed = super::names::apply(&mut n.doc, &operations);
     n.rewrites.extend(renamed);
     check_openapiv3(&n.doc)?;

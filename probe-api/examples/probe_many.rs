@@ -256,7 +256,7 @@ impl Summary {
         let report = probed
             .result
             .map_err(|e| e.to_string())
-            .and_then(|r| r.ffprobe().map_err(|e| e.to_string()));
+            .and_then(|r| r.into_ffprobe().map_err(|e| e.to_string()));
         match report {
             Ok(report) => {
                 self.ok += 1;

@@ -113,11 +113,11 @@ async fn run(
 
     println!("{url}");
     match report.ffprobe() {
-        Ok(ffprobe) => print_ffprobe(&ffprobe),
+        Ok(ffprobe) => print_ffprobe(ffprobe),
         Err(why) => println!("  FFprobe:   {why}"),
     }
     match report.mediainfo() {
-        Ok(mediainfo) => print_mediainfo(&mediainfo),
+        Ok(mediainfo) => print_mediainfo(mediainfo),
         Err(why) => println!("  MediaInfo: {why}"),
     }
 

@@ -607,7 +607,7 @@ impl StdError for Error {
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
-pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody>(
+pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
     answer: Answer,
 ) -> Result<Response<T>, Error> {
     decode_response_with(answer, T::request_id).await
@@ -615,7 +615,7 @@ pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody>(
 
 /// [`decode_response`] for any `T`, reading the body's request id with
 /// `body_request_id`.
-pub(crate) async fn decode_response_with<T: DeserializeOwned>(
+pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
     answer: Answer,
     body_request_id: fn(&T) -> Option<&str>,
 ) -> Result<Response<T>, Error> {
@@ -623,6 +623,33 @@ pub(crate) async fn decode_response_with<T: DeserializeOwned>(
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
+    if let Some(sink) = crate::reports::walk::take_sink() {
+        // A walk decodes the body as it arrives (see `reports::walk`).
+        // Boxed, so the walk's state does not enlarge every call's future.
+        return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
+            Ok(value) => {
+                let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+                Ok(Response::new(value, parts))
+            }
+            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
+                e,
+                exchange.as_ref(),
+            )
+            .with_response_head(status, &headers, exchange.as_ref())),
+            Err(crate::reports::walk::Failure::Decode(cause)) => {
+                let cause = match &exchange {
+                    Some(exchange) => exchange.redact(&cause),
+                    None => cause,
+                };
+                Err(Error::new(
+                    ErrorKind::Decode,
+                    format!("body is not a valid {}: {cause}", short_type_name::<T>()),
+                )
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers, exchange.as_ref()))
+            }
+        };
+    }
     let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
         Error::transport(e, exchange.as_ref()).with_response_head(
             status,
@@ -672,13 +699,21 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (Strin
     if let Ok(value) = serde_json::from_slice(bytes) {
         return Ok(value);
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
-        .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
-    deserializer
-        .end()
-        .map_err(|e| (String::from("."), e.to_string()))?;
-    Ok(value)
+    // A tool report that does not fit its type fails the strict pass but
+    // not the response: read again keeping reports as text (see
+    // `reports::ToolReport`), which leaves only errors outside reports.
+    crate::reports::lenient_reports(|| {
+        if let Ok(value) = serde_json::from_slice(bytes) {
+            return Ok(value);
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+            .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+        deserializer
+            .end()
+            .map_err(|e| (String::from("."), e.to_string()))?;
+        Ok(value)
+    })
 }
 
 fn api_message(api: &ApiError) -> String {

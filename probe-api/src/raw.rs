@@ -160,7 +160,9 @@ impl RawRequest<'_> {
     ///
     /// As [`send`](Self::send); a body that is not a `T` is a
     /// [`Decode`](crate::ErrorKind::Decode) error naming the JSON path.
-    pub async fn send_json<T: DeserializeOwned>(self) -> Result<Response<T>, Error> {
+    pub async fn send_json<T: DeserializeOwned + Send + 'static>(
+        self,
+    ) -> Result<Response<T>, Error> {
         let answer = self.execute(false).await?;
         crate::error::decode_response_with(answer, |_| None).await
     }

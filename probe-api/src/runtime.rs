@@ -16,6 +16,7 @@
 //! | [`Response`], [`ByteStream`], [`SuccessBody`] | what `send()` returns; where a body keeps its request id |
 //! | [`Secret`] | fields that hold a credential (typify conversion) |
 //! | [`OrUnknown`], [`IpText`] | forward-compatible response models (`codegen/lenient.rs`) |
+//! | [`ToolReport`], [`FfprobeReport`], [`MediaInfoReport`] | the tool results decoded once, straight into the report types (`codegen/reports.rs`) |
 //! | [`OperationSpec`] and the other `spec` types | the operations table |
 //! | [`dynamic`] | the by-name dispatch `dynamic::call` runs |
 
@@ -23,6 +24,7 @@ pub(crate) use crate::auth::Secret;
 pub(crate) use crate::client::ClientState;
 pub(crate) use crate::error::{Error, decode_response, empty_response, request_not_built};
 pub(crate) use crate::lenient::{IpText, OrUnknown};
+pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};
 // What a streaming response needs; the Probe.dev document has none today.
 pub(crate) use crate::spec::{

@@ -81,6 +81,8 @@ pub(crate) async fn execute(
         path_secrets,
         body: None,
     };
+    // A walked report is decoded as its body arrives (`reports::walk`).
+    let streams = streams || crate::reports::walk::walking();
     let Some(limit) = state.deadline else {
         let call = Call {
             client,
@@ -461,23 +463,34 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
     crate::error::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
-/// Reads the whole body, each chunk within `stall` of the last; a body
-/// that arrives in one chunk is not copied.
+/// Reads the whole body, each chunk within `stall` of the last. A body
+/// that arrives in one chunk is not copied; any other is copied once, into
+/// a buffer of its exact size: a buffer grown by doubling would hold up to
+/// twice the body while the report decoded from it is built (see
+/// BENCHMARKS.md, peak memory of the user path).
 async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<Bytes, Failure> {
-    let mut all: Option<BytesMut> = None;
-    let mut first: Option<Bytes> = None;
+    // reqwest hides the size when it may decompress, but removes the
+    // `content-length` header when it does: the header is the body's size.
+    // It is only a hint, capped so a wrong one cannot reserve much.
+    let announced = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .or(response.content_length())
+        .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize);
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut all = BytesMut::new();
+    let mut total = 0usize;
     loop {
         let read = match tokio::time::timeout(stall, response.chunk()).await {
             Ok(read) => read.map_err(|error| Failure::http(error, true))?,
             Err(_) => {
-                let received =
-                    all.as_ref().map_or(0, |a| a.len()) + first.as_ref().map_or(0, |f| f.len());
                 let expected = response
                     .content_length()
                     .map_or(String::new(), |n| format!(" of {n}"));
                 return Err(Failure {
                     cause: Cause::TimedOut(format!(
-                        "the response body stalled: no bytes for {} after {received}{expected} bytes",
+                        "the response body stalled: no bytes for {} after {total}{expected} bytes",
                         seconds(stall)
                     )),
                     reading_body: true,
@@ -486,27 +499,43 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
             }
         };
         let Some(chunk) = read else {
-            return Ok(match (all, first) {
-                (Some(all), _) => all.freeze(),
-                (None, Some(first)) => first,
-                (None, None) => Bytes::new(),
-            });
+            break;
         };
-        match (&mut all, first.take()) {
-            (Some(all), _) => all.extend_from_slice(&chunk),
-            (None, None) => first = Some(chunk),
-            (None, Some(earlier)) => {
-                let mut buffer = BytesMut::with_capacity(
-                    (response.content_length().unwrap_or(0) as usize)
-                        .max(earlier.len() + chunk.len()),
-                );
-                buffer.extend_from_slice(&earlier);
-                buffer.extend_from_slice(&chunk);
-                all = Some(buffer);
+        total += chunk.len();
+        if all.capacity() > 0 {
+            all.extend_from_slice(&chunk);
+            continue;
+        }
+        chunks.push(chunk);
+        // With two chunks the body is not one piece: from here on it goes
+        // into the buffer, sized by the announced length when it covers
+        // what came so far.
+        if chunks.len() == 2 && announced >= total {
+            all.reserve(announced);
+            for chunk in chunks.drain(..) {
+                all.extend_from_slice(&chunk);
             }
         }
     }
+    if all.capacity() > 0 {
+        return Ok(all.freeze());
+    }
+    match chunks.len() {
+        0 => Ok(Bytes::new()),
+        1 => Ok(chunks.pop().unwrap_or_default()),
+        _ => {
+            all.reserve(total);
+            for chunk in chunks {
+                all.extend_from_slice(&chunk);
+            }
+            Ok(all.freeze())
+        }
+    }
 }
+
+/// The most a `content-length` may reserve ahead of the body (128 MiB);
+/// a larger body grows its buffer as it arrives.
+const MAX_PREALLOCATED: u64 = 128 << 20;
 
 /// The operation with the given Rust method name, by binary search in an
 /// index sorted on first use (every call looks its operation up).

@@ -238,14 +238,21 @@ async fn media_probes_answer_with_the_fixture_for_the_url() {
             .into_inner();
         let ffprobe = report.ffprobe.expect("ffprobe ran");
         assert_eq!(ffprobe.success, Some(true));
-        let output = ffprobe.response.expect("output");
-        assert_eq!(output["format"]["filename"], url, "{name}");
+        let output = ffprobe
+            .response
+            .expect("output")
+            .into_inner()
+            .expect("typed");
+        let format = output.format.as_ref().expect("format");
+        assert_eq!(format.filename.as_deref(), Some(url), "{name}");
         let mediainfo = report
             .mediainfo
             .expect("mediainfo ran")
             .response
-            .expect("output");
-        assert_eq!(mediainfo["media"]["@ref"], url, "{name}");
+            .expect("output")
+            .into_inner()
+            .expect("typed");
+        assert_eq!(mediainfo.media.reference.as_deref(), Some(url), "{name}");
     }
 
     let only = client
@@ -261,8 +268,10 @@ async fn media_probes_answer_with_the_fixture_for_the_url() {
         .ffprobe
         .as_ref()
         .and_then(|t| t.response.as_ref())
-        .expect("output");
-    assert!(output.get("streams").is_none() && output.get("format").is_some());
+        .expect("output")
+        .get()
+        .expect("typed");
+    assert!(output.streams.is_none() && output.format.is_some());
 
     mock.add_media(
         "https://media.example/broken.mp4",

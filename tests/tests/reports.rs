@@ -292,3 +292,189 @@ async fn probe_responses_give_typed_reports_or_say_why_not() {
         other => panic!("expected a format error, got {other:?}"),
     }
 }
+
+/// A response whose FFprobe report does not fit `FfprobeReport` (a stream
+/// index sent as text, deep inside) around a valid MediaInfo report and
+/// metadata, as a server would send it.
+fn response_with_a_malformed_ffprobe_report() -> Value {
+    let mut ffprobe = fixture("h264_aac.ffprobe.json");
+    ffprobe["streams"][1]["index"] = Value::from("one");
+    serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "duration": 182, "usage": 1, "response": ffprobe},
+        "mediainfo": {"success": true, "duration": 97, "usage": 1,
+            "response": fixture("h264_aac.mediainfo.json")},
+        "probe_report": {"success": true, "response": {"container": "mov,mp4"}},
+        "metadata": {"request_id": "0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25", "queue_time": 3}
+    })
+}
+
+#[tokio::test]
+async fn a_malformed_report_leaves_the_response_and_names_its_json_path() {
+    let body = response_with_a_malformed_ffprobe_report();
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body.clone(), "key").await;
+    let response = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("the response decodes although its FFprobe report does not")
+        .into_inner();
+    let error = response.ffprobe().expect_err("the report does not fit");
+    assert_eq!(
+        error,
+        ReportError::Format {
+            tool: "ffprobe",
+            path: "streams[1].index".into(),
+            message: error_message(&error),
+        }
+    );
+    assert!(error.to_string().contains("`streams[1].index`"), "{error}");
+    // Everything else is there, typed.
+    assert_eq!(
+        response
+            .metadata
+            .as_ref()
+            .and_then(|m| m.request_id.as_deref()),
+        Some("0193a4f2-5c1e-7d2b-9a47-3f0c8e6b1d25")
+    );
+    let mediainfo = response.mediainfo().expect("the MediaInfo report decodes");
+    assert_eq!(mediainfo.duration(), Some(Duration::from_millis(2002)));
+    // The malformed report is kept as sent, and the response serializes back
+    // to the body.
+    let tool = response.ffprobe.as_ref().and_then(|t| t.response.as_ref());
+    let kept: Value =
+        serde_json::from_str(tool.and_then(|r| r.malformed_json()).expect("kept")).expect("JSON");
+    assert_eq!(kept, body["ffprobe"]["response"]);
+    assert_eq!(serde_json::to_value(&response).expect("serializes"), body);
+    assert_eq!(
+        response.into_ffprobe().map(|_| ()),
+        Err(error),
+        "taking the report says the same"
+    );
+}
+
+fn error_message(error: &ReportError) -> String {
+    match error {
+        ReportError::Format { message, .. } => message.clone(),
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_tool_that_succeeds_without_a_report_is_told_apart_from_a_failure() {
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "duration": 5},
+        "mediainfo": {"success": false, "error": "timeout"}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let response = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    assert_eq!(
+        response.ffprobe(),
+        Err(ReportError::NoReport { tool: "ffprobe" })
+    );
+    assert_eq!(
+        response.ffprobe().expect_err("no report").to_string(),
+        "ffprobe succeeded but the response carries no report"
+    );
+    assert_eq!(
+        response.mediainfo().expect_err("failed").to_string(),
+        "mediainfo failed: timeout"
+    );
+}
+
+#[tokio::test]
+async fn into_ffprobe_moves_the_report_decoded_with_the_response() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let response = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .send()
+        .await
+        .expect("probe")
+        .into_inner();
+    let borrowed = response.ffprobe().expect("typed").clone();
+    let owned = response.into_ffprobe().expect("typed");
+    assert_eq!(owned, borrowed);
+    assert_eq!(owned.video_streams().count(), 1);
+}
+
+#[tokio::test]
+async fn a_walk_hands_over_every_frame_and_packet_in_order_and_keeps_the_rest() {
+    let report = fixture("h264_aac.frames_packets.ffprobe.json");
+    let expected: FfprobeReport = serde_json::from_value(report.clone()).expect("decodes");
+    let items = expected
+        .packets_and_frames
+        .clone()
+        .expect("frames and packets");
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "response": report},
+        "mediainfo": {"success": true, "response": fixture("h264_aac.mediainfo.json")}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = seen.clone();
+    let response = probe_api::reports::walk_ffprobe(
+        client
+            .get_file()
+            .url("https://media.example/a.mp4")
+            .ffprobe_show_frames(true)
+            .ffprobe_show_packets(true)
+            .send(),
+        move |item| into.lock().expect("lock").push(item),
+    )
+    .await
+    .expect("walked")
+    .into_inner();
+    assert_eq!(*seen.lock().expect("lock"), items);
+    let rest = response.ffprobe().expect("the rest of the report");
+    assert_eq!(rest.packets_and_frames, None);
+    assert_eq!(rest.streams, expected.streams);
+    assert_eq!(rest.format, expected.format);
+    assert!(response.mediainfo().is_ok());
+
+    // Without a walk the same call keeps them.
+    let whole = client
+        .get_file()
+        .url("https://media.example/a.mp4")
+        .send()
+        .await
+        .expect("decoded")
+        .into_inner()
+        .into_ffprobe()
+        .expect("typed");
+    assert_eq!(whole, expected);
+}
+
+#[tokio::test]
+async fn a_walked_body_that_does_not_decode_is_a_decode_error() {
+    let body = serde_json::json!({
+        "success": true,
+        "ffprobe": {"success": true, "response": {"frames": [{"key_frame": "yes"}]}}
+    });
+    let (_server, client) =
+        tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
+    let error = probe_api::reports::walk_ffprobe(
+        client.get_file().url("https://media.example/a.mp4").send(),
+        |_| {},
+    )
+    .await
+    .expect_err("a frame does not decode");
+    assert_eq!(error.kind(), probe_api::ErrorKind::Decode, "{error}");
+    assert!(
+        error.to_string().contains("key_frame") || error.to_string().contains("invalid type"),
+        "{error}"
+    );
+}

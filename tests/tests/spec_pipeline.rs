@@ -141,6 +141,7 @@ fn the_report_shows_every_rewrite_of_the_pinned_document() {
         Rule::OperationId,
         Rule::Credential,
         Rule::SchemaName,
+        Rule::ToolReport,
     ] {
         assert!(report.contains(&format!("\n{rule} (")), "no {rule} section");
     }

@@ -642,11 +642,12 @@ pub fn rust_type(ty: &Type) -> Result<String, String> {
                 // `runtime` module; users name the items where they are public.
                 if segments.first().is_some_and(|s| s.ident == "runtime") {
                     segments.remove(0);
-                    if segments
-                        .first()
-                        .is_some_and(|s| s.ident == "OrUnknown" || s.ident == "IpText")
-                    {
-                        prefix.push_str("lenient::");
+                    match segments.first().map(|s| s.ident.to_string()).as_deref() {
+                        Some("OrUnknown" | "IpText") => prefix.push_str("lenient::"),
+                        Some("ToolReport" | "FfprobeReport" | "MediaInfoReport") => {
+                            prefix.push_str("reports::")
+                        }
+                        _ => {}
                     }
                 }
             } else if first == "super" || first == "self" {

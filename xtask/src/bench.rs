@@ -26,6 +26,10 @@ const CLIP_SECONDS: u32 = 60;
 /// The cargo features of probe-api that offer a content coding.
 const COMPRESSION_FEATURES: [&str; 3] = ["gzip", "brotli", "zstd"];
 
+/// The benches compare every coding, so they build with the ones that are
+/// off by default too (the clients on both sides of every row offer them).
+const BENCH_FEATURES: &str = "brotli,zstd";
+
 /// The crates those features bring in (name prefixes in cargo's timings).
 const COMPRESSION_CRATES: [&str; 12] = [
     "async-compression",
@@ -53,7 +57,14 @@ pub fn run(layout: &Layout) -> Result<(), String> {
     let report = std::thread::scope(|scope| {
         let report = scope.spawn(|| large_report(&work.join("media")));
         let built = cargo(&layout.root)
-            .args(["bench", "-p", "probe-api", "--no-run"])
+            .args([
+                "bench",
+                "-p",
+                "probe-api",
+                "--no-run",
+                "--features",
+                BENCH_FEATURES,
+            ])
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"));
         let report = report
@@ -72,6 +83,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
         eprintln!("bench: running {bench}");
         let status = cargo(&layout.root)
             .args(["bench", "-p", "probe-api", "--bench", bench])
+            .args(["--features", BENCH_FEATURES])
             .env("PROBE_BENCH_LARGE_REPORT", &report.path)
             .env("PROBE_BENCH_OUT", &results_path)
             .status()
@@ -348,6 +360,9 @@ struct BuildCost {
     own_units: Vec<String>,
     /// Per-unit times of that build, from `cargo build --timings`.
     own_split: Vec<(String, f64)>,
+    /// A clean build of `hand-written` (the same HTTP, serde and tokio
+    /// stack with a hand-written call) in a target directory of its own.
+    hand_seconds: f64,
     /// Rebuilding a crate that depends on probe-api after touching it.
     rebuild_seconds: f64,
     /// Whether probe-api's build script and library were fresh in that rebuild.
@@ -389,8 +404,26 @@ fn build_cost(layout: &Layout, dir: &Path) -> Result<BuildCost, String> {
     };
     // Settles the scratch lock file (copied from the workspace, so the same
     // versions) before anything is timed.
+    // Only the host's packages: the others need not be in the local cache.
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        })
+        .ok_or("cannot read the host triple from `rustc -vV`")?;
     let status = cargo(&ws)
-        .args(["metadata", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+            &host,
+        ])
         .stdout(Stdio::null())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -436,12 +469,28 @@ fn build_cost(layout: &Layout, dir: &Path) -> Result<BuildCost, String> {
         .all(|m| m["fresh"] == true);
     let codegen_untouched = generated_at.is_some() && modified(&codegen) == generated_at;
     let _ = std::fs::remove_dir_all(&target);
+    // The user-visible comparison: the same stack without probe-api, from
+    // an empty target directory too.
+    let hand_target = dir.join("target-hand");
+    let started = Instant::now();
+    let status = cargo(&ws)
+        .args(["build", "-p", "hand-written"])
+        .env("CARGO_TARGET_DIR", &hand_target)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let hand_seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(format!("cargo build -p hand-written failed ({status})"));
+    }
+    let _ = std::fs::remove_dir_all(&hand_target);
     Ok(BuildCost {
         deps_seconds,
         compression_units,
         own_seconds,
         own_units,
         own_split,
+        hand_seconds,
         rebuild_seconds,
         rebuild_probe_fresh,
         codegen_untouched,
@@ -567,10 +616,11 @@ fn write_scratch_workspace(layout: &Layout, ws: &Path) -> Result<(), String> {
         );
     }
     let probe_api = layout.root.join("probe-api");
-    let files: [(&str, String); 7] = [
+    let hand = hand_written_manifest(package, &compression);
+    let files: [(&str, String); 9] = [
         (
             "Cargo.toml",
-            "[workspace]\nresolver = \"3\"\nmembers = [\"deps-only\", \"dependent\"]\n".into(),
+            "[workspace]\nresolver = \"3\"\nmembers = [\"deps-only\", \"dependent\", \"hand-written\"]\n".into(),
         ),
         (
             "deps-only/Cargo.toml",
@@ -591,6 +641,8 @@ fn write_scratch_workspace(layout: &Layout, ws: &Path) -> Result<(), String> {
             "dependent/src/lib.rs",
             "//! A crate that uses probe-api.\n\n/// A client with this API key.\npub fn client(key: &str) -> Result<probe_api::Client, probe_api::ConfigError> {\n    probe_api::Client::builder().api_key(key).build()\n}\n".into(),
         ),
+        ("hand-written/Cargo.toml", hand),
+        ("hand-written/src/lib.rs", HAND_WRITTEN_LIB.into()),
         ("Cargo.lock", {
             let lock = layout.root.join("Cargo.lock");
             String::from_utf8_lossy(&crate::read(&lock)?).into_owned()
@@ -606,6 +658,72 @@ fn write_scratch_workspace(layout: &Layout, ws: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The manifest of `hand-written`: the crates a hand-written client of the
+/// API needs, as probe-api declares them (reqwest with the same features,
+/// its default TLS and compression included), and nothing else.
+fn hand_written_manifest(package: &Value, compression: &[String]) -> String {
+    let mut deps = String::new();
+    for dep in package["dependencies"].as_array().into_iter().flatten() {
+        let name = dep["name"].as_str().unwrap_or_default();
+        if dep["kind"].is_null() && ["reqwest", "serde", "serde_json", "tokio"].contains(&name) {
+            let mut features: Vec<String> = dep["features"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            if name == "reqwest" {
+                features.push("rustls".into());
+                features.extend(
+                    compression
+                        .iter()
+                        .filter_map(|c| c.strip_prefix("reqwest/").map(str::to_string)),
+                );
+            }
+            let _ = writeln!(
+                deps,
+                "{name} = {{ version = {:?}, default-features = {}, features = {features:?} }}",
+                dep["req"].as_str().unwrap_or("*"),
+                dep["uses_default_features"] == true,
+            );
+        }
+    }
+    format!(
+        "[package]\nname = \"hand-written\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n{deps}"
+    )
+}
+
+/// A hand-written call of one operation, as a user without the SDK writes it.
+const HAND_WRITTEN_LIB: &str = r#"//! One API call written by hand.
+
+/// A session, as the API sends it.
+#[derive(Debug, serde::Deserialize)]
+pub struct Session {
+    /// Its id.
+    pub id: String,
+    /// The user agent that created it.
+    #[serde(rename = "user-agent")]
+    pub user_agent: Option<String>,
+}
+
+/// Gets a session by id.
+pub async fn get_session(
+    http: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
+    let response = http
+        .get(format!("{base}/frontend/api/v1/auth/session/{id}"))
+        .bearer_auth(key)
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(serde_json::from_slice(&response.bytes().await?)?)
+}
+"#;
 
 // --- the machine ----------------------------------------------------------------
 
@@ -658,399 +776,5 @@ impl Machine {
 
 // --- BENCHMARKS.md ----------------------------------------------------------------
 
-fn yes_no(met: bool) -> &'static str {
-    if met { "yes" } else { "**no**" }
-}
-
-fn mb(bytes: f64) -> String {
-    format!("{:.2} MB", bytes / 1e6)
-}
-
-fn render(
-    machine: &Machine,
-    report: &LargeReport,
-    results: &[Value],
-    build: &BuildCost,
-    elapsed: Duration,
-) -> String {
-    let mut out = String::new();
-    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
-    let _ = writeln!(out, "# Benchmarks\n");
-    let _ = writeln!(
-        out,
-        "Written by `cargo xtask bench` on {date} (the whole run took {}); rerun it to refresh this file.\n\
-         Every performance figure is a ratio of the SDK to a baseline measured in the same process in\n\
-         alternating rounds (the median of the per-round ratios), so other work on the machine slows\n\
-         both sides alike; absolute times are for scale only.\n",
-        minutes(elapsed)
-    );
-    let _ = writeln!(out, "## Machine\n");
-    let _ = writeln!(out, "| | |\n| --- | --- |");
-    let _ = writeln!(out, "| CPU | {} |", machine.cpu);
-    let _ = writeln!(out, "| Cores | {} |", machine.cores);
-    let _ = writeln!(out, "| Memory | {} |", machine.memory);
-    let _ = writeln!(out, "| OS | {} |", machine.os);
-    let _ = writeln!(out, "| Rust | {} |", machine.rustc);
-    let _ = writeln!(out, "| ffprobe | {} |\n", report.ffprobe_version);
-
-    let overhead = select(results, "overhead");
-    let decode = select(results, "decode");
-    let memory = select(results, "memory");
-    let compression = select(results, "compression");
-    let mut misses: Vec<String> = Vec::new();
-
-    let _ = writeln!(out, "## Summary\n");
-    let _ = writeln!(
-        out,
-        "| what | measured | goal | met |\n| --- | --- | --- | --- |"
-    );
-    for r in overhead.iter().filter(|r| r["retry"] == "none") {
-        let ratio = num(r, "ratio");
-        let what = format!(
-            "`{}`, {}: SDK time per call / hand-written reqwest + serde",
-            r["operation"].as_str().unwrap_or("?"),
-            if r["in_flight"] == 1 {
-                "sequential".to_string()
-            } else {
-                format!("{} in flight", r["in_flight"])
-            }
-        );
-        let met = ratio <= 1.05;
-        let _ = writeln!(out, "| {what} | {ratio:.3} | ≤ 1.05 | {} |", yes_no(met));
-        if !met {
-            let extra_cpu = num(r, "sdk_cpu_us") - num(r, "hand_cpu_us");
-            let cost = if extra_cpu.is_finite() {
-                format!(
-                    "That costs {extra_cpu:.1} µs of client CPU per call (SDK {:.1} µs against {:.1} µs, CPU-time \
-                     ratio {:.3}), {:.1} % of a loopback call of {:.0} µs",
-                    num(r, "sdk_cpu_us"),
-                    num(r, "hand_cpu_us"),
-                    num(r, "cpu_ratio"),
-                    extra_cpu / num(r, "hand_us") * 100.0,
-                    num(r, "hand_us")
-                )
-            } else {
-                format!(
-                    "That is {:.1} µs per call here, where a loopback call costs {:.0} µs",
-                    num(r, "sdk_us") - num(r, "hand_us"),
-                    num(r, "hand_us")
-                )
-            };
-            misses.push(format!(
-                "{what}: {ratio:.3}, {:.1} % over the goal. Per call the SDK does work the hand-written call does not: \
-                 the generated builder (every optional parameter, percent-encoded path segments), the operation \
-                 lookup, the exchange kept for error context (path, attempt count, the credential for redaction), \
-                 a tracing span and the body kept for a retry. {cost}; against a real API, where a call takes \
-                 milliseconds, it is well under 1 %.",
-                (ratio / 1.05 - 1.0) * 100.0,
-            ));
-        }
-    }
-    for r in &decode {
-        let input = r["input"].as_str().unwrap_or("?");
-        if input == "get_file_response" {
-            continue;
-        }
-        let speed = num(r, "speed_ratio");
-        let what = format!(
-            "typed `FfprobeReport` decode speed / `serde_json::Value`, {} ({})",
-            describe_input(input),
-            mb(num(r, "bytes"))
-        );
-        let met = speed >= 1.0;
-        let _ = writeln!(out, "| {what} | {speed:.2}× | ≥ 1.0× | {} |", yes_no(met));
-        if !met {
-            misses.push(format!(
-                "{what}: {speed:.2}×, {:.0} % short.",
-                (1.0 - speed) * 100.0
-            ));
-        }
-    }
-    for r in &memory {
-        let input = r["input"].as_str().unwrap_or("?");
-        if input == "get_file_response" {
-            continue;
-        }
-        let times = num(r, "typed_peak_times_body");
-        let what = format!(
-            "peak memory of the typed decode (body included) / body, {}",
-            describe_input(input)
-        );
-        let met = times <= 3.0;
-        let _ = writeln!(out, "| {what} | {times:.2}× | ≤ 3× | {} |", yes_no(met));
-        if !met {
-            misses.push(format!(
-                "{what}: {times:.2}×, {:.0} % over the goal.",
-                (times / 3.0 - 1.0) * 100.0
-            ));
-        }
-    }
-    for r in &compression {
-        let _ = writeln!(
-            out,
-            "| large `get_file` response with {}: bytes on the wire / uncompressed | {:.3} ({} of {}) | smaller | {} |",
-            r["coding"].as_str().unwrap_or("?"),
-            num(r, "wire_bytes") / num(r, "identity_bytes"),
-            mb(num(r, "wire_bytes")),
-            mb(num(r, "identity_bytes")),
-            yes_no(num(r, "wire_bytes") < num(r, "identity_bytes")),
-        );
-    }
-    let _ = writeln!(
-        out,
-        "| clean build of probe-api's own code (dependencies built) | {:.1} s, {} generated lines | reported | — |",
-        build.own_seconds, build.generated_lines
-    );
-    let _ = writeln!(
-        out,
-        "| rebuild after touching a crate that depends on probe-api | {:.1} s, code generation {} | no regeneration | {} |\n",
-        build.rebuild_seconds,
-        if build.rebuild_probe_fresh && build.codegen_untouched {
-            "did not run"
-        } else {
-            "ran again"
-        },
-        yes_no(build.rebuild_probe_fresh && build.codegen_untouched)
-    );
-    if !(build.rebuild_probe_fresh && build.codegen_untouched) {
-        misses.push("the rebuild after touching a dependent crate ran probe-api's code generation again: check the build script's `rerun-if-changed` lines.".into());
-    }
-    if misses.is_empty() {
-        let _ = writeln!(out, "Every goal is met.\n");
-    } else {
-        let _ = writeln!(out, "Goals missed:\n");
-        for m in &misses {
-            let _ = writeln!(out, "- {m}");
-        }
-        out.push('\n');
-    }
-
-    let _ = writeln!(out, "## Per-call overhead\n");
-    let _ = writeln!(
-        out,
-        "A loopback HTTP/1.1 server (hyper, its own thread) answers `get_file` with the real `h264_aac`\n\
-         FFprobe and MediaInfo fixtures wrapped as the API wraps them (`GetFileResponse`), and `get_session` with a session.\n\
-         The hand-written call sends the same URL, query and headers (the server checks that both send the same\n\
-         request line and headers) through the same `reqwest::Client`, so the same connection pool, and decodes\n\
-         the body with `serde_json::from_slice` into the same generated type; it also sets the request timeout\n\
-         the SDK gives every request (by its public rule, `probe_api::timeouts::request_timeout`), except in the\n\
-         last row, which shows what that timer costs. The SDK client is built with `.http_client(..)` and\n\
-         `RetryPolicy::none()`, except in the row with the default policy (which keeps a copy of each request for\n\
-         a retry). Client and server each run on a single-threaded tokio runtime on their own threads. Besides\n\
-         wall time, the client thread's CPU time is read from `/proc/thread-self/schedstat`: waiting for the\n\
-         server or for a busy machine does not add to it, so its ratio is the steadier measure of the SDK's own\n\
-         work (sequential calls only: the kernel updates a running thread's CPU time at scheduling events and\n\
-         timer ticks, too coarsely for a concurrent batch that keeps the thread busy).\n"
-    );
-    let _ = writeln!(
-        out,
-        "| operation | calls | SDK µs/call | hand-written µs/call | ratio (median) | ratio p25–p75 | client CPU µs/call, SDK / hand-written | CPU ratio | rounds × calls |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-    );
-    for r in &overhead {
-        let calls = if r["in_flight"] == 1 {
-            "sequential".to_string()
-        } else {
-            format!("{} in flight", r["in_flight"])
-        };
-        let retry = match r["retry"].as_str() {
-            Some("default") => " (default retry policy)",
-            Some("none") => "",
-            _ => " (hand-written call without a timeout)",
-        };
-        let _ = writeln!(
-            out,
-            "| `{}`{retry} | {calls} | {:.1} | {:.1} | {:.3} | {:.3}–{:.3} | {} | {} | {} × {} |",
-            r["operation"].as_str().unwrap_or("?"),
-            num(r, "sdk_us"),
-            num(r, "hand_us"),
-            num(r, "ratio"),
-            num(r, "ratio_p25"),
-            num(r, "ratio_p75"),
-            if num(r, "sdk_cpu_us").is_finite() {
-                format!("{:.1} / {:.1}", num(r, "sdk_cpu_us"), num(r, "hand_cpu_us"))
-            } else {
-                "—".to_string()
-            },
-            if num(r, "cpu_ratio").is_finite() {
-                format!("{:.3}", num(r, "cpu_ratio"))
-            } else {
-                "—".to_string()
-            },
-            r["rounds"],
-            r["calls_per_batch"],
-        );
-    }
-    out.push('\n');
-
-    let _ = writeln!(out, "## Large reports\n");
-    let _ = writeln!(
-        out,
-        "The report is ffprobe's output for a {CLIP_SECONDS} s 320x240 H.264/AAC clip made by ffmpeg the way\n\
-         `probe-api/fixtures/media/make-fixtures.sh` makes its media; it is made by `cargo xtask bench` and cached\n\
-         under `target/bench/media/` ({}, not committed):\n\n```sh\n{}\n```\n\n\
-         *As printed* is ffprobe's indented output; *compact* is the same JSON without whitespace, as it\n\
-         travels inside an API response. Speed: decode time of `serde_json::Value` / decode time of\n\
-         `FfprobeReport` (above 1 the typed decode is faster). Memory: the most bytes live during the decode\n\
-         (a counting global allocator, `benches/report_memory.rs`), plus the body, over the body size.\n",
-        mb(report.bytes as f64),
-        report.commands.join("\n")
-    );
-    let _ = writeln!(
-        out,
-        "| input | size | typed ms | `Value` ms | speed ratio (p25–p75) | typed peak / body | `Value` peak / body |\n| --- | --- | --- | --- | --- | --- | --- |"
-    );
-    for r in &decode {
-        let input = r["input"].as_str().unwrap_or("?");
-        let m = memory.iter().find(|m| m["input"] == input);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.1} | {:.1} | {:.2}× ({:.2}–{:.2}) | {} | {} |",
-            describe_input(input),
-            mb(num(r, "bytes")),
-            num(r, "typed_ms"),
-            num(r, "value_ms"),
-            num(r, "speed_ratio"),
-            num(r, "speed_ratio_p25"),
-            num(r, "speed_ratio_p75"),
-            m.map_or("?".into(), |m| format!(
-                "{:.2}×",
-                num(m, "typed_peak_times_body")
-            )),
-            m.map_or("?".into(), |m| format!(
-                "{:.2}×",
-                num(m, "value_peak_times_body")
-            )),
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nThe last row is what a caller of `get_file` does today: the document types each tool's output as\n\
-         any JSON, so the generated `GetFileResponse` holds it as a `serde_json::Value` and\n\
-         `.ffprobe()` converts that tree into the typed report. That path decodes the report twice and holds\n\
-         both trees, so it cannot match a single `Value` decode; it is shown for information and has no goal.\n"
-    );
-
-    let _ = writeln!(out, "## Compression\n");
-    let _ = writeln!(
-        out,
-        "The same server answers the large report inside a `get_file` response in the coding the client\n\
-         offers, compressed ahead of time (gzip level 6, Brotli quality 5, zstd level 3); the time is the SDK's\n\
-         whole `get_file` call (transfer, decompression, decode) over loopback, against the same call offering\n\
-         no coding. On loopback sending is nearly free, so the time ratio shows only the cost of\n\
-         decompressing; the break-even bandwidth is where the bytes saved take as long to send as\n\
-         decompressing takes: on any slower link compression makes the call faster.\n"
-    );
-    let _ = writeln!(
-        out,
-        "| coding | on the wire | of uncompressed | time ms (uncompressed ms) | time ratio | break-even bandwidth |\n| --- | --- | --- | --- | --- | --- |"
-    );
-    for r in &compression {
-        let break_even = r["break_even_mbit_s"]
-            .as_f64()
-            .map_or("always faster".to_string(), |b| format!("{b:.0} Mbit/s"));
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.1} % | {:.1} ({:.1}) | {:.2} | {} |",
-            r["coding"].as_str().unwrap_or("?"),
-            mb(num(r, "wire_bytes")),
-            num(r, "wire_bytes") / num(r, "identity_bytes") * 100.0,
-            num(r, "compressed_ms"),
-            num(r, "identity_ms"),
-            num(r, "ratio"),
-            break_even
-        );
-    }
-    let compression_total: f64 = build.compression_units.iter().map(|(_, s)| s).sum();
-    let units: Vec<String> = build
-        .compression_units
-        .iter()
-        .filter(|(_, s)| *s >= 0.05)
-        .map(|(name, s)| format!("{name} {s:.1} s"))
-        .collect();
-    let _ = writeln!(
-        out,
-        "\nSo probe-api enables its `gzip`, `brotli` and `zstd` features by default: the client offers all three\n\
-         and decompresses what the server picks; a large report then travels in a twelfth of the bytes, which\n\
-         saves time on any link slower than the break-even bandwidth, and the decompression costs little even\n\
-         on loopback. The crates they bring in take {compression_total:.1} s of compile time in a clean debug\n\
-         build (summed per crate, from `cargo build --timings`; with 2 cores building in parallel the wall time\n\
-         added is less): {}. `default-features = false, features = [\"rustls\"]` turns them off.\n",
-        units.join(", ")
-    );
-
-    let _ = writeln!(out, "## Build cost\n");
-    let _ = writeln!(
-        out,
-        "Debug builds with cargo's defaults in a fresh target directory (`target/bench/build-cost/`, removed\n\
-         afterwards), in a scratch workspace of two crates: `deps-only` has exactly probe-api's dependencies\n\
-         and build-dependencies (from `cargo metadata`, the workspace's `Cargo.lock`) and an empty library;\n\
-         `dependent` uses probe-api by path. They are built in this order, each timed:\n"
-    );
-    let _ = writeln!(out, "| step | wall time |\n| --- | --- |");
-    let _ = writeln!(
-        out,
-        "| `deps-only` (probe-api's dependencies, with its default features) | {:.1} s |",
-        build.deps_seconds
-    );
-    let _ = writeln!(
-        out,
-        "| probe-api itself (build script compiled and run, library compiled) | {:.1} s |",
-        build.own_seconds
-    );
-    let _ = writeln!(
-        out,
-        "| rebuild of `dependent` after touching its `src/lib.rs` | {:.1} s |\n",
-        build.rebuild_seconds
-    );
-    let _ = writeln!(
-        out,
-        "- The probe-api build compiled only: {}.",
-        if build.own_units.is_empty() {
-            "nothing".to_string()
-        } else {
-            build.own_units.join(", ")
-        }
-    );
-    if !build.own_split.is_empty() {
-        let split: Vec<String> = build
-            .own_split
-            .iter()
-            .map(|(name, s)| format!("{name} {s:.1} s"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "- Its units, from `cargo build --timings`: {}.",
-            split.join(", ")
-        );
-    }
-    let _ = writeln!(
-        out,
-        "- Generated code: {} lines ({}) in `OUT_DIR/codegen.rs`.",
-        build.generated_lines,
-        mb(build.generated_bytes as f64)
-    );
-    let _ = writeln!(
-        out,
-        "- In the rebuild, probe-api's build script and library were {} (`fresh` in `cargo build --message-format=json`), and `codegen.rs` {} its modification time.",
-        if build.rebuild_probe_fresh {
-            "fresh"
-        } else {
-            "**rebuilt**"
-        },
-        if build.codegen_untouched {
-            "kept"
-        } else {
-            "**did not keep**"
-        }
-    );
-    out
-}
-
-fn describe_input(input: &str) -> &'static str {
-    match input {
-        "printed" => "as printed",
-        "compact" => "compact",
-        "get_file_response" => "`get_file` response, then `.ffprobe()`",
-        _ => "?",
-    }
-}
+mod render;
+use render::render;

@@ -100,3 +100,94 @@ pub fn emit(record: Value) {
         writeln!(file, "{line}").expect("results are written");
     }
 }
+
+/// A loopback HTTP/1.1 server on its own thread answering every request
+/// with `body` as JSON, keeping connections open. It is plain std I/O and
+/// writes the body from the one copy it holds, so it allocates almost
+/// nothing per request: the memory bench counts every allocation of the
+/// process, the server's included. Returns its base URL.
+pub fn serve_fixed(body: std::sync::Arc<Vec<u8>>) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                let mut buf = [0u8; 8192];
+                let mut seen: Vec<u8> = Vec::with_capacity(8192);
+                loop {
+                    let Ok(n) = stream.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    // One request at a time: answer once its head is in.
+                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        seen.clear();
+                        if stream.write_all(head.as_bytes()).is_err()
+                            || stream.write_all(&body).is_err()
+                        {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// A `get_file` body of at least `min_bytes` whose FFprobe report repeats
+/// the frames and packets of `report` (ffprobe's JSON) until it is that
+/// large, written as text without building it as a `Value`.
+pub fn huge_get_file_body(report: &[u8], min_bytes: usize) -> Vec<u8> {
+    let value: Value = serde_json::from_slice(report).expect("the report is JSON");
+    let key = ["packets_and_frames", "frames", "packets"]
+        .into_iter()
+        .find(|k| value.get(*k).is_some_and(Value::is_array))
+        .expect("the report has frames or packets");
+    let items: Vec<String> = value[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|item| item.to_string())
+        .collect();
+    let mut rest = value.clone();
+    if let Some(map) = rest.as_object_mut() {
+        map.remove(key);
+    }
+    let rest = rest.to_string();
+    let mut body = Vec::with_capacity(min_bytes + (1 << 20));
+    body.extend_from_slice(br#"{"success":true,"ffprobe":{"success":true,"response":{""#);
+    body.extend_from_slice(key.as_bytes());
+    body.extend_from_slice(b"\":[");
+    let mut first = true;
+    'fill: loop {
+        for item in &items {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            body.extend_from_slice(item.as_bytes());
+            if body.len() >= min_bytes {
+                break 'fill;
+            }
+        }
+    }
+    body.push(b']');
+    // The rest of the report (format, streams) after the items.
+    let rest = rest.trim_start_matches('{');
+    if rest != "}" {
+        body.push(b',');
+    }
+    body.extend_from_slice(rest.as_bytes());
+    body.extend_from_slice(b"}}");
+    body
+}

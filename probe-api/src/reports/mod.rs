@@ -4,10 +4,15 @@
 //! (`ProbeResponseTool.response`). This module gives it types:
 //! [`FfprobeReport`] for FFprobe and [`MediaInfoReport`] for MediaInfo, with
 //! the numbers the tools print as text available as durations, integers and
-//! exact fractions ([`Printed`], [`Rational`]). On a file probe response,
+//! exact fractions ([`Printed`], [`Rational`]). A file probe response decodes
+//! each report into its type as it reads the body ([`ToolReport`]), once;
 //! [`ffprobe()`](crate::types::GetFileResponse::ffprobe) and
-//! [`mediainfo()`](crate::types::GetFileResponse::mediainfo) return the
-//! typed report or say why there is none.
+//! [`mediainfo()`](crate::types::GetFileResponse::mediainfo) borrow the
+//! typed report or say why there is none,
+//! [`into_ffprobe()`](crate::types::GetFileResponse::into_ffprobe) and
+//! [`into_mediainfo()`](crate::types::GetFileResponse::into_mediainfo)
+//! move it out. A report that does not fit its type leaves the rest of the
+//! response intact and names the JSON path where it stopped.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,14 +32,17 @@ pub mod ffprobe;
 pub mod mediainfo;
 mod object;
 mod printed;
+mod tool;
+pub mod walk;
 
 use std::fmt;
-
-use serde::de::DeserializeOwned;
 
 pub use ffprobe::FfprobeReport;
 pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
+pub(crate) use tool::lenient_reports;
+pub use tool::{Report, ToolReport};
+pub use walk::walk_ffprobe;
 
 use crate::types;
 
@@ -54,11 +62,18 @@ pub enum ReportError {
         /// What the service said.
         error: String,
     },
-    /// The tool's output is not the expected format.
+    /// The tool succeeded but the response carries no report.
+    NoReport {
+        /// `ffprobe` or `mediainfo`.
+        tool: &'static str,
+    },
+    /// The tool's output is not the expected format. The rest of the
+    /// response decoded.
     Format {
         /// `ffprobe` or `mediainfo`.
         tool: &'static str,
-        /// Where in the output decoding stopped (`.` for the top level).
+        /// Where in the report decoding stopped (`.` for the top level),
+        /// such as `streams[0].width`.
         path: String,
         /// Why.
         message: String,
@@ -72,6 +87,9 @@ impl fmt::Display for ReportError {
                 write!(f, "{tool} was not requested")
             }
             ReportError::ToolFailed { tool, error } => write!(f, "{tool} failed: {error}"),
+            ReportError::NoReport { tool } => {
+                write!(f, "{tool} succeeded but the response carries no report")
+            }
             ReportError::Format {
                 tool,
                 path,
@@ -86,68 +104,96 @@ impl fmt::Display for ReportError {
 
 impl std::error::Error for ReportError {}
 
-/// Decodes a tool's output into its report type.
-fn typed<T: DeserializeOwned>(
-    tool: &'static str,
-    result: Option<&types::ProbeResponseTool>,
-) -> Result<T, ReportError> {
-    let result = result.ok_or(ReportError::NotRequested { tool })?;
-    if result.success == Some(false) || result.response.is_none() {
+/// The report of a tool result, or why there is none.
+fn report<'a, T: Report>(
+    success: Option<bool>,
+    error: Option<&String>,
+    response: Option<&'a ToolReport<T>>,
+) -> Result<&'a ToolReport<T>, ReportError> {
+    let tool = T::TOOL;
+    if success == Some(false) {
         return Err(ReportError::ToolFailed {
             tool,
-            error: result
-                .error
-                .clone()
-                .unwrap_or_else(|| "no output and no error message".to_string()),
+            error: error.map_or_else(|| String::from("no error message"), String::clone),
         });
     }
-    let output = result.response.as_ref().unwrap_or(&serde_json::Value::Null);
-    // An output sent as a JSON string (`inject_json` off) is decoded too.
-    // Outputs that decode take the fast path; only one that fails is decoded
-    // again, tracking the path, to say where.
-    let fast = match output {
-        serde_json::Value::String(text) => serde_json::from_str(text).ok(),
-        value => T::deserialize(value).ok(),
-    };
-    if let Some(report) = fast {
-        return Ok(report);
+    match (response, error) {
+        (Some(report), _) => Ok(report),
+        (None, Some(error)) => Err(ReportError::ToolFailed {
+            tool,
+            error: error.clone(),
+        }),
+        (None, None) => Err(ReportError::NoReport { tool }),
     }
-    let decoded = match output {
-        serde_json::Value::String(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut de)
-        }
-        value => serde_path_to_error::deserialize(value),
-    };
-    decoded.map_err(|e| ReportError::Format {
-        tool,
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
 }
 
 /// Typed reports of a file probe response.
 macro_rules! file_probe_reports {
     ($($response:ty),*) => {$(
         impl $response {
-            /// The FFprobe report, or why there is none.
+            /// The FFprobe report, or why there is none. It was decoded
+            /// with the response, straight from the body.
             ///
             /// # Errors
             ///
-            /// FFprobe was not requested, failed (with its error text), or
-            /// printed something that is not FFprobe's JSON.
-            pub fn ffprobe(&self) -> Result<FfprobeReport, ReportError> {
-                typed("ffprobe", self.ffprobe.as_ref())
+            /// FFprobe was not requested, failed (with its error text),
+            /// succeeded without a report, or printed something that is not
+            /// FFprobe's JSON (with the path where it stopped).
+            pub fn ffprobe(&self) -> Result<&FfprobeReport, ReportError> {
+                let result = self
+                    .ffprobe
+                    .as_ref()
+                    .ok_or(ReportError::NotRequested { tool: "ffprobe" })?;
+                report(result.success, result.error.as_ref(), result.response.as_ref())?.get()
             }
 
-            /// The MediaInfo report, or why there is none.
+            /// The FFprobe report moved out of the response, without a copy.
             ///
             /// # Errors
             ///
-            /// MediaInfo was not requested, failed (with its error text), or
-            /// printed something that is not MediaInfo's JSON.
-            pub fn mediainfo(&self) -> Result<MediaInfoReport, ReportError> {
-                typed("mediainfo", self.mediainfo.as_ref())
+            /// As [`ffprobe`](Self::ffprobe).
+            pub fn into_ffprobe(self) -> Result<FfprobeReport, ReportError> {
+                let result = self
+                    .ffprobe
+                    .ok_or(ReportError::NotRequested { tool: "ffprobe" })?;
+                report(result.success, result.error.as_ref(), result.response.as_ref())?;
+                result
+                    .response
+                    .ok_or(ReportError::NoReport { tool: "ffprobe" })?
+                    .into_inner()
+            }
+
+            /// The MediaInfo report, or why there is none. It was decoded
+            /// with the response, straight from the body.
+            ///
+            /// # Errors
+            ///
+            /// MediaInfo was not requested, failed (with its error text),
+            /// succeeded without a report, or printed something that is not
+            /// MediaInfo's JSON (with the path where it stopped).
+            pub fn mediainfo(&self) -> Result<&MediaInfoReport, ReportError> {
+                let result = self
+                    .mediainfo
+                    .as_ref()
+                    .ok_or(ReportError::NotRequested { tool: "mediainfo" })?;
+                report(result.success, result.error.as_ref(), result.response.as_ref())?.get()
+            }
+
+            /// The MediaInfo report moved out of the response, without a
+            /// copy.
+            ///
+            /// # Errors
+            ///
+            /// As [`mediainfo`](Self::mediainfo).
+            pub fn into_mediainfo(self) -> Result<MediaInfoReport, ReportError> {
+                let result = self
+                    .mediainfo
+                    .ok_or(ReportError::NotRequested { tool: "mediainfo" })?;
+                report(result.success, result.error.as_ref(), result.response.as_ref())?;
+                result
+                    .response
+                    .ok_or(ReportError::NoReport { tool: "mediainfo" })?
+                    .into_inner()
             }
         }
     )*};
