@@ -140,13 +140,7 @@ pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Byt
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
-        Error::transport(e, exchange.as_ref()).with_response_head(
-            status,
-            &headers,
-            exchange.as_ref(),
-        )
-    })?;
+    let bytes = read_body(response, &mut exchange, status, &headers).await?;
     Ok(Response::new(
         bytes,
         parts(status, headers, exchange.as_ref(), None),
@@ -248,6 +242,22 @@ async fn body(
         Some(bytes) => Ok(bytes),
         None => response.bytes().await,
     }
+}
+
+/// [`body`], or the transport error of reading it with the response head.
+async fn read_body(
+    response: reqwest::Response,
+    exchange: &mut Option<Exchange>,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<bytes::Bytes, Error> {
+    body(response, exchange.as_mut()).await.map_err(|e| {
+        Error::transport(e, exchange.as_ref()).with_response_head(
+            status,
+            headers,
+            exchange.as_ref(),
+        )
+    })
 }
 
 /// A failed call. See [`kind`](Error::kind) for what failed and the
@@ -401,15 +411,9 @@ impl Error {
         let (mut response, mut exchange) = answer.into_parts();
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let bytes = match body(response, exchange.as_mut()).await {
+        let bytes = match read_body(response, &mut exchange, status, &headers).await {
             Ok(bytes) => bytes,
-            Err(e) => {
-                return Error::transport(e, exchange.as_ref()).with_response_head(
-                    status,
-                    &headers,
-                    exchange.as_ref(),
-                );
-            }
+            Err(error) => return error,
         };
         let redact = |text: &str| match &exchange {
             Some(exchange) => exchange.redact(text),
@@ -650,13 +654,7 @@ pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
             }
         };
     }
-    let bytes = body(response, exchange.as_mut()).await.map_err(|e| {
-        Error::transport(e, exchange.as_ref()).with_response_head(
-            status,
-            &headers,
-            exchange.as_ref(),
-        )
-    })?;
+    let bytes = read_body(response, &mut exchange, status, &headers).await?;
     match decode_json::<T>(&bytes) {
         Ok(value) => {
             let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
