@@ -49,6 +49,7 @@ mod request;
 mod schema;
 mod server;
 mod state;
+mod tokens;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
