@@ -3,7 +3,7 @@
 //! by `probe-api/codegen/`) uses is re-exported here, and the generator
 //! writes only `crate::runtime::…` paths, so this file is the complete
 //! list of what a change to the layer must keep and what a change to the
-//! generator may use. A test (`tests/tests/spec_pipeline.rs`) fails when
+//! generator may use. A test (`tests/tests/it/spec_pipeline.rs`) fails when
 //! generated code names the crate any other way.
 //!
 //! | name | used by the generated code for |

@@ -1,5 +1,5 @@
 //! A batch in a process of its own, for the test that kills it halfway
-//! (`tests/tests/batch_resume.rs`): probes the URLs of a file (one a line)
+//! (`tests/tests/it/batch_resume.rs`): probes the URLs of a file (one a line)
 //! against `PROBE_BASE_URL` with `PROBE_API_TOKEN`, recording them in a
 //! journal, and prints one line per result: `probed` or `resumed`, `ok` or
 //! `failed`, and the URL, tab-separated.

@@ -523,7 +523,8 @@ fn a_fetch_never_sends_the_api_credentials() {
     let child = Command::new(std::env::current_exe().expect("the test binary"))
         .args([
             "--exact",
-            "a_fetch_never_sends_the_api_credentials",
+            // The test's path in the one test binary (`tests/tests/it`).
+            "xtask_fetch::a_fetch_never_sends_the_api_credentials",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -53,7 +53,8 @@ fn every_test_the_reliability_table_names_exists() {
     );
     let mut missing = Vec::new();
     for (file, test) in &named {
-        let source = std::fs::read_to_string(root.join("tests").join(format!("{file}.rs")))
+        let source = std::fs::read_to_string(root.join("tests/it").join(format!("{file}.rs")))
+            .or_else(|_| std::fs::read_to_string(root.join("tests").join(format!("{file}.rs"))))
             .unwrap_or_default();
         let defined = [format!("fn {test}("), format!("fn {test}<")]
             .iter()

@@ -1,0 +1,33 @@
+//! Every integration test of the workspace in one binary: one link step
+//! instead of one per file. Each module is a former test file, named as the
+//! user guide's reliability table and the closing notes name them
+//! (`faults::…`). `tests/tests/secrets.rs` stays a binary of its own: the
+//! warning it checks is given once per process.
+
+mod api_tokens;
+mod architecture;
+mod bad_input;
+mod batch;
+mod batch_resume;
+mod batch_scale;
+mod client_auth;
+mod client_errors;
+mod client_retries;
+mod conformance_drift;
+mod conformance_prism;
+mod conformance_wire;
+mod dynamic_call;
+mod faults;
+mod forward_compat;
+mod load;
+mod mock_server;
+mod properties;
+mod public_api;
+mod readme;
+mod reports;
+mod spec_pipeline;
+mod timeouts;
+mod xtask_api;
+mod xtask_diff;
+mod xtask_fetch;
+mod xtask_verify;
