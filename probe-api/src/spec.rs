@@ -107,15 +107,18 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// [`OperationSpec::redact_path`] for whichever operation `path` belongs
+/// to, for a request that names no operation.
+pub(crate) fn redact_path_of_any(path: &str) -> Option<(String, Vec<String>)> {
+    operations().iter().find_map(|op| op.redact_path(path))
+}
+
 /// `path` with the credential path parameters of whichever operation it
 /// belongs to replaced by `<redacted>`; unchanged when it holds none.
 pub(crate) fn redact_any_path(path: &str) -> std::borrow::Cow<'_, str> {
-    operations()
-        .iter()
-        .find_map(|op| op.redact_path(path))
-        .map_or(std::borrow::Cow::Borrowed(path), |(redacted, _)| {
-            std::borrow::Cow::Owned(redacted)
-        })
+    redact_path_of_any(path).map_or(std::borrow::Cow::Borrowed(path), |(redacted, _)| {
+        std::borrow::Cow::Owned(redacted)
+    })
 }
 
 /// A cookie parameter of an operation.

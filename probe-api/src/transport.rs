@@ -35,9 +35,7 @@ pub(crate) async fn execute(
     let url_path = request.url().path();
     let redacted = match spec {
         Some(op) => op.redact_path(url_path),
-        None => crate::spec::operations()
-            .iter()
-            .find_map(|op| op.redact_path(url_path)),
+        None => crate::spec::redact_path_of_any(url_path),
     };
     let (path, path_secrets) = redacted.unwrap_or_else(|| (url_path.to_string(), Vec::new()));
     let state = &client.inner;
