@@ -11,7 +11,9 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 use syn::{ImplItem, Item, parse_quote};
 
-use super::normalize::{Normalized, Operation, resolve};
+use super::ident::snake;
+use super::normalize::{Normalized, Operation};
+use super::refs::resolve;
 use super::{SpecError, pointer};
 
 /// The progenitor settings every build uses.
@@ -483,107 +485,6 @@ pub struct Builder {
     pub success_type: Option<String>,
 }
 
-/// The identifier progenitor 0.15 gives a parameter: `sanitize(name,
-/// Case::Snake)` in progenitor-impl's `util.rs`. Characters that cannot
-/// continue an identifier become `-`, the result goes to snake case, a
-/// leading character that cannot start one gets `_` before it, and a Rust
-/// keyword gets `_` after it. Every match is verified against the generated
-/// builder, so a progenitor that names differently fails the build.
-pub fn progenitor_snake(name: &str) -> String {
-    use heck::ToSnakeCase;
-    let out = match name {
-        "+1" => "plus1".to_string(),
-        "-1" => "minus1".to_string(),
-        _ => name
-            .replace('\'', "")
-            .replace(|c: char| !is_xid_continue(c), "-")
-            .to_snake_case(),
-    };
-    let out = match out.chars().next() {
-        None => "x".to_string(),
-        Some(c) if is_xid_start(c) => out,
-        Some(_) => format!("_{out}"),
-    };
-    if is_reserved_word(&out) {
-        format!("{out}_")
-    } else {
-        out
-    }
-}
-
-// progenitor asks `unicode-ident`; that crate is not a dependency here, but
-// the lexer behind syn (proc-macro2's) uses the same tables, so asking it
-// whether the character lexes as part of one identifier gives the same answer.
-fn is_xid_continue(c: char) -> bool {
-    let text = format!("x{c}");
-    syn::parse_str::<syn::Ident>(&text).is_ok_and(|ident| ident == text)
-}
-
-fn is_xid_start(c: char) -> bool {
-    let text = c.to_string();
-    c != '_' && syn::parse_str::<syn::Ident>(&text).is_ok_and(|ident| ident == text)
-}
-
-/// typify's `accept_as_ident` list, which progenitor uses: Rust's keywords,
-/// reserved words and `gen`.
-fn is_reserved_word(ident: &str) -> bool {
-    matches!(
-        ident,
-        "_" | "abstract"
-            | "as"
-            | "async"
-            | "await"
-            | "become"
-            | "box"
-            | "break"
-            | "const"
-            | "continue"
-            | "crate"
-            | "do"
-            | "dyn"
-            | "else"
-            | "enum"
-            | "extern"
-            | "false"
-            | "final"
-            | "fn"
-            | "for"
-            | "gen"
-            | "if"
-            | "impl"
-            | "in"
-            | "let"
-            | "loop"
-            | "macro"
-            | "match"
-            | "mod"
-            | "move"
-            | "mut"
-            | "override"
-            | "priv"
-            | "pub"
-            | "ref"
-            | "return"
-            | "Self"
-            | "self"
-            | "static"
-            | "struct"
-            | "super"
-            | "trait"
-            | "true"
-            | "try"
-            | "type"
-            | "typeof"
-            | "unsafe"
-            | "unsized"
-            | "use"
-            | "virtual"
-            | "where"
-            | "while"
-            | "yield"
-    )
-}
-
 /// The fields and methods of one builder struct in the generated source.
 struct BuilderItems<'a> {
     /// Named fields, without the `&Client` one.
@@ -759,12 +660,12 @@ fn match_builder(
                 ),
             )
         })?;
-        let setter = progenitor_snake(wire);
+        let setter = snake(wire);
         let field = unmatched.remove(&setter).ok_or_else(|| {
             fail(
                 &at,
                 format!(
-                    "parameter `{wire}` ({location_name}) has no builder field `{setter}`; progenitor named it differently, so `progenitor_snake` in codegen/generate.rs must follow"
+                    "parameter `{wire}` ({location_name}) has no builder field `{setter}`; progenitor named it differently, so `snake` in codegen/ident.rs must follow"
                 ),
             )
         })?;
@@ -1334,25 +1235,6 @@ mod tests {
                 _ => None,
             })
             .expect("the builder struct")
-    }
-
-    #[test]
-    fn parameter_names_become_the_identifiers_progenitor_gives_them() {
-        for (name, ident) in [
-            ("session-id", "session_id"),
-            ("ffprobe[show_streams]", "ffprobe_show_streams"),
-            ("date[from]", "date_from"),
-            ("X-Recaptcha-Token", "x_recaptcha_token"),
-            ("logout-all", "logout_all"),
-            ("type", "type_"),
-            ("2fa", "_2fa"),
-            ("+1", "plus1"),
-            ("it's", "its"),
-            ("größe", "größe"),
-            ("", "x"),
-        ] {
-            assert_eq!(progenitor_snake(name), ident, "{name}");
-        }
     }
 
     #[test]

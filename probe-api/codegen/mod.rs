@@ -6,12 +6,15 @@
 //! report printed by `cargo xtask spec report` is exactly what the build did.
 
 pub mod generate;
+pub mod ident;
 pub mod lenient;
 pub mod names;
 pub mod normalize;
 pub mod overlay;
+pub mod refs;
 pub mod reports;
 pub mod rewrite;
+pub mod shape;
 
 use std::fmt;
 

@@ -65,7 +65,7 @@ pub fn tool_reports(doc: &mut Value) -> Vec<Change> {
             continue;
         };
         for (tool, format, rust, suffix) in TOOLS {
-            let Some(target) = properties.get(tool).and_then(ref_name) else {
+            let Some(target) = properties.get(tool).and_then(super::refs::schema_name) else {
                 continue;
             };
             let Some(result) = schemas.get(target).filter(|s| is_tool_result(s)) else {
@@ -132,13 +132,6 @@ pub fn is_tool_result(schema: &Value) -> bool {
         .and_then(Value::as_object)
         .is_some_and(|r| r.keys().all(|k| ANNOTATIONS.contains(&k.as_str())));
     boolean && any_json
-}
-
-fn ref_name(value: &Value) -> Option<&str> {
-    value
-        .get("$ref")?
-        .as_str()?
-        .strip_prefix("#/components/schemas/")
 }
 
 /// A name as a JSON pointer segment (RFC 6901).

@@ -17,7 +17,9 @@ use syn::{
 
 use crate::Layout;
 use crate::codegen::Pipeline;
-use crate::codegen::normalize::{Operation, sanitize_snake};
+use crate::codegen::ident::snake;
+use crate::codegen::normalize::Operation;
+use crate::codegen::refs::resolve_lenient;
 use crate::diff::describe;
 
 /// The command that writes the file, named in every staleness message.
@@ -310,7 +312,7 @@ fn render_operation(
     let mut success = Vec::new();
     let mut errors = Vec::new();
     for (status, response) in effective["responses"].as_object().into_iter().flatten() {
-        let response = resolve(&pipeline.effective, response);
+        let response = resolve_lenient(&pipeline.effective, response);
         let body = response["content"]
             .as_object()
             .and_then(|c| {
@@ -381,10 +383,10 @@ fn render_operation(
     // derives from each name.
     let mut wire: BTreeMap<String, (String, String, bool)> = BTreeMap::new();
     for parameter in normalized["parameters"].as_array().into_iter().flatten() {
-        let parameter = resolve(&pipeline.normalized.document, parameter);
+        let parameter = resolve_lenient(&pipeline.normalized.document, parameter);
         let wire_name = parameter["name"].as_str().unwrap_or_default();
         wire.insert(
-            sanitize_snake(wire_name),
+            snake(wire_name),
             (
                 parameter["in"].as_str().unwrap_or_default().to_string(),
                 wire_name.to_string(),
@@ -727,22 +729,6 @@ fn literal(lit: &syn::Lit) -> Result<String, String> {
         syn::Lit::Str(s) => Ok(format!("{:?}", s.value())),
         _ => Err("a literal this renderer does not know".into()),
     }
-}
-
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    let mut current = value;
-    for _ in 0..32 {
-        match current
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
-    current
 }
 
 /// A response body for the surface: a component's name, or the fields of

@@ -50,7 +50,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::codegen::normalize::{METHODS, normalize, rust_method_name};
+use crate::codegen::ident::rust_method_name;
+use crate::codegen::normalize::{METHODS, normalize};
+use crate::codegen::refs::{resolve_lenient, schema_name};
 
 /// Whether a change can break code written against the SDK built from the
 /// old document.
@@ -357,33 +359,6 @@ fn describe_at(schema: &Value, depth: usize) -> String {
     label
 }
 
-/// The name of the component schema a `$ref` points to.
-fn schema_ref(value: &Value) -> Option<&str> {
-    value
-        .get("$ref")?
-        .as_str()?
-        .strip_prefix("#/components/schemas/")
-}
-
-/// Follows local `$ref`s; an unresolvable reference is returned as it is.
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
-    let mut current = value;
-    for _ in 0..32 {
-        let Some(target) = current
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        else {
-            return current;
-        };
-        match doc.pointer(target) {
-            Some(next) => current = next,
-            None => return current,
-        }
-    }
-    current
-}
-
 /// Component schemas reachable from `value`, following references
 /// transitively through the document.
 fn reachable(doc: &Value, value: &Value, found: &mut BTreeSet<String>) {
@@ -446,7 +421,7 @@ struct Op<'a> {
 fn operations(doc: &Value) -> BTreeMap<(String, usize), Op<'_>> {
     let mut out = BTreeMap::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
-        let item = resolve(doc, item);
+        let item = resolve_lenient(doc, item);
         for (index, method) in METHODS.iter().enumerate() {
             if let Some(operation) = item.get(*method).filter(|o| o.is_object()) {
                 out.insert(
@@ -468,7 +443,7 @@ fn parameters<'a>(doc: &'a Value, op: &Op<'a>) -> Vec<((String, String), &'a Val
     let mut out: Vec<((String, String), &Value)> = Vec::new();
     for list in [&op.path_item["parameters"], &op.operation["parameters"]] {
         for parameter in list.as_array().into_iter().flatten() {
-            let parameter = resolve(doc, parameter);
+            let parameter = resolve_lenient(doc, parameter);
             let key = (
                 parameter["name"].as_str().unwrap_or_default().to_string(),
                 parameter["in"].as_str().unwrap_or_default().to_string(),
@@ -779,11 +754,11 @@ impl<'a> Differ<'a> {
         let old_body = old
             .operation
             .get("requestBody")
-            .map(|b| resolve(old_doc, b));
+            .map(|b| resolve_lenient(old_doc, b));
         let new_body = new
             .operation
             .get("requestBody")
-            .map(|b| resolve(new_doc, b));
+            .map(|b| resolve_lenient(new_doc, b));
         let location = "request body";
         let required = |b: &Value| b["required"].as_bool() == Some(true);
         let (old_body, new_body) = match (old_body, new_body) {
@@ -956,14 +931,17 @@ impl<'a> Differ<'a> {
             responses
                 .iter()
                 .filter(|(status, _)| is_success(status))
-                .map(|(_, r)| response_type(resolve(doc, r)))
+                .map(|(_, r)| response_type(resolve_lenient(doc, r)))
                 .collect::<BTreeSet<String>>()
         };
         let old_success = success_types(old_doc, old_responses);
         for (status, response) in new_responses {
-            let response = resolve(new_doc, response);
+            let response = resolve_lenient(new_doc, response);
             let location = format!("response {status}");
-            match old_responses.get(status).map(|r| resolve(old_doc, r)) {
+            match old_responses
+                .get(status)
+                .map(|r| resolve_lenient(old_doc, r))
+            {
                 None => {
                     let body = response_type(response);
                     let changes_type = is_success(status)
@@ -1043,7 +1021,7 @@ impl<'a> Differ<'a> {
                         Impact::Compatible
                     },
                     "removed".to_string(),
-                    (Some(resolve(old_doc, response)), None),
+                    (Some(resolve_lenient(old_doc, response)), None),
                 );
             }
         }
@@ -1136,7 +1114,7 @@ impl<'a> Differ<'a> {
             }
         };
         let (old_label, new_label) = (describe(old), describe(new));
-        match (schema_ref(old), schema_ref(new)) {
+        match (schema_name(old), schema_name(new)) {
             (Some(a), Some(b)) if a == b => return,
             (None, None) => {}
             _ => {

@@ -23,7 +23,8 @@ use serde_json::Value;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use xtask::codegen::Pipeline;
-use xtask::codegen::normalize::{METHODS, Normalized, resolve};
+use xtask::codegen::normalize::{METHODS, Normalized};
+use xtask::codegen::refs::resolve;
 
 /// What one operation puts on the wire.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use probe_api::{Client, ErrorKind, dynamic};
 use serde_json::{Map, Value, json};
 use tests::loopback::{answering, object};
 use wiremock::{MockServer, ResponseTemplate};
-use xtask::codegen::normalize::resolve;
+use xtask::codegen::refs::resolve;
 
 const KEY: &str = "pk_test_5b1e0c7d9a2f4e68";
 const SESSION: &str = "0b4f2c0e-8f43-4c0a-9a57-8d8f2a1c3e11";

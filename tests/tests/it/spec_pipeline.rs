@@ -105,7 +105,7 @@ fn every_operation_of_the_effective_document_is_a_client_method() {
         .build()
         .expect("client");
     for (method, path, operation_id) in &operations {
-        let name = codegen::normalize::rust_method_name(operation_id);
+        let name = codegen::ident::rust_method_name(operation_id);
         assert!(
             probe_api::spec::has_operation_method(&client, &name),
             "{method} {path} ({operation_id}) has no method `{name}` on the client"
