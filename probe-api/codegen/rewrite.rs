@@ -20,9 +20,9 @@
 //! that changes them fails the build instead of silently bypassing the layer.
 
 use syn::visit_mut::VisitMut;
-use syn::{Expr, ImplItem, Item, Stmt, parse_quote};
+use syn::{Expr, Stmt, parse_quote};
 
-use super::SpecError;
+use super::{SpecError, shape};
 
 /// Keeps progenitor's own items out of the public API: its re-exports
 /// (`ResponseValue`, `ByteStream`, `ClientInfo`, its `Error`) become private
@@ -31,29 +31,13 @@ use super::SpecError;
 /// `Client::builder()`).
 pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
     let mut hidden = 0;
-    for item in file.items.iter_mut() {
-        match item {
-            Item::Use(import)
-                if matches!(import.vis, syn::Visibility::Public(_))
-                    && matches!(&import.tree, syn::UseTree::Path(p) if p.ident == "progenitor_client") =>
-            {
-                import.vis = syn::Visibility::Inherited;
-                hidden += 1;
-            }
-            Item::Impl(block)
-                if block.trait_.is_none() && type_name(&block.self_ty) == "Client" =>
-            {
-                for impl_item in block.items.iter_mut() {
-                    if let ImplItem::Fn(f) = impl_item
-                        && (f.sig.ident == "new" || f.sig.ident == "new_with_client")
-                    {
-                        f.vis = parse_quote!(pub(crate));
-                        hidden += 1;
-                    }
-                }
-            }
-            _ => {}
-        }
+    for import in shape::generator_reexports_mut(file) {
+        import.vis = syn::Visibility::Inherited;
+        hidden += 1;
+    }
+    for constructor in shape::client_constructors_mut(file) {
+        constructor.vis = parse_quote!(pub(crate));
+        hidden += 1;
     }
     if hidden < 3 {
         return Err(generated_error(
@@ -65,31 +49,10 @@ pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
 
 /// Rewrites the `send` methods inside the generated `builder` module.
 pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
-    let builder = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| generated_error("progenitor produced no `builder` module"))?;
-    let mut count = 0;
-    for item in builder.1.iter_mut() {
-        let Item::Impl(block) = item else { continue };
-        let owner = type_name(&block.self_ty);
-        for impl_item in block.items.iter_mut() {
-            let ImplItem::Fn(method) = impl_item else {
-                continue;
-            };
-            if method.sig.ident != "send" {
-                continue;
-            }
-            rewrite_send(method, &owner)?;
-            count += 1;
-        }
-    }
-    if count == 0 {
-        return Err(generated_error("progenitor produced no `send` methods"));
+    let sends = shape::sends_mut(file)?;
+    let count = sends.len();
+    for (owner, method) in sends {
+        rewrite_send(method, &owner)?;
     }
     Ok(count)
 }
@@ -102,18 +65,6 @@ fn generated_error(reason: impl Into<String>) -> SpecError {
             reason.into()
         ),
     )
-}
-
-fn type_name(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        _ => String::from("?"),
-    }
 }
 
 fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecError> {

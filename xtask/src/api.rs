@@ -10,16 +10,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use syn::{
-    Fields, GenericArgument, ImplItem, Item, PathArguments, ReturnType, Type, TypePath,
-    WherePredicate,
-};
+use syn::{Fields, GenericArgument, PathArguments, Type, TypePath};
 
 use crate::Layout;
-use crate::codegen::Pipeline;
-use crate::codegen::ident::snake;
 use crate::codegen::normalize::Operation;
 use crate::codegen::refs::resolve_lenient;
+use crate::codegen::shape::{self, Definition, Shape};
+use crate::codegen::{Pipeline, generate};
 use crate::diff::describe;
 
 /// The command that writes the file, named in every staleness message.
@@ -67,7 +64,9 @@ pub fn check(layout: &Layout) -> Result<(), String> {
 pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
     let file =
         syn::parse_file(source).map_err(|e| format!("the generated client does not parse: {e}"))?;
-    let client = Client::read(&file)?;
+    let shape = shape::read(&file).map_err(|e| e.to_string())?;
+    let matched = generate::builders(&shape, &pipeline.normalized).map_err(|e| e.to_string())?;
+    let client = Client::read(&shape)?;
     let mut out = String::new();
     let info = &pipeline.effective["info"];
     out.push_str("# probe-api: API surface\n\n");
@@ -92,8 +91,8 @@ pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
          fail before any request. Type paths are relative to the crate root (`types::X` is `probe_api::types::X`).\n",
     );
     out.push_str("\n## Operations\n");
-    for op in &pipeline.normalized.operations {
-        render_operation(&mut out, pipeline, &client, op)?;
+    for (op, matched) in pipeline.normalized.operations.iter().zip(&matched) {
+        render_operation(&mut out, pipeline, &shape, op, matched)?;
     }
     out.push_str(
         "\n## Types\n\nA type the build renamed (`cargo xtask spec report`, rule `schema-name`) names the \
@@ -126,145 +125,43 @@ pub fn render(pipeline: &Pipeline, source: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// What the renderer reads from the generated client.
+/// The models of the generated client, rendered.
 struct Client {
-    /// Method name -> builder struct name.
-    methods: BTreeMap<String, String>,
-    /// Builder struct name -> its fields and methods.
-    builders: BTreeMap<String, Builder>,
     /// Model name -> its rendered section.
     models: BTreeMap<String, String>,
 }
 
-#[derive(Default)]
-struct Builder {
-    /// Field name -> field type (`Result<Option<T>, String>` and the like).
-    fields: BTreeMap<String, Type>,
-    /// Setters in source order: name and the type they convert into.
-    setters: Vec<(String, Type)>,
-    /// Whether `<name>_map` exists for a setter (bodies built in place).
-    mapped: Vec<String>,
-    /// The return type of `send()`.
-    send: Option<Type>,
-}
-
 impl Client {
-    fn read(file: &syn::File) -> Result<Self, String> {
-        let mut client = Client {
-            methods: BTreeMap::new(),
-            builders: BTreeMap::new(),
-            models: BTreeMap::new(),
-        };
-        for item in &file.items {
-            match item {
-                Item::Impl(block)
-                    if block.trait_.is_none() && is_named(&block.self_ty, "Client") =>
-                {
-                    for item in &block.items {
-                        if let ImplItem::Fn(f) = item
-                            && let ReturnType::Type(_, ty) = &f.sig.output
-                            && let Some(builder) = builder_name(ty)
-                        {
-                            client.methods.insert(f.sig.ident.to_string(), builder);
-                        }
-                    }
-                }
-                Item::Mod(module) if module.ident == "builder" => {
-                    client.read_builders(module)?;
-                }
-                Item::Mod(module) if module.ident == "types" => {
-                    client.read_types(module)?;
-                }
-                _ => {}
-            }
+    fn read(shape: &Shape) -> Result<Self, String> {
+        let mut models = BTreeMap::new();
+        for (name, model) in shape.models.iter().filter(|(_, m)| m.public) {
+            let section = match &model.definition {
+                Definition::Struct(s) => render_struct(s)?,
+                Definition::Enum(e) => render_enum(e)?,
+                Definition::Alias(t) => format!(
+                    "### `{name}`\n\nAlias of `{}`.\n",
+                    rust_type(&t.ty).map_err(|e| format!("type {name}: {e}"))?
+                ),
+            };
+            models.insert(name.clone(), section);
         }
-        if client.methods.is_empty() {
-            return Err("the generated client has no `impl Client` with builder methods".into());
-        }
-        Ok(client)
-    }
-
-    fn read_builders(&mut self, module: &syn::ItemMod) -> Result<(), String> {
-        for item in module.content.iter().flat_map(|(_, items)| items) {
-            match item {
-                Item::Struct(s) => {
-                    let builder = self.builders.entry(s.ident.to_string()).or_default();
-                    for field in &s.fields {
-                        if let Some(ident) = &field.ident {
-                            builder.fields.insert(ident.to_string(), field.ty.clone());
-                        }
-                    }
-                }
-                Item::Impl(block) => {
-                    let Some(name) = type_ident(&block.self_ty) else {
-                        continue;
-                    };
-                    let builder = self.builders.entry(name).or_default();
-                    for item in &block.items {
-                        let ImplItem::Fn(f) = item else { continue };
-                        let ident = f.sig.ident.to_string();
-                        if ident == "send" {
-                            if let ReturnType::Type(_, ty) = &f.sig.output {
-                                builder.send = Some((**ty).clone());
-                            }
-                        } else if let Some(target) = setter_target(f) {
-                            builder.setters.push((ident, target));
-                        } else if let Some(base) = ident.strip_suffix("_map") {
-                            builder.mapped.push(base.to_string());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn read_types(&mut self, module: &syn::ItemMod) -> Result<(), String> {
-        for item in module.content.iter().flat_map(|(_, items)| items) {
-            match item {
-                Item::Struct(s) if is_pub(&s.vis) => {
-                    let name = s.ident.to_string();
-                    let section = render_struct(s)?;
-                    self.models.insert(name, section);
-                }
-                Item::Enum(e) if is_pub(&e.vis) => {
-                    let name = e.ident.to_string();
-                    let section = render_enum(e)?;
-                    self.models.insert(name, section);
-                }
-                Item::Type(t) if is_pub(&t.vis) => {
-                    let name = t.ident.to_string();
-                    let section = format!(
-                        "### `{name}`\n\nAlias of `{}`.\n",
-                        rust_type(&t.ty).map_err(|e| format!("type {name}: {e}"))?
-                    );
-                    self.models.insert(name, section);
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        Ok(Client { models })
     }
 }
 
 fn render_operation(
     out: &mut String,
     pipeline: &Pipeline,
-    client: &Client,
+    shape: &Shape,
     op: &Operation,
+    matched: &generate::Builder,
 ) -> Result<(), String> {
     let method = op.method.to_ascii_lowercase();
     let effective = &pipeline.effective["paths"][&op.path][&method];
     let normalized = &pipeline.normalized.document["paths"][&op.path][&method];
     let name = &op.rust_name;
-    let builder_name = client.methods.get(name).ok_or_else(|| {
-        format!(
-            "the generated client has no method `{name}` for {} {}",
-            op.method, op.path
-        )
-    })?;
-    let builder = client.builders.get(builder_name).ok_or_else(|| {
+    let builder_name = &matched.name;
+    let builder = shape.builders.get(builder_name).ok_or_else(|| {
         format!("the generated client has no builder `{builder_name}` for `{name}`")
     })?;
 
@@ -301,7 +198,8 @@ fn render_operation(
         .send
         .as_ref()
         .ok_or_else(|| format!("builder `{builder_name}` has no `send()`"))?;
-    let (ok, err) = result_types(send)
+    let (ok, err) = send
+        .result()
         .ok_or_else(|| format!("`{builder_name}::send()` does not return a `Result<_, _>`"))?;
     let _ = writeln!(
         out,
@@ -379,27 +277,19 @@ fn render_operation(
         );
     }
 
-    // The parameters the client takes, by the identifier progenitor
-    // derives from each name.
-    let mut wire: BTreeMap<String, (String, String, bool)> = BTreeMap::new();
-    for parameter in normalized["parameters"].as_array().into_iter().flatten() {
-        let parameter = resolve_lenient(&pipeline.normalized.document, parameter);
-        let wire_name = parameter["name"].as_str().unwrap_or_default();
-        wire.insert(
-            snake(wire_name),
-            (
-                parameter["in"].as_str().unwrap_or_default().to_string(),
-                wire_name.to_string(),
-                parameter["required"].as_bool() == Some(true),
-            ),
-        );
-    }
+    // The parameters the build matched with each setter.
+    let wire: BTreeMap<String, &generate::Parameter> = matched
+        .parameters
+        .iter()
+        .map(|p| (p.setter.to_string(), p))
+        .collect();
     if builder.setters.is_empty() {
         out.push_str("\nNo parameters.\n");
         return Ok(());
     }
     out.push_str("\n| setter | Rust type | sent as | required |\n|---|---|---|---|\n");
-    for (setter, target) in &builder.setters {
+    for setter in &builder.setters {
+        let (target, setter) = (&setter.target, setter.ident.to_string());
         let ty = rust_type(target).map_err(|e| format!("`{builder_name}::{setter}`: {e}"))?;
         let (sent_as, required) = if setter == "body" {
             let sent = op
@@ -407,7 +297,7 @@ fn render_operation(
                 .as_deref()
                 .map_or("body".to_string(), |m| format!("body, `{m}`"));
             let required = normalized["requestBody"]["required"].as_bool() == Some(true);
-            let map = if builder.mapped.iter().any(|m| m == setter) {
+            let map = if builder.mapped.iter().any(|m| *m == setter) {
                 format!(
                     "; or `body_map(|b| ..)` on `types::builder::{}`",
                     last_ident(target)
@@ -417,8 +307,8 @@ fn render_operation(
             };
             (format!("{sent}{map}"), required)
         } else {
-            match wire.get(setter) {
-                Some((place, wire_name, required)) => (format!("{place} `{wire_name}`"), *required),
+            match wire.get(&setter) {
+                Some(p) => (format!("{} `{}`", p.location.openapi(), p.name), p.required),
                 None => {
                     return Err(format!(
                         "setter `{builder_name}::{setter}` matches no parameter of {} {}",
@@ -547,61 +437,6 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Result<Option<String>, String> {
     Ok(rename)
 }
 
-/// The type a setter converts its argument into: `T` in
-/// `where V: std::convert::TryInto<T>`.
-fn setter_target(f: &syn::ImplItemFn) -> Option<Type> {
-    let where_clause = f.sig.generics.where_clause.as_ref()?;
-    for predicate in &where_clause.predicates {
-        let WherePredicate::Type(p) = predicate else {
-            continue;
-        };
-        for bound in &p.bounds {
-            let syn::TypeParamBound::Trait(t) = bound else {
-                continue;
-            };
-            let last = t.path.segments.last()?;
-            if last.ident == "TryInto"
-                && let PathArguments::AngleBracketed(args) = &last.arguments
-                && let Some(GenericArgument::Type(ty)) = args.args.first()
-            {
-                return Some(ty.clone());
-            }
-        }
-    }
-    None
-}
-
-/// `T` and `E` of a `Result<T, E>`.
-fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
-    let Type::Path(TypePath { qself: None, path }) = ty else {
-        return None;
-    };
-    let last = path.segments.last()?;
-    if last.ident != "Result" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    let mut types = args.args.iter().filter_map(|a| match a {
-        GenericArgument::Type(t) => Some(t),
-        _ => None,
-    });
-    Some((types.next()?, types.next()?))
-}
-
-/// `X` of a `builder::X<'_>` return type.
-fn builder_name(ty: &Type) -> Option<String> {
-    let Type::Path(TypePath { qself: None, path }) = ty else {
-        return None;
-    };
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    match segments.as_slice() {
-        [module, name] if module == "builder" => Some(name.clone()),
-        _ => None,
-    }
-}
-
 fn type_ident(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(TypePath { qself: None, path }) => {
@@ -609,14 +444,6 @@ fn type_ident(ty: &Type) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn is_named(ty: &Type, name: &str) -> bool {
-    type_ident(ty).is_some_and(|n| n == name)
-}
-
-fn is_pub(vis: &syn::Visibility) -> bool {
-    matches!(vis, syn::Visibility::Public(_))
 }
 
 fn last_ident(ty: &Type) -> String {

@@ -1,9 +1,5 @@
 //! Request bodies: one media type kept, form bodies flattened to bracketed fields.
 
-#[allow(
-    clippy::wildcard_imports,
-    reason = "one phase of the normalizer, which shares its helpers"
-)]
 use super::*;
 
 impl Normalizer {

@@ -1,9 +1,5 @@
 //! The operations: one per path and method, named, with their parameters, bodies and responses made generable.
 
-#[allow(
-    clippy::wildcard_imports,
-    reason = "one phase of the normalizer, which shares its helpers"
-)]
 use super::*;
 
 impl Normalizer {

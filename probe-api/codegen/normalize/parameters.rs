@@ -1,9 +1,5 @@
 //! Parameters: path-level ones moved into operations, cookies taken out, deepObject parameters flattened to one per property.
 
-#[allow(
-    clippy::wildcard_imports,
-    reason = "one phase of the normalizer, which shares its helpers"
-)]
 use super::*;
 
 impl Normalizer {

@@ -1,9 +1,5 @@
 //! Responses: one body per status class, so each operation has one error type.
 
-#[allow(
-    clippy::wildcard_imports,
-    reason = "one phase of the normalizer, which shares its helpers"
-)]
 use super::*;
 
 impl Normalizer {

@@ -1,9 +1,5 @@
 //! The schema walk: each schema taken to the OpenAPI 3.0 form progenitor reads, one rule at a time.
 
-#[allow(
-    clippy::wildcard_imports,
-    reason = "one phase of the normalizer, which shares its helpers"
-)]
 use super::*;
 
 impl Normalizer {
