@@ -368,7 +368,7 @@ impl Targets {
                         operation_ids.extend([
                             id.to_string(),
                             last.to_string(),
-                            codegen::normalize::rust_method_name(id),
+                            codegen::ident::rust_method_name(id),
                             format!("elsewhere.{last}"),
                         ]);
                     }
