@@ -2,7 +2,7 @@
 //! the error kind, the attempts made, a total time bounded by the
 //! configured timeouts, no panic, and a client that works for the next call.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use probe_api::{Client, ErrorKind, RetryPolicy};
 use tests::faults::{Fault, FaultServer, refused_url};
@@ -282,7 +282,15 @@ async fn rate_limits_and_unavailability_are_waited_out() {
         Duration::from_secs(1),
     )
     .await;
-    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    // An HTTP date holds whole seconds, and `now + 2 s` cut to its second
+    // can be barely one second away once the server has started. The first
+    // whole second at least 1.25 s away asks for a wait of 1.25 s to 2.25 s,
+    // whatever the fraction of the clock.
+    let soon = (SystemTime::now() + Duration::from_millis(1250))
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is past 1970");
+    let whole = soon.as_secs() + u64::from(soon.subsec_nanos() > 0);
+    let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(whole));
     let dated = Fault::Respond {
         status: 429,
         headers: vec![("retry-after".into(), date)],
