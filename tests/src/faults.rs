@@ -181,7 +181,8 @@ impl FaultServer {
         self.connections.load(Ordering::SeqCst)
     }
 
-    /// The request line and headers of every request read so far.
+    /// The head of every request read so far, as it arrived: the request
+    /// line, every header, and the blank line that ends them.
     pub fn requests(&self) -> Vec<String> {
         self.requests
             .lock()
@@ -222,7 +223,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, log: Arc<Mutex<Vec<String>>>
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
-    let head = find(&request, b"\r\n\r\n").map_or(&request[..], |end| &request[..end]);
+    let head = find(&request, b"\r\n\r\n").map_or(&request[..], |end| &request[..end + 4]);
     log.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .push(String::from_utf8_lossy(head).into_owned());

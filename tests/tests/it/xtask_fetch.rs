@@ -3,10 +3,7 @@
 //! bad download or bad document leaves every file byte-identical; the SDK's
 //! credentials in the environment never reach the server.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -474,36 +471,6 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.ZmV0Y2gtY2FuYXJ5.c2lnbmF0dXJlLWNhbmFyeQ"
 /// `a_fetch_never_sends_the_api_credentials`: the URL it fetches.
 const CHILD_URL: &str = "PROBE_TEST_FETCH_CHILD_URL";
 
-/// A loopback server that answers one request with `body` and hands over
-/// the request as received: the request line and every header.
-fn capture_one_request(body: Vec<u8>) -> (String, mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let address = listener.local_addr().expect("local address");
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else {
-            return;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => request.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = send.send(String::from_utf8_lossy(&request).into_owned());
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-            body.len()
-        );
-        let _ = stream.write_all(&[head.into_bytes(), body].concat());
-        let _ = stream.flush();
-    });
-    (format!("http://{address}/openapi.json"), receive)
-}
-
 #[test]
 fn a_fetch_never_sends_the_api_credentials() {
     // The environment cannot be changed safely inside this process, so the
@@ -520,7 +487,8 @@ fn a_fetch_never_sends_the_api_credentials() {
         return;
     }
 
-    let (url, request) = capture_one_request(pinned());
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &pinned())]);
+    let url = server.url_for("/openapi.json");
     let child = Command::new(std::env::current_exe().expect("the test binary"))
         .args([
             "--exact",
@@ -540,9 +508,13 @@ fn a_fetch_never_sends_the_api_credentials() {
         "the fetch in the child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&child.stderr)
     );
-    let request = request
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the server received the request");
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "the server received one request: {requests:?}"
+    );
+    let request = &requests[0];
 
     // What was captured is the whole request head, headers included.
     assert!(
