@@ -1,13 +1,20 @@
 //! A loopback HTTP/1.1 server that misbehaves on purpose, one scripted
 //! behaviour per connection: what wiremock cannot do (close without
-//! answering, cut a body short, never answer).
+//! answering, cut a body short, never answer, send a body without framing).
+//!
+//! The server runs on a thread of its own with its own Tokio runtime, so the
+//! same type serves the async tests and blocking callers such as `cargo
+//! xtask fetch`; dropping it stops the thread and closes every connection
+//! it still holds.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 
 /// What the server does with one connection, after reading the request.
 #[derive(Debug, Clone)]
@@ -32,7 +39,7 @@ pub enum Fault {
         sent: Vec<u8>,
     },
     /// Reads the request and never answers; holds the connection until
-    /// the client closes it.
+    /// the client closes it or the server drops.
     Stall,
     /// Resets the connection (TCP RST) without answering.
     Reset,
@@ -45,7 +52,8 @@ pub enum Fault {
         sent: Vec<u8>,
     },
     /// Sends the head declaring `declared` body bytes and `sent` of them,
-    /// then holds the connection without sending more.
+    /// then holds the connection without sending more (until the client
+    /// closes it or the server drops).
     StallBody {
         /// The `content-length` announced.
         declared: usize,
@@ -62,15 +70,40 @@ pub enum Fault {
         /// The pause before each piece after the first.
         every: Duration,
     },
+    /// Answers 200 without `content-length`: the body ends when the
+    /// connection closes, so only the client's own limit stops it.
+    Unframed {
+        /// The body.
+        body: Vec<u8>,
+    },
 }
 
 impl Fault {
     /// A JSON answer.
     pub fn json(status: u16, body: &serde_json::Value) -> Fault {
+        Fault::json_bytes(status, body.to_string().as_bytes())
+    }
+
+    /// An answer labelled JSON with exactly these bytes, JSON or not.
+    pub fn json_bytes(status: u16, body: &[u8]) -> Fault {
+        Fault::body(status, "application/json", body)
+    }
+
+    /// An answer with this content type and body.
+    pub fn body(status: u16, content_type: &str, body: &[u8]) -> Fault {
         Fault::Respond {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: body.to_string().into_bytes(),
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.to_vec(),
+        }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Fault {
+        Fault::Respond {
+            status,
+            headers: vec![("location".into(), location.into())],
+            body: Vec::new(),
         }
     }
 }
@@ -82,34 +115,52 @@ pub struct FaultServer {
     url: String,
     connections: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl FaultServer {
-    /// Binds a loopback port and serves `script`.
-    pub async fn start(script: Vec<Fault>) -> FaultServer {
+    /// Binds a loopback port and serves `script` on a thread of its own,
+    /// from async code and blocking code alike.
+    pub fn start(script: Vec<Fault>) -> FaultServer {
         assert!(!script.is_empty(), "a fault script needs a behaviour");
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
         let connections = Arc::new(AtomicUsize::new(0));
         let counter = connections.clone();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = requests.clone();
-        let script = Arc::new(script);
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                let fault = script[n.min(script.len() - 1)].clone();
-                tokio::spawn(serve(stream, fault, log.clone()));
-            }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a Tokio runtime for the fault server");
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener).expect("a Tokio listener");
+                let accept = async {
+                    while let Ok((stream, _)) = listener.accept().await {
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        let fault = script[n.min(script.len() - 1)].clone();
+                        tokio::spawn(serve(stream, fault, log.clone()));
+                    }
+                };
+                tokio::select! {
+                    () = accept => {}
+                    _ = stopped => {}
+                }
+            });
+            // Dropping the runtime here drops the connections still held.
         });
         FaultServer {
             url,
             connections,
             requests,
-            task,
+            stop: Some(stop),
+            thread: Some(thread),
         }
     }
 
@@ -118,32 +169,51 @@ impl FaultServer {
         &self.url
     }
 
+    /// The base URL followed by `path`, such as
+    /// `http://127.0.0.1:40123/openapi.json`.
+    pub fn url_for(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
     /// How many connections were accepted (one per attempt: every answer
     /// closes its connection).
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 
-    /// The request line and headers of every request read so far.
+    /// The head of every request read so far, as it arrived: the request
+    /// line, every header, and the blank line that ends them.
     pub fn requests(&self) -> Vec<String> {
         self.requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+
+    /// The request line of every request read so far, such as
+    /// `GET /openapi.json HTTP/1.1`.
+    pub fn request_lines(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|head| head.lines().next().unwrap_or_default().to_string())
+            .collect()
+    }
 }
 
 impl Drop for FaultServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
 /// A loopback URL nothing listens on: bound, then released.
-pub async fn refused_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
+pub fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let address = listener.local_addr().expect("local address");
     drop(listener);
     format!("http://{address}")
@@ -153,7 +223,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, log: Arc<Mutex<Vec<String>>>
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
-    let head = find(&request, b"\r\n\r\n").map_or(&request[..], |end| &request[..end]);
+    let head = find(&request, b"\r\n\r\n").map_or(&request[..], |end| &request[..end + 4]);
     log.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .push(String::from_utf8_lossy(head).into_owned());
@@ -210,6 +280,13 @@ async fn serve(mut stream: TcpStream, fault: Fault, log: Arc<Mutex<Vec<String>>>
             bytes
         }
         Fault::CutBody { declared, sent } => partial_head(declared, &sent),
+        Fault::Unframed { body } => {
+            let mut bytes =
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                    .to_vec();
+            bytes.extend_from_slice(&body);
+            bytes
+        }
         Fault::Close => Vec::new(),
     };
     let _ = stream.write_all(&bytes).await;
@@ -218,7 +295,7 @@ async fn serve(mut stream: TcpStream, fault: Fault, log: Arc<Mutex<Vec<String>>>
 }
 
 /// Holds the connection open, sending nothing, until the client gives up
-/// and closes it.
+/// and closes it (or the server drops, and its runtime with this task).
 async fn hold(stream: &mut TcpStream) {
     let mut rest = [0u8; 64];
     while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
@@ -266,6 +343,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
         401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",

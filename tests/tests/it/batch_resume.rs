@@ -125,8 +125,7 @@ async fn the_journal_never_holds_the_credential() {
     let server = FaultServer::start(vec![Fault::json(
         500,
         &serde_json::json!({"error": format!("token {KEY} is not allowed here"), "code": 500}),
-    )])
-    .await;
+    )]);
     let client = probe_api::Client::builder()
         .base_url(server.url())
         .api_key(KEY)

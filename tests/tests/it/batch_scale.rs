@@ -200,7 +200,7 @@ async fn a_rate_limit_spaces_the_probes_of_a_batch() {
 #[tokio::test]
 async fn a_batch_deadline_bounds_each_probe() {
     use tests::faults::{Fault, FaultServer};
-    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let server = FaultServer::start(vec![Fault::Stall]);
     let client = probe_api::Client::builder()
         .base_url(server.url())
         .api_key("key")

@@ -239,7 +239,7 @@ async fn requests_received(server: &MockServer) -> usize {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_reported_as_connect() {
-    let url = refused_url().await;
+    let url = refused_url();
     let error = get_session_error(&client_for(&url, quick_retries())).await;
     assert_eq!(error.kind(), ErrorKind::Connect);
     assert!(error.is_retryable());
@@ -267,7 +267,7 @@ async fn a_refused_connection_is_retried_then_reported_as_connect() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_once_and_is_not_retried() {
-    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let server = FaultServer::start(vec![Fault::Stall]);
     let client = Client::builder()
         .base_url(server.url())
         .api_key(KEY)
@@ -294,8 +294,7 @@ async fn the_client_keeps_working_after_a_failure() {
             200,
             &serde_json::json!({"id": SESSION, "user-agent": "curl/8.5.0"}),
         ),
-    ])
-    .await;
+    ]);
     let client = client_for(server.url(), RetryPolicy::none());
     let error = get_session_error(&client).await;
     assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
@@ -343,7 +342,7 @@ async fn the_token_appears_in_no_error_text_debug_or_captured_tracing() {
 
     // A transport failure with the key in the URL, and its source chain.
     let refused = Client::builder()
-        .base_url(refused_url().await)
+        .base_url(refused_url())
         .api_key(KEY)
         .auth_scheme(AuthScheme::ApiKeyQuery)
         .retry(quick_retries())

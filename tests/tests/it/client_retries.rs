@@ -260,8 +260,7 @@ async fn a_connection_closed_without_an_answer_or_mid_body_is_retried() {
             sent: body[..body.len() / 2].to_vec(),
         },
         Fault::json(200, &session_body()),
-    ])
-    .await;
+    ]);
     let session = get_session(&client_for(server.url(), quick_retries()))
         .await
         .expect("the third attempt succeeds");

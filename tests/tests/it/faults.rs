@@ -2,7 +2,7 @@
 //! the error kind, the attempts made, a total time bounded by the
 //! configured timeouts, no panic, and a client that works for the next call.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use probe_api::{Client, ErrorKind, RetryPolicy};
 use tests::faults::{Fault, FaultServer, refused_url};
@@ -74,7 +74,7 @@ fn succeeds() -> Expect {
 async fn case(name: &str, faults: Vec<Fault>, expect: Expect, least: Duration) {
     let mut script = faults;
     script.push(ok());
-    let server = FaultServer::start(script).await;
+    let server = FaultServer::start(script);
     let client = client(server.url());
     let started = Instant::now();
     let result = client.get_current_user().send().await;
@@ -110,7 +110,7 @@ async fn case(name: &str, faults: Vec<Fault>, expect: Expect, least: Duration) {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried_then_reported() {
-    let client = client(&refused_url().await);
+    let client = client(&refused_url());
     let started = Instant::now();
     let error = client.get_current_user().send().await.expect_err("refused");
     assert_eq!((error.kind(), error.attempts()), (ErrorKind::Connect, 3));
@@ -184,8 +184,7 @@ async fn a_stalled_body_is_caught_within_the_stall_timeout_and_a_get_is_retried(
             sent: USER.as_bytes()[..5].to_vec(),
         },
         ok(),
-    ])
-    .await;
+    ]);
     // A request timeout far longer than the stall: the stall timer, not
     // the request timeout, ends the attempt once the status line is in.
     let client = Client::builder()
@@ -212,8 +211,7 @@ async fn a_stalled_body_is_caught_within_the_stall_timeout_and_a_get_is_retried(
     let server = FaultServer::start(vec![Fault::StallBody {
         declared: USER.len(),
         sent: USER.as_bytes()[..5].to_vec(),
-    }])
-    .await;
+    }]);
     let error = Client::builder()
         .base_url(server.url())
         .api_key("key")
@@ -243,8 +241,7 @@ async fn a_body_that_trickles_past_the_stall_timeout_completes() {
         body: USER.as_bytes().to_vec(),
         chunk: USER.len().div_ceil(8),
         every: Duration::from_millis(250),
-    }])
-    .await;
+    }]);
     let client = Client::builder()
         .base_url(server.url())
         .api_key("key")
@@ -282,7 +279,15 @@ async fn rate_limits_and_unavailability_are_waited_out() {
         Duration::from_secs(1),
     )
     .await;
-    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
+    // An HTTP date holds whole seconds, and `now + 2 s` cut to its second
+    // can be barely one second away once the server has started. The first
+    // whole second at least 1.25 s away asks for a wait of 1.25 s to 2.25 s,
+    // whatever the fraction of the clock.
+    let soon = (SystemTime::now() + Duration::from_millis(1250))
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is past 1970");
+    let whole = soon.as_secs() + u64::from(soon.subsec_nanos() > 0);
+    let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(whole));
     let dated = Fault::Respond {
         status: 429,
         headers: vec![("retry-after".into(), date)],
@@ -392,8 +397,7 @@ async fn ten_megabytes_of_garbage_is_a_decode_error_with_a_bounded_snippet() {
     let server = FaultServer::start(vec![
         respond(200, "application/octet-stream", &garbage),
         ok(),
-    ])
-    .await;
+    ]);
     let client = client(server.url());
     let error = client.get_current_user().send().await.expect_err("garbage");
     assert_eq!(error.kind(), ErrorKind::Decode);

@@ -1,8 +1,9 @@
 //! Every integration test of the workspace in one binary: one link step
 //! instead of one per file. Each module is a former test file, named as the
 //! user guide's reliability table and the closing notes name them
-//! (`faults::…`). `tests/tests/secrets.rs` stays a binary of its own: the
-//! warning it checks is given once per process.
+//! (`faults::…`); `properties` is a directory, one submodule per subject
+//! (`properties::overlay::…`). `tests/tests/secrets.rs` stays a binary of
+//! its own: the warning it checks is given once per process.
 
 mod api_tokens;
 mod architecture;

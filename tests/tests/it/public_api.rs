@@ -174,7 +174,7 @@ async fn a_request_id_header_wins_over_the_body() {
 
 #[tokio::test]
 async fn anyhow_prints_each_cause_once() {
-    let url = tests::faults::refused_url().await;
+    let url = tests::faults::refused_url();
     let client = Client::builder()
         .base_url(&url)
         .api_key("k")

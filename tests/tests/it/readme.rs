@@ -6,8 +6,9 @@ use std::path::Path;
 
 const SECTION: &str = "## Reliability";
 
-/// The `file::test` names of the table, a bare `test` meaning the file of
-/// the name before it in the same row.
+/// The `module::test` names of the table (`module` may be a path such as
+/// `properties::overlay`), a bare `test` meaning the module of the name
+/// before it in the same row.
 fn named_tests(readme: &str) -> Result<Vec<(String, String)>, String> {
     let start = readme
         .find(SECTION)
@@ -23,7 +24,7 @@ fn named_tests(readme: &str) -> Result<Vec<(String, String)>, String> {
         };
         let mut file: Option<String> = None;
         for code in tests.split('`').skip(1).step_by(2) {
-            match code.split_once("::") {
+            match code.rsplit_once("::") {
                 Some((f, test)) => {
                     file = Some(f.to_string());
                     named.push((f.to_string(), test.to_string()));
@@ -52,15 +53,21 @@ fn every_test_the_reliability_table_names_exists() {
         "the table names too few tests: {named:?}"
     );
     let mut missing = Vec::new();
-    for (file, test) in &named {
-        let source = std::fs::read_to_string(root.join("tests/it").join(format!("{file}.rs")))
-            .or_else(|_| std::fs::read_to_string(root.join("tests").join(format!("{file}.rs"))))
-            .unwrap_or_default();
+    for (module, test) in &named {
+        let file = module.replace("::", "/");
+        let source = [
+            format!("tests/it/{file}.rs"),
+            format!("tests/it/{file}/mod.rs"),
+            format!("tests/{file}.rs"),
+        ]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(root.join(path)).ok())
+        .unwrap_or_default();
         let defined = [format!("fn {test}("), format!("fn {test}<")]
             .iter()
             .any(|d| source.contains(d.as_str()));
         if !defined {
-            missing.push(format!("{file}::{test}"));
+            missing.push(format!("{module}::{test}"));
         }
     }
     assert!(
@@ -78,6 +85,14 @@ fn a_bare_name_takes_the_file_of_the_name_before_it_and_unknown_names_are_report
             ("faults".to_string(), "one".to_string()),
             ("faults".to_string(), "two".to_string()),
             ("load".to_string(), "three".to_string()),
+        ]
+    );
+    let nested = "## Reliability\n| x | `properties::overlay::one`, `two` |\n";
+    assert_eq!(
+        named_tests(nested).expect("parses"),
+        [
+            ("properties::overlay".to_string(), "one".to_string()),
+            ("properties::overlay".to_string(), "two".to_string()),
         ]
     );
     let orphan = "## Reliability\n| x | `two` |\n";

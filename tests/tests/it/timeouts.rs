@@ -103,7 +103,7 @@ fn the_client_timeout_follows_builder_environment_default_precedence() {
 #[tokio::test]
 async fn a_per_call_timeout_applies_to_the_calls_made_through_it() {
     use tests::faults::{Fault, FaultServer};
-    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let server = FaultServer::start(vec![Fault::Stall]);
     let client = probe_api::Client::builder()
         .base_url(server.url())
         .api_key("key")
@@ -130,7 +130,7 @@ async fn a_per_call_timeout_applies_to_the_calls_made_through_it() {
 #[tokio::test]
 async fn a_file_probe_with_a_five_second_deadline_ends_in_five_seconds_and_asks_for_less() {
     use tests::faults::{Fault, FaultServer};
-    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let server = FaultServer::start(vec![Fault::Stall]);
     // The client's own rule would wait 140 s for a default file probe.
     let client = probe_api::Client::builder()
         .base_url(server.url())
@@ -171,7 +171,7 @@ async fn a_file_probe_with_a_five_second_deadline_ends_in_five_seconds_and_asks_
 #[tokio::test]
 async fn analysis_times_that_cannot_fit_the_deadline_are_refused_before_sending() {
     use tests::faults::{Fault, FaultServer};
-    let server = FaultServer::start(vec![Fault::Stall]).await;
+    let server = FaultServer::start(vec![Fault::Stall]);
     let client = probe_api::Client::builder()
         .base_url(server.url())
         .api_key("key")
@@ -226,8 +226,7 @@ async fn under_a_deadline_a_retry_that_could_not_start_in_time_is_not_made() {
         status: 503,
         headers: vec![("retry-after".into(), "3".into())],
         body: Vec::new(),
-    }])
-    .await;
+    }]);
     let client = probe_api::Client::builder()
         .base_url(server.url())
         .api_key("key")

@@ -3,14 +3,11 @@
 //! bad download or bad document leaves every file byte-identical; the SDK's
 //! credentials in the environment never reach the server.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::script_server::{Reply, ScriptServer};
+use tests::faults::{Fault, FaultServer, refused_url};
 use tests::{SpecWorkspace, read, root};
 use xtask::diff::{Impact, Kind};
 use xtask::fetch::{self, Options, Outcome, Source};
@@ -65,21 +62,21 @@ fn refused_with(options: Options) -> String {
     message
 }
 
-fn refused(replies: Vec<Reply>) -> (String, ScriptServer) {
-    let server = ScriptServer::start(replies);
-    let message = refused_with(options(server.url("/openapi.json")));
+fn refused(replies: Vec<Fault>) -> (String, FaultServer) {
+    let server = FaultServer::start(replies);
+    let message = refused_with(options(server.url_for("/openapi.json")));
     (message, server)
 }
 
 #[test]
 fn a_good_document_updates_the_pin_the_copies_and_the_api_surface() {
     let document = with_new_property();
-    let server = ScriptServer::start(vec![Reply::json(&document)]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &document)]);
     let workspace = SpecWorkspace::copy();
     let layout = workspace.layout();
     let old_pin = Pin::parse(&read(&layout.pin())).expect("pin");
     let overlay_before = read(&layout.overlay());
-    let url = server.url("/openapi.json?include-base-path=true&v=2025-08-01");
+    let url = server.url_for("/openapi.json?include-base-path=true&v=2025-08-01");
 
     let (result, _) = run(&workspace, &options(url.clone()));
     let outcome = result.expect("a good document is pinned");
@@ -153,10 +150,11 @@ fn a_document_with_everything_the_overlay_adds_shows_every_action_redundant() {
         .layout()
         .effective()
         .expect("the effective document");
-    let server = ScriptServer::start(vec![Reply::json(
+    let server = FaultServer::start(vec![Fault::json_bytes(
+        200,
         &serde_json::to_vec_pretty(&complete).expect("serializable"),
     )]);
-    let mut opts = options(server.url("/openapi.json"));
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.dry_run = true;
     let (result, _) = run(&workspace, &opts);
     let outcome = result.expect("fetch");
@@ -183,11 +181,12 @@ fn a_document_without_the_path_an_action_targets_shows_it_stale() {
         .as_object_mut()
         .expect("paths")
         .remove("/frontend/api/v1/user/current");
-    let server = ScriptServer::start(vec![Reply::json(
+    let server = FaultServer::start(vec![Fault::json_bytes(
+        200,
         &serde_json::to_vec_pretty(&doc).expect("serializable"),
     )]);
     let workspace = SpecWorkspace::copy();
-    let mut opts = options(server.url("/openapi.json"));
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.dry_run = true;
     let (result, _) = run(&workspace, &opts);
     let outcome = result.expect("fetch");
@@ -209,10 +208,10 @@ fn a_document_without_the_path_an_action_targets_shows_it_stale() {
 
 #[test]
 fn the_pinned_document_again_writes_nothing() {
-    let server = ScriptServer::start(vec![Reply::json(&pinned())]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &pinned())]);
     let workspace = SpecWorkspace::copy();
     let before = workspace.snapshot();
-    let (result, _) = run(&workspace, &options(server.url("/openapi.json")));
+    let (result, _) = run(&workspace, &options(server.url_for("/openapi.json")));
     let outcome = result.expect("fetch");
     assert!(outcome.unchanged);
     assert!(outcome.written.is_empty());
@@ -222,10 +221,10 @@ fn the_pinned_document_again_writes_nothing() {
 
 #[test]
 fn a_dry_run_checks_and_reports_but_writes_nothing() {
-    let server = ScriptServer::start(vec![Reply::json(&with_new_property())]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &with_new_property())]);
     let workspace = SpecWorkspace::copy();
     let before = workspace.snapshot();
-    let mut opts = options(server.url("/openapi.json"));
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.dry_run = true;
     let (result, _) = run(&workspace, &opts);
     let outcome = result.expect("fetch");
@@ -239,9 +238,9 @@ fn a_dry_run_checks_and_reports_but_writes_nothing() {
 
 #[test]
 fn a_download_past_the_progress_threshold_prints_progress_lines() {
-    let server = ScriptServer::start(vec![Reply::json(&with_new_property())]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &with_new_property())]);
     let workspace = SpecWorkspace::copy();
-    let mut opts = options(server.url("/openapi.json"));
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.dry_run = true;
     opts.progress_after = Duration::ZERO;
     let (result, progress) = run(&workspace, &opts);
@@ -256,18 +255,18 @@ fn a_download_past_the_progress_threshold_prints_progress_lines() {
 
 #[test]
 fn a_relative_redirect_on_loopback_is_followed() {
-    let server = ScriptServer::start(vec![
-        Reply::redirect(301, "/v2/openapi.json"),
-        Reply::json(&with_new_property()),
+    let server = FaultServer::start(vec![
+        Fault::redirect(301, "/v2/openapi.json"),
+        Fault::json_bytes(200, &with_new_property()),
     ]);
     let workspace = SpecWorkspace::copy();
-    let mut opts = options(server.url("/openapi.json"));
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.dry_run = true;
     let (result, _) = run(&workspace, &opts);
     let outcome = result.expect("fetch");
-    assert_eq!(outcome.origin, server.url("/v2/openapi.json"));
+    assert_eq!(outcome.origin, server.url_for("/v2/openapi.json"));
     assert_eq!(
-        server.requests(),
+        server.request_lines(),
         vec![
             "GET /openapi.json HTTP/1.1",
             "GET /v2/openapi.json HTTP/1.1"
@@ -295,7 +294,7 @@ fn a_document_from_a_file_with_a_given_date() {
 
 #[test]
 fn not_json_is_refused() {
-    let (message, _server) = refused(vec![Reply::status(
+    let (message, _server) = refused(vec![Fault::body(
         200,
         "application/json",
         b"this is not JSON",
@@ -309,7 +308,7 @@ fn not_json_is_refused() {
 #[test]
 fn a_body_cut_short_is_refused() {
     let document = pinned();
-    let (message, _server) = refused(vec![Reply::Cut {
+    let (message, _server) = refused(vec![Fault::CutBody {
         declared: document.len(),
         sent: document[..document.len() / 2].to_vec(),
     }]);
@@ -319,14 +318,17 @@ fn a_body_cut_short_is_refused() {
 #[test]
 fn a_truncated_document_is_refused() {
     let document = pinned();
-    let (message, _server) = refused(vec![Reply::json(&document[..document.len() - 100])]);
+    let (message, _server) = refused(vec![Fault::json_bytes(
+        200,
+        &document[..document.len() - 100],
+    )]);
     assert!(message.contains("not valid JSON"), "{message}");
     assert!(message.contains("EOF"), "{message}");
 }
 
 #[test]
 fn an_html_error_page_is_refused() {
-    let (message, _server) = refused(vec![Reply::status(
+    let (message, _server) = refused(vec![Fault::body(
         200,
         "text/html; charset=utf-8",
         b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>",
@@ -340,14 +342,14 @@ fn an_html_error_page_is_refused() {
 
 #[test]
 fn a_404_is_refused() {
-    let (message, _server) = refused(vec![Reply::status(404, "text/plain", b"no such document")]);
+    let (message, _server) = refused(vec![Fault::body(404, "text/plain", b"no such document")]);
     assert!(message.contains("answered 404"), "{message}");
     assert!(message.contains("no such document"), "{message}");
 }
 
 #[test]
 fn a_redirect_to_plain_http_is_refused_without_following_it() {
-    let (message, server) = refused(vec![Reply::redirect(
+    let (message, server) = refused(vec![Fault::redirect(
         302,
         "http://docs.probedev.com/openapi.json",
     )]);
@@ -374,20 +376,20 @@ fn a_plain_http_url_is_refused_before_any_request() {
 
 #[test]
 fn a_document_over_the_size_limit_is_refused() {
-    let opts = |server: &ScriptServer| {
-        let mut o = options(server.url("/openapi.json"));
+    let opts = |server: &FaultServer| {
+        let mut o = options(server.url_for("/openapi.json"));
         o.max_bytes = 4096;
         o
     };
     // Announced by content-length: refused before the body is read.
-    let server = ScriptServer::start(vec![Reply::json(&pinned())]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &pinned())]);
     let message = refused_with(opts(&server));
     assert!(
         message.contains("announces 51245 bytes, more than the limit of 4.0 KiB"),
         "{message}"
     );
     // Not announced: the bounded read stops one byte past the limit.
-    let server = ScriptServer::start(vec![Reply::Unframed { body: pinned() }]);
+    let server = FaultServer::start(vec![Fault::Unframed { body: pinned() }]);
     let message = refused_with(opts(&server));
     assert!(
         message.contains("sent more than the limit of 4.0 KiB"),
@@ -398,11 +400,11 @@ fn a_document_over_the_size_limit_is_refused() {
 #[test]
 fn a_swagger_2_or_openapi_2_document_is_refused() {
     let swagger = json!({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}});
-    let (message, _server) = refused(vec![Reply::json(swagger.to_string().as_bytes())]);
+    let (message, _server) = refused(vec![Fault::json_bytes(200, swagger.to_string().as_bytes())]);
     assert!(message.contains("Swagger 2.0"), "{message}");
     let mut doc = pinned_json();
     doc["openapi"] = json!("2.0");
-    let (message, _server) = refused(vec![Reply::json(doc.to_string().as_bytes())]);
+    let (message, _server) = refused(vec![Fault::json_bytes(200, doc.to_string().as_bytes())]);
     assert!(
         message.contains("OpenAPI 2.0; only OpenAPI 3.x"),
         "{message}"
@@ -414,7 +416,7 @@ fn a_document_that_cannot_be_normalized_is_refused() {
     let mut doc = pinned_json();
     doc["paths"]["/frontend/api/v1/user"]["get"]["parameters"] =
         json!([{"$ref": "common.json#/components/parameters/Page"}]);
-    let (message, _server) = refused(vec![Reply::json(doc.to_string().as_bytes())]);
+    let (message, _server) = refused(vec![Fault::json_bytes(200, doc.to_string().as_bytes())]);
     assert!(
         message.contains("the new document cannot be normalized"),
         "{message}"
@@ -424,18 +426,14 @@ fn a_document_that_cannot_be_normalized_is_refused() {
 
 #[test]
 fn an_unreachable_host_is_one_clear_line() {
-    let address = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("address")
-    };
-    let message = refused_with(options(format!("http://{address}/openapi.json")));
+    let message = refused_with(options(format!("{}/openapi.json", refused_url())));
     assert!(message.contains("refused the connection"), "{message}");
 }
 
 #[test]
 fn a_server_that_never_answers_times_out() {
-    let server = ScriptServer::start(vec![Reply::Stall]);
-    let mut opts = options(server.url("/openapi.json"));
+    let server = FaultServer::start(vec![Fault::Stall]);
+    let mut opts = options(server.url_for("/openapi.json"));
     opts.timeout = Duration::from_millis(300);
     let message = refused_with(opts);
     assert!(message.contains("timed out after 0.3 s"), "{message}");
@@ -443,7 +441,7 @@ fn a_server_that_never_answers_times_out() {
 
 #[test]
 fn a_failed_write_puts_back_the_files_written_before_it() {
-    let server = ScriptServer::start(vec![Reply::json(&with_new_property())]);
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &with_new_property())]);
     let workspace = SpecWorkspace::copy();
     let layout = workspace.layout();
     // The API surface is written last; a directory in its place makes that
@@ -452,7 +450,7 @@ fn a_failed_write_puts_back_the_files_written_before_it() {
     std::fs::create_dir(layout.api_surface()).expect("directory");
     std::fs::write(layout.api_surface().join("keep"), b"x").expect("write");
     let before = workspace.snapshot();
-    let (result, _) = run(&workspace, &options(server.url("/openapi.json")));
+    let (result, _) = run(&workspace, &options(server.url_for("/openapi.json")));
     let message = result.expect_err("the last write fails");
     assert!(
         message.contains("the files written before it were put back"),
@@ -473,36 +471,6 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.ZmV0Y2gtY2FuYXJ5.c2lnbmF0dXJlLWNhbmFyeQ"
 /// `a_fetch_never_sends_the_api_credentials`: the URL it fetches.
 const CHILD_URL: &str = "PROBE_TEST_FETCH_CHILD_URL";
 
-/// A loopback server that answers one request with `body` and hands over
-/// the request as received: the request line and every header.
-fn capture_one_request(body: Vec<u8>) -> (String, mpsc::Receiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let address = listener.local_addr().expect("local address");
-    let (send, receive) = mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok((mut stream, _)) = listener.accept() else {
-            return;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-        let mut request = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => request.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = send.send(String::from_utf8_lossy(&request).into_owned());
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-            body.len()
-        );
-        let _ = stream.write_all(&[head.into_bytes(), body].concat());
-        let _ = stream.flush();
-    });
-    (format!("http://{address}/openapi.json"), receive)
-}
-
 #[test]
 fn a_fetch_never_sends_the_api_credentials() {
     // The environment cannot be changed safely inside this process, so the
@@ -519,7 +487,8 @@ fn a_fetch_never_sends_the_api_credentials() {
         return;
     }
 
-    let (url, request) = capture_one_request(pinned());
+    let server = FaultServer::start(vec![Fault::json_bytes(200, &pinned())]);
+    let url = server.url_for("/openapi.json");
     let child = Command::new(std::env::current_exe().expect("the test binary"))
         .args([
             "--exact",
@@ -539,9 +508,13 @@ fn a_fetch_never_sends_the_api_credentials() {
         "the fetch in the child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&child.stderr)
     );
-    let request = request
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the server received the request");
+    let requests = server.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "the server received one request: {requests:?}"
+    );
+    let request = &requests[0];
 
     // What was captured is the whole request head, headers included.
     assert!(
