@@ -21,11 +21,90 @@ use serde::{Deserialize, Serialize, Serializer};
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Printed<T> {
     // One byte saying whether the tool printed a JSON number (`NUMBER`) or a
-    // string (`TEXT`), then the text, in one boxed `str`: a report holds
-    // thousands of these (a frame has a dozen), and this keeps each at two
-    // words where a `String` and a flag would take four.
-    tagged: Box<str>,
+    // string (`TEXT`), then the text. A report holds thousands of these (a
+    // frame has a dozen), nearly all short (`"0.033367"`), so the text sits
+    // inline up to `INLINE` bytes and goes to the heap only beyond.
+    tagged: Tagged,
     meaning: PhantomData<fn() -> T>,
+}
+
+/// The most bytes, tag included, kept without an allocation.
+const INLINE: usize = 22;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Tagged {
+    /// `len` bytes of `bytes`, always whole UTF-8 characters.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl Tagged {
+    fn new(tag: char, text: &str) -> Self {
+        let len = text.len() + tag.len_utf8();
+        if len <= INLINE {
+            let mut bytes = [0; INLINE];
+            let tag_len = tag.encode_utf8(&mut bytes).len();
+            bytes[tag_len..len].copy_from_slice(text.as_bytes());
+            // `len` is at most `INLINE`, so it fits a byte.
+            Tagged::Inline {
+                len: len as u8,
+                bytes,
+            }
+        } else {
+            let mut tagged = String::with_capacity(len);
+            tagged.push(tag);
+            tagged.push_str(text);
+            Tagged::Heap(tagged.into_boxed_str())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Built from a tag and a `&str` only, so always UTF-8.
+            Tagged::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Tagged::Heap(text) => text,
+        }
+    }
+}
+
+/// A number's text, written without an allocation (the longest `u64`,
+/// `i64` or `f64` text is 24 bytes).
+struct NumberText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl NumberText {
+    fn of(value: impl fmt::Display) -> Self {
+        use fmt::Write as _;
+        let mut text = NumberText {
+            bytes: [0; 32],
+            len: 0,
+        };
+        // A number's text always fits; were it not to, the text is cut at a
+        // whole character, never a panic.
+        let _ = write!(text, "{value}");
+        text
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for NumberText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 const TEXT: char = 's';
@@ -33,17 +112,14 @@ const NUMBER: char = 'n';
 
 impl<T> Printed<T> {
     fn tagged(tag: char, text: &str) -> Self {
-        let mut tagged = String::with_capacity(text.len() + 1);
-        tagged.push(tag);
-        tagged.push_str(text);
         Printed {
-            tagged: tagged.into_boxed_str(),
+            tagged: Tagged::new(tag, text),
             meaning: PhantomData,
         }
     }
 
     fn is_number(&self) -> bool {
-        self.tagged.starts_with(NUMBER)
+        self.tagged.as_str().starts_with(NUMBER)
     }
 }
 
@@ -57,7 +133,7 @@ impl<T> Printed<T> {
     /// The text exactly as the tool printed it.
     pub fn raw(&self) -> &str {
         // The tag is one ASCII byte.
-        &self.tagged[1..]
+        self.tagged.as_str().get(1..).unwrap_or_default()
     }
 }
 
@@ -110,15 +186,15 @@ impl<'de, T> Deserialize<'de> for Printed<T> {
                 Ok(Printed::tagged(TEXT, v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Printed::tagged(NUMBER, &v.to_string()))
+                Ok(Printed::tagged(NUMBER, NumberText::of(v).as_str()))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Printed::tagged(NUMBER, &v.to_string()))
+                Ok(Printed::tagged(NUMBER, NumberText::of(v).as_str()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 let n = serde_json::Number::from_f64(v)
                     .ok_or_else(|| E::custom("a number that is not finite"))?;
-                Ok(Printed::tagged(NUMBER, &n.to_string()))
+                Ok(Printed::tagged(NUMBER, NumberText::of(n).as_str()))
             }
         }
         deserializer.deserialize_any(Text(PhantomData))
@@ -348,5 +424,32 @@ mod tests {
         let na: Printed<u64> = serde_json::from_str("\"N/A\"").expect("string");
         assert_eq!((na.value(), na.raw()), (None, "N/A"));
         assert!(serde_json::from_str::<Printed<u64>>("[1]").is_err());
+    }
+
+    #[test]
+    fn texts_of_every_length_keep_their_exact_text_inline_or_not() {
+        // The inline buffer holds the tag and 21 bytes: test each side of
+        // the edge, a character that straddles it, and numbers.
+        for text in [
+            "",
+            "0.033367",
+            "123456789012345678901",
+            "1234567890123456789012",
+            "12345678901234567890é",
+            "1234567890123456789é",
+            "ünïcödé text that is long enough to live on the heap",
+        ] {
+            let printed = Printed::<String>::from(text);
+            assert_eq!(printed.raw(), text);
+            assert_eq!(printed.value().as_deref(), Some(text));
+            let json = serde_json::to_string(&printed).expect("json");
+            let back: Printed<String> = serde_json::from_str(&json).expect("back");
+            assert_eq!(back, printed, "{text}");
+        }
+        for number in ["-9223372036854775808", "18446744073709551615", "-12.25"] {
+            let printed: Printed<f64> = serde_json::from_str(number).expect("number");
+            assert_eq!(serde_json::to_string(&printed).expect("json"), number);
+        }
+        assert!(std::mem::size_of::<Option<Printed<Seconds>>>() <= 24);
     }
 }
