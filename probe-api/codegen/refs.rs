@@ -93,12 +93,12 @@ mod tests {
         let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
         let at = ["paths".to_string(), "/x".to_string()];
         assert_eq!(
-            resolve(&doc, &r("A"), &at).unwrap(),
+            resolve(&doc, &r("A"), &at).expect("resolves"),
             &json!({"type": "string"})
         );
         assert_eq!(resolve_lenient(&doc, &r("A")), &json!({"type": "string"}));
 
-        let broken = resolve(&doc, &r("Broken"), &at).unwrap_err();
+        let broken = resolve(&doc, &r("Broken"), &at).expect_err("broken");
         assert_eq!(broken.pointer, "#/paths/~1x");
         assert!(
             broken.reason.contains("Missing` points to nothing"),
@@ -109,9 +109,9 @@ mod tests {
             resolve_lenient(&doc, &r("Broken")),
             &json!({"$ref": "#/components/schemas/Missing"})
         );
-        let cycle = resolve(&doc, &r("Loop"), &at).unwrap_err();
+        let cycle = resolve(&doc, &r("Loop"), &at).expect_err("a cycle");
         assert!(cycle.reason.contains("cycle"), "{}", cycle.reason);
-        let remote = resolve(&doc, &r("Remote"), &at).unwrap_err();
+        let remote = resolve(&doc, &r("Remote"), &at).expect_err("remote");
         assert!(
             remote.reason.contains("outside the document"),
             "{}",

@@ -297,7 +297,7 @@ fn render_operation(
                 .as_deref()
                 .map_or("body".to_string(), |m| format!("body, `{m}`"));
             let required = normalized["requestBody"]["required"].as_bool() == Some(true);
-            let map = if builder.mapped.iter().any(|m| *m == setter) {
+            let map = if builder.mapped.contains(&setter) {
                 format!(
                     "; or `body_map(|b| ..)` on `types::builder::{}`",
                     last_ident(target)
