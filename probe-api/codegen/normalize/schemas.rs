@@ -71,12 +71,38 @@ impl Normalizer {
         Ok(())
     }
 
+    /// Takes one schema to its OpenAPI 3.0 form, one rule after another in
+    /// this order, then its children.
     pub(super) fn schema(&mut self, schema: &mut Value, at: &[String]) -> Result<(), SpecError> {
+        let Some(map) = self.boolean_schema(schema, at)? else {
+            return Ok(());
+        };
+        refuse_unsupported_keywords(map, at)?;
+        self.drop_annotations(map, at);
+        self.null_branches(map, at);
+        self.ref_siblings(map, at);
+        if map.contains_key("$ref") {
+            return Ok(());
+        }
+        self.const_to_enum(map, at);
+        self.examples_to_example(map, at);
+        self.exclusive_bounds(map, at);
+        self.type_keyword(map, at)?;
+        self.children(schema, at)
+    }
+
+    /// `true` becomes `{}`; `false` is refused. The schema's object, or
+    /// `None` when nothing is left to do.
+    fn boolean_schema<'s>(
+        &mut self,
+        schema: &'s mut Value,
+        at: &[String],
+    ) -> Result<Option<&'s mut Map<String, Value>>, SpecError> {
         match schema {
             Value::Bool(true) => {
                 *schema = json!({});
                 self.note(at, Rule::DroppedKeyword, "boolean schema `true` -> `{}`");
-                return Ok(());
+                return Ok(None);
             }
             Value::Bool(false) => {
                 return Err(err(
@@ -87,34 +113,12 @@ impl Normalizer {
             Value::Object(_) => {}
             _ => return Err(err(at, "a schema must be an object")),
         }
-        let Some(map) = schema.as_object_mut() else {
-            return Ok(());
-        };
 
-        for keyword in [
-            "prefixItems",
-            "if",
-            "then",
-            "else",
-            "dependentSchemas",
-            "dependentRequired",
-            "patternProperties",
-            "unevaluatedProperties",
-            "unevaluatedItems",
-            "contains",
-            "minContains",
-            "maxContains",
-            "propertyNames",
-            "$dynamicRef",
-            "$defs",
-        ] {
-            if map.contains_key(keyword) {
-                return Err(err(
-                    &seg(at, &[keyword]),
-                    format!("the JSON Schema keyword `{keyword}` has no OpenAPI 3.0 equivalent"),
-                ));
-            }
-        }
+        Ok(schema.as_object_mut())
+    }
+
+    /// Annotations 3.0 does not have, removed.
+    fn drop_annotations(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         for keyword in [
             "$schema",
             "$id",
@@ -133,8 +137,10 @@ impl Normalizer {
                 );
             }
         }
+    }
 
-        // A `null` branch of anyOf/oneOf is the 3.1 spelling of nullable.
+    /// A `null` branch of anyOf/oneOf is the 3.1 spelling of nullable.
+    fn null_branches(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         for combinator in ["anyOf", "oneOf"] {
             let Some(Value::Array(branches)) = map.get(combinator) else {
                 continue;
@@ -164,8 +170,11 @@ impl Normalizer {
                 );
             }
         }
+    }
 
-        // `$ref` with siblings.
+    /// A `$ref` with siblings: a nullable one becomes `allOf` + `nullable`,
+    /// any other keeps the reference alone.
+    fn ref_siblings(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         if map.contains_key("$ref") && map.len() > 1 {
             let nullable = map.get("nullable") == Some(&json!(true))
                 || map
@@ -192,16 +201,20 @@ impl Normalizer {
                 );
             }
         }
-        if map.contains_key("$ref") {
-            return Ok(());
-        }
+    }
 
+    /// `const` becomes a one-value `enum`.
+    fn const_to_enum(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         if let Some(value) = map.remove("const") {
             if !map.contains_key("enum") {
                 map.insert("enum".into(), json!([value]));
             }
             self.note(at, Rule::Const, "const -> enum");
         }
+    }
+
+    /// `examples` becomes its first `example`.
+    fn examples_to_example(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         if let Some(Value::Array(list)) = map.get("examples").cloned() {
             map.remove("examples");
             if let Some(first) = list.into_iter().next() {
@@ -209,6 +222,10 @@ impl Normalizer {
             }
             self.note(at, Rule::Examples, "examples -> example");
         }
+    }
+
+    /// Numeric exclusive bounds become 3.0's bound plus boolean.
+    fn exclusive_bounds(&mut self, map: &mut Map<String, Value>, at: &[String]) {
         for (exclusive, bound, tighter) in [
             ("exclusiveMinimum", "minimum", std::cmp::Ordering::Greater),
             ("exclusiveMaximum", "maximum", std::cmp::Ordering::Less),
@@ -236,6 +253,14 @@ impl Normalizer {
                 format!("numeric {exclusive} -> {bound} + boolean"),
             );
         }
+    }
+
+    /// Type arrays become `nullable` or `anyOf`; `type: null` alone is refused.
+    fn type_keyword(
+        &mut self,
+        map: &mut Map<String, Value>,
+        at: &[String],
+    ) -> Result<(), SpecError> {
         match map.get("type").cloned() {
             Some(Value::Array(types)) => self.type_array(map, &types, at)?,
             Some(Value::String(t)) if t == "null" => {
@@ -246,8 +271,15 @@ impl Normalizer {
             }
             _ => {}
         }
+        Ok(())
+    }
 
-        // Children.
+    /// The walk into properties, items, additional properties, `not` and
+    /// the combinators; a property that holds a credential is marked.
+    fn children(&mut self, schema: &mut Value, at: &[String]) -> Result<(), SpecError> {
+        let Some(map) = schema.as_object() else {
+            return Ok(());
+        };
         let mut children: Vec<Path> = Vec::new();
         if let Some(props) = map.get("properties").and_then(Value::as_object) {
             for name in props.keys() {
@@ -419,4 +451,33 @@ impl Normalizer {
         );
         Ok(())
     }
+}
+
+/// JSON Schema keywords 3.0 has no way to say, refused with their place.
+fn refuse_unsupported_keywords(map: &Map<String, Value>, at: &[String]) -> Result<(), SpecError> {
+    for keyword in [
+        "prefixItems",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "dependentRequired",
+        "patternProperties",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "propertyNames",
+        "$dynamicRef",
+        "$defs",
+    ] {
+        if map.contains_key(keyword) {
+            return Err(err(
+                &seg(at, &[keyword]),
+                format!("the JSON Schema keyword `{keyword}` has no OpenAPI 3.0 equivalent"),
+            ));
+        }
+    }
+    Ok(())
 }
