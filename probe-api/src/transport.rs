@@ -1,19 +1,24 @@
 //! Sends one operation's request: credentials, cookie parameters, the
 //! request timeout, the deadline, the limiter, retries, and a tracing span.
-//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`).
+//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`),
+//! which hands back an [`Answer`]: the response and the [`Exchange`] it
+//! belongs to, what the decoder and any error need to know about the call.
 
+use std::error::Error as StdError;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::OperationInfo;
+use reqwest::StatusCode;
 use tracing::Instrument;
 
 use crate::Client;
+use crate::auth::Secret;
 use crate::batch::limit::Outcome;
-use crate::error::{Answer, Error, Exchange, is_retryable_status};
-use crate::retry::Jitter;
+use crate::error::Error;
+use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
 
 /// Sends `request` for the operation `info` names, retrying as the client's
@@ -125,6 +130,80 @@ pub(crate) async fn execute(
     }
 }
 
+/// A response as the transport hands it to the generated code: the status
+/// to match on, and the [`Exchange`] it belongs to (carried beside the
+/// response rather than in its extensions, which would cost a map per call).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) response: reqwest::Response,
+    pub(crate) exchange: Exchange,
+}
+
+impl Answer {
+    /// The response status, which the generated code matches on.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.response.status()
+    }
+
+    /// The response and its exchange, for the decoder.
+    pub(crate) fn into_parts(self) -> (reqwest::Response, Option<Exchange>) {
+        (self.response, Some(self.exchange))
+    }
+}
+
+/// What the transport knows about the exchange a response belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    pub(crate) operation: &'static str,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
+    pub(crate) attempts: u32,
+    /// When the call began, for [`Response::elapsed`].
+    pub(crate) started: std::time::Instant,
+    /// The credential, so that nothing echoed by the server shows it.
+    pub(crate) secret: Option<std::sync::Arc<Secret>>,
+    /// Credentials the request carried in its path (an API token), as sent
+    /// and decoded; redacted like the credential.
+    pub(crate) path_secrets: Vec<String>,
+    /// The body, when the transport read it within its attempt (so that a
+    /// connection breaking mid-body is retried).
+    pub(crate) body: Option<bytes::Bytes>,
+}
+
+impl Exchange {
+    /// `value` with the credential replaced in every string it holds.
+    pub(crate) fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => Value::String(self.redact(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.redact(&k), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// `text` with every credential of the exchange replaced.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        let credential = self.secret.as_deref().map(Secret::expose);
+        for secret in credential
+            .into_iter()
+            .chain(self.path_secrets.iter().map(String::as_str))
+        {
+            if !secret.is_empty() && out.contains(secret) {
+                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
+            }
+        }
+        out.into_owned()
+    }
+}
+
 /// What every attempt of one call shares.
 struct Call<'a> {
     client: &'a Client,
@@ -218,7 +297,7 @@ impl Call<'_> {
                     let overloaded = matches!(status.as_u16(), 429 | 503 | 504);
                     let retry_after = (retryable || overloaded)
                         .then(|| {
-                            crate::error::retry_after(
+                            crate::retry::retry_after(
                                 response.headers(),
                                 std::time::SystemTime::now(),
                             )
@@ -392,7 +471,7 @@ impl Failure {
 
     fn summary(&self) -> String {
         match &self.cause {
-            Cause::Http(error) => crate::error::transport_summary(error),
+            Cause::Http(error) => transport_summary(error),
             Cause::TimedOut(message) => format!("timeout: {message}"),
         }
     }
@@ -403,6 +482,39 @@ impl Failure {
             Cause::TimedOut(message) => Error::timed_out(message, Some(exchange)),
         }
     }
+}
+
+/// What kind of transport failure `error` is, with the messages of its
+/// causes; reqwest's own message is left out because it prints the URL.
+pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() {
+        "body"
+    } else {
+        "request"
+    };
+    match error.source() {
+        Some(cause) => format!("{kind}: {}", error_chain(cause)),
+        None => kind.to_string(),
+    }
+}
+
+/// The messages of an error and its sources, joined by `: `.
+fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 /// One attempt. Unless `streams`, the body is read here and returned
@@ -458,7 +570,7 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
         .bytes_stream()
         .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
         .boxed();
-    crate::error::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
+    crate::decode::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
 /// Reads the whole body, each chunk within `stall` of the last. A body
