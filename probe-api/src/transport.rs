@@ -5,8 +5,10 @@
 //! belongs to, what the decoder and any error need to know about the call.
 
 use std::error::Error as StdError;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -32,14 +34,16 @@ pub(crate) async fn execute(
     streams: bool,
 ) -> Result<Answer, Error> {
     let started = Instant::now();
-    let spec = operation_spec(info.operation_id);
+    let known = operation_spec(info.operation_id);
+    let spec = known.map(|k| k.spec);
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
     // everywhere, and the values are kept to redact what the server echoes.
     // A raw request (no operation) is matched against every operation's path.
     let url_path = request.url().path();
-    let redacted = match spec {
-        Some(op) => op.redact_path(url_path),
+    let redacted = match known {
+        Some(k) if k.secret_path => k.spec.redact_path(url_path),
+        Some(_) => None,
         None => crate::spec::redact_path_of_any(url_path),
     };
     let (path, path_secrets) = redacted.unwrap_or_else(|| (url_path.to_string(), Vec::new()));
@@ -50,7 +54,7 @@ pub(crate) async fn execute(
     // Operations the document lists without security (sign-in) get no
     // credentials; every other operation accepts the configured scheme or
     // rejects it on the server side with the API's own message.
-    let needs_auth = spec.is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
+    let needs_auth = known.is_none_or(|k| k.needs_auth);
     if let (Some(auth), true) = (&state.auth, needs_auth) {
         auth.apply(&mut request).map_err(&refuse)?;
     }
@@ -95,10 +99,10 @@ pub(crate) async fn execute(
             streams,
             sent: &AtomicU32::new(0),
         };
-        return call
-            .attempts(request, exchange, &span)
-            .instrument(span.clone())
-            .await;
+        // Pinned where it is, and instrumented by reference: the attempts'
+        // future is large, and each move of it is a copy.
+        let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
+        return attempts.instrument(span.clone()).await;
     };
     // The attempts keep to the deadline themselves (each attempt's timeout
     // and each back-off fit in what is left); this bounds what they do not
@@ -114,10 +118,8 @@ pub(crate) async fn execute(
         streams,
         sent: &sent,
     };
-    let attempts = call
-        .attempts(request, exchange, &span)
-        .instrument(span.clone());
-    match tokio::time::timeout_at(deadline.into(), attempts).await {
+    let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
+    match tokio::time::timeout_at(deadline.into(), attempts.instrument(span.clone())).await {
         Ok(result) => result,
         Err(_) => {
             context.attempts = sent.load(Ordering::SeqCst);
@@ -228,7 +230,7 @@ impl Call<'_> {
         let retry_allowed = policy.allows(&exchange.method);
         // Seeded on the first retry: a call that succeeds at once needs none.
         let mut jitter: Option<Jitter> = None;
-        let started = Instant::now();
+        let started = exchange.started;
         // The request as the caller built it; each attempt sends a copy
         // (with analysis times fitted to the deadline, if there is one).
         let mut template = Some(request);
@@ -524,8 +526,9 @@ fn error_chain(error: &dyn StdError) -> String {
 ///
 /// `timeout` runs until the status line; after it, a body that delivers
 /// nothing for `stall` ends the attempt, however long it has been coming.
-/// A streamed body is the caller's to read, so there `timeout` covers the
-/// whole exchange, as reqwest's own timeout does.
+/// One timer serves both (see [`read_body`]). A streamed body is the
+/// caller's to read, so there `timeout` covers the whole exchange, as
+/// reqwest's own timeout does.
 async fn send_once(
     http: &reqwest::Client,
     mut request: reqwest::Request,
@@ -542,9 +545,18 @@ async fn send_once(
         return Ok((response, None));
     }
     *request.timeout_mut() = None;
-    let mut response = match tokio::time::timeout(timeout, http.execute(request)).await {
-        Ok(result) => result.map_err(|error| Failure::http(error, false))?,
-        Err(_) => {
+    let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
+    let mut sent = std::pin::pin!(http.execute(request));
+    // The response first, as `tokio::time::timeout` does: one that is
+    // there when the timer runs out still counts.
+    let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(Some(result)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await;
+    let mut response = match arrived {
+        Some(result) => result.map_err(|error| Failure::http(error, false))?,
+        None => {
             return Err(Failure {
                 cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
                 reading_body: false,
@@ -552,7 +564,7 @@ async fn send_once(
             });
         }
     };
-    let bytes = read_body(&mut response, stall).await?;
+    let bytes = read_body(&mut response, timer, stall).await?;
     Ok((response, Some(bytes)))
 }
 
@@ -573,12 +585,21 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
     crate::decode::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
-/// Reads the whole body, each chunk within `stall` of the last. A body
-/// that arrives in one chunk is not copied; any other is copied once, into
-/// a buffer of its exact size: a buffer grown by doubling would hold up to
-/// twice the body while the report decoded from it is built (see
-/// BENCHMARKS.md, peak memory of the user path).
-async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<Bytes, Failure> {
+/// Reads the whole body, each chunk within `stall` of the last, on the
+/// attempt's `timer`. The timer is moved to `stall` from now only when a
+/// read has to wait: a body that is there when it is read (a small one
+/// usually is) costs no timer work, and a later move is an extension,
+/// which the timer takes without a lock.
+///
+/// A body that arrives in one chunk is not copied; any other is copied
+/// once, into a buffer of its exact size: a buffer grown by doubling would
+/// hold up to twice the body while the report decoded from it is built
+/// (see BENCHMARKS.md, peak memory of the user path).
+async fn read_body(
+    response: &mut reqwest::Response,
+    mut timer: Pin<&mut tokio::time::Sleep>,
+    stall: Duration,
+) -> Result<Bytes, Failure> {
     // reqwest hides the size when it may decompress, but removes the
     // `content-length` header when it does: the header is the body's size.
     // It is only a hint, capped so a wrong one cannot reserve much.
@@ -588,27 +609,42 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .or(response.content_length())
         .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize);
-    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut first: Option<Bytes> = None;
+    // Chunks after the first of a body whose size is not known in time.
+    let mut rest: Vec<Bytes> = Vec::new();
     let mut all = BytesMut::new();
     let mut total = 0usize;
     loop {
-        let read = match tokio::time::timeout(stall, response.chunk()).await {
-            Ok(read) => read.map_err(|error| Failure::http(error, true))?,
-            Err(_) => {
-                let expected = response
-                    .content_length()
-                    .map_or(String::new(), |n| format!(" of {n}"));
-                return Err(Failure {
-                    cause: Cause::TimedOut(format!(
-                        "the response body stalled: no bytes for {} after {total}{expected} bytes",
-                        seconds(stall)
-                    )),
-                    reading_body: true,
-                    stalled: true,
-                });
-            }
+        // Whether the timer runs out `stall` after the last chunk.
+        let mut armed = false;
+        let read = {
+            let mut chunk = std::pin::pin!(response.chunk());
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(read) = chunk.as_mut().poll(cx) {
+                    return Poll::Ready(Some(read));
+                }
+                if !armed {
+                    timer.as_mut().reset(tokio::time::Instant::now() + stall);
+                    armed = true;
+                }
+                timer.as_mut().poll(cx).map(|()| None)
+            })
+            .await
         };
-        let Some(chunk) = read else {
+        let Some(read) = read else {
+            let expected = response
+                .content_length()
+                .map_or(String::new(), |n| format!(" of {n}"));
+            return Err(Failure {
+                cause: Cause::TimedOut(format!(
+                    "the response body stalled: no bytes for {} after {total}{expected} bytes",
+                    seconds(stall)
+                )),
+                reading_body: true,
+                stalled: true,
+            });
+        };
+        let Some(chunk) = read.map_err(|error| Failure::http(error, true))? else {
             break;
         };
         total += chunk.len();
@@ -616,48 +652,72 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
             all.extend_from_slice(&chunk);
             continue;
         }
-        chunks.push(chunk);
+        let Some(head) = &first else {
+            first = Some(chunk);
+            continue;
+        };
         // With two chunks the body is not one piece: from here on it goes
         // into the buffer, sized by the announced length when it covers
-        // what came so far.
-        if chunks.len() == 2 && announced >= total {
+        // what came so far; else the chunks are kept until the end.
+        if rest.is_empty() && announced >= total {
             all.reserve(announced);
-            for chunk in chunks.drain(..) {
-                all.extend_from_slice(&chunk);
-            }
+            all.extend_from_slice(head);
+            all.extend_from_slice(&chunk);
+            first = None;
+        } else {
+            rest.push(chunk);
         }
     }
     if all.capacity() > 0 {
         return Ok(all.freeze());
     }
-    match chunks.len() {
-        0 => Ok(Bytes::new()),
-        1 => Ok(chunks.pop().unwrap_or_default()),
-        _ => {
-            all.reserve(total);
-            for chunk in chunks {
-                all.extend_from_slice(&chunk);
-            }
-            Ok(all.freeze())
-        }
+    let Some(head) = first else {
+        return Ok(Bytes::new());
+    };
+    if rest.is_empty() {
+        return Ok(head);
     }
+    all.reserve(total);
+    all.extend_from_slice(&head);
+    for chunk in rest {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all.freeze())
 }
 
 /// The most a `content-length` may reserve ahead of the body (128 MiB);
 /// a larger body grows its buffer as it arrives.
 const MAX_PREALLOCATED: u64 = 128 << 20;
 
+/// An operation, with what the transport asks of it on every call worked
+/// out once (the file probes have dozens of parameters to look through).
+#[derive(Clone, Copy)]
+struct Known {
+    spec: &'static OperationSpec,
+    /// A path parameter holds a credential ([`OperationSpec::has_secret_parameters`]).
+    secret_path: bool,
+    /// The document lists security for it: every operation but sign-in.
+    needs_auth: bool,
+}
+
 /// The operation with the given Rust method name, by binary search in an
 /// index sorted on first use (every call looks its operation up).
-fn operation_spec(rust_name: &str) -> Option<&'static OperationSpec> {
-    static INDEX: OnceLock<Vec<&'static OperationSpec>> = OnceLock::new();
+fn operation_spec(rust_name: &str) -> Option<Known> {
+    static INDEX: OnceLock<Vec<Known>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut index: Vec<_> = crate::spec::operations().iter().collect();
-        index.sort_by_key(|op| op.rust_name);
+        let mut index: Vec<_> = crate::spec::operations()
+            .iter()
+            .map(|spec| Known {
+                spec,
+                secret_path: spec.has_secret_parameters(),
+                needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
+            })
+            .collect();
+        index.sort_by_key(|k| k.spec.rust_name);
         index
     });
     index
-        .binary_search_by_key(&rust_name, |op| op.rust_name)
+        .binary_search_by_key(&rust_name, |k| k.spec.rust_name)
         .ok()
         .map(|i| index[i])
 }
