@@ -156,10 +156,10 @@ fn parts(
     body_request_id: Option<&str>,
 ) -> Parts {
     let request_id = request_id(&headers)
-        .or_else(|| body_request_id.map(str::to_string))
+        .or(body_request_id)
         .map(|id| match exchange {
-            Some(exchange) => exchange.redact(&id),
-            None => id,
+            Some(exchange) => exchange.redact(id),
+            None => id.to_string(),
         });
     Parts {
         status,

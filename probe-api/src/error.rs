@@ -175,8 +175,8 @@ impl Error {
         self.inner.status = Some(status);
         // A server (or a proxy) may echo anything into a header.
         self.inner.request_id = request_id(headers).map(|id| match exchange {
-            Some(exchange) => exchange.redact(&id),
-            None => id,
+            Some(exchange) => exchange.redact(id),
+            None => id.to_string(),
         });
         self.inner.retry_after = retry_after(headers, SystemTime::now());
         self
@@ -475,16 +475,28 @@ fn api_message(api: &ApiError) -> String {
     message
 }
 
-/// The first request id among [`REQUEST_ID_HEADERS`].
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS.iter().find_map(|name| {
-        headers
-            .get(*name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    })
+/// The first request id among [`REQUEST_ID_HEADERS`] (in their order; the
+/// first value of each), trimmed, as the headers hold it.
+///
+/// One pass over the headers, which are few, rather than a lookup for each
+/// name, each of which would parse and hash it.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    let mut best: Option<(usize, &str)> = None;
+    let mut seen = [false; REQUEST_ID_HEADERS.len()];
+    for (name, value) in headers {
+        let Some(rank) = REQUEST_ID_HEADERS.iter().position(|n| *n == name.as_str()) else {
+            continue;
+        };
+        // Later values of a name are not consulted, as `HeaderMap::get`
+        // gives only the first.
+        if std::mem::replace(&mut seen[rank], true) || best.is_some_and(|(b, _)| b < rank) {
+            continue;
+        }
+        if let Some(id) = value.to_str().ok().map(str::trim).filter(|v| !v.is_empty()) {
+            best = Some((rank, id));
+        }
+    }
+    best.map(|(_, id)| id)
 }
 
 /// At most [`BODY_SNIPPET_LIMIT`] bytes of `text`, cut at a character
