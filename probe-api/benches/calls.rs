@@ -724,6 +724,32 @@ async fn overhead(base: &str, bodies: &Bodies) {
     )
     .await;
     emit_overhead("get_file", "sequential", "untimed", sequential, &s, &h);
+
+    // An application that logs at INFO (tracing-subscriber's `fmt`, writing
+    // nowhere): the SDK's span is recorded on every call, the hand-written
+    // call has none at that level.
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::sink)
+        .finish();
+    let traced = tracing::subscriber::set_default(subscriber);
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_file(&sdk, MEDIA_URL).await) },
+        || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
+    )
+    .await;
+    emit_overhead("get_file", "sequential", "traced", sequential, &s, &h);
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_session(&sdk).await) },
+        || async { drop(hand_get_session(&http, base, session_timeout).await) },
+    )
+    .await;
+    emit_overhead("get_session", "sequential", "traced", sequential, &s, &h);
+    drop(traced);
 }
 
 /// The request timeout the SDK gives `operation` (with no analysis time
@@ -738,8 +764,9 @@ fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
 }
 
 /// `setup`: `default` (the clients users build on both sides), `shared`
-/// (the SDK on the hand-written call's reqwest client, no retries) or
-/// `untimed` (default clients, the hand-written call without a timeout).
+/// (the SDK on the hand-written call's reqwest client, no retries),
+/// `untimed` (default clients, the hand-written call without a timeout) or
+/// `traced` (default clients, a `tracing` subscriber at INFO installed).
 fn emit_overhead(
     operation: &str,
     mode: &str,
