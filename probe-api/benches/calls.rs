@@ -171,25 +171,29 @@ fn main() {
     }
 }
 
-/// `PROBE_BENCH_ONLY=loop PROBE_BENCH_LOOP=<call>:<n>`: `n` calls of one
-/// kind (`sdk_get_file`, `hand_get_file`, `sdk_get_session`,
-/// `hand_get_session`, with the overhead part's clients and timeouts),
-/// after one to open the connection, and nothing else. For counting
+/// `PROBE_BENCH_ONLY=loop PROBE_BENCH_LOOP=<call>:<n>[:<in flight>]`: `n`
+/// calls of one kind (`sdk_get_file`, `hand_get_file`, `sdk_get_session`,
+/// `hand_get_session`, with the overhead part's clients and timeouts), one
+/// at a time or `in flight` at once, after one to open the connection, and
+/// nothing else. For counting
 /// instructions: run it under `valgrind --tool=callgrind
 /// --separate-threads=yes` for two values of `n`; the difference of the
 /// client thread's (the main thread's) counts over the difference of `n`
 /// is one call's work, setup and server excluded.
 async fn call_loop(base: &str) {
     let spec = std::env::var("PROBE_BENCH_LOOP").unwrap_or_default();
-    let (call, n) = spec
-        .split_once(':')
-        .and_then(|(call, n)| Some((call.to_string(), n.parse::<usize>().ok()?)))
-        .expect("PROBE_BENCH_LOOP=<call>:<n>");
+    let mut fields = spec.split(':');
+    let call = fields.next().unwrap_or_default().to_string();
+    let n: usize = fields
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("PROBE_BENCH_LOOP=<call>:<n>[:<in flight>]");
+    let in_flight: usize = fields.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let http = default_http_client();
     let sdk = default_sdk_client(base);
     let file_timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
     let session_timeout = timeout_of(&http, "get_session", base);
-    for _ in 0..=n {
+    let one = || async {
         match call.as_str() {
             "sdk_get_file" => drop(sdk_get_file(&sdk, MEDIA_URL).await),
             "hand_get_file" => {
@@ -199,7 +203,11 @@ async fn call_loop(base: &str) {
             "hand_get_session" => drop(hand_get_session(&http, base, session_timeout).await),
             other => panic!("PROBE_BENCH_LOOP: no call {other}"),
         }
-    }
+    };
+    one().await;
+    futures_util::stream::iter(0..n)
+        .for_each_concurrent(in_flight, |_| one())
+        .await;
 }
 
 /// Starts the loopback server on its own thread and runtime.
