@@ -128,7 +128,18 @@ fn main() {
         "ua-type": "library"
     }))
     .expect("JSON");
-    let large = common::get_file_body(&common::large_report(), None);
+    // `PROBE_BENCH_ONLY=user_path` (or `overhead`, `compression`) runs one
+    // part, for work on it; `cargo xtask bench` runs them all. `loop` runs
+    // one kind of call only, see [`call_loop`].
+    let only = std::env::var("PROBE_BENCH_ONLY").ok();
+    let runs = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    // The large report is made by `cargo xtask bench`; the parts that do
+    // not use it run without it.
+    let large = if runs("user_path") || runs("compression") {
+        common::get_file_body(&common::large_report(), None)
+    } else {
+        Vec::new()
+    };
     let bodies = Arc::new(Bodies {
         get_file: Bytes::from(get_file),
         session: Bytes::from(session),
@@ -145,10 +156,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    // `PROBE_BENCH_ONLY=user_path` (or `overhead`, `compression`) runs one
-    // part, for work on it; `cargo xtask bench` runs them all.
-    let only = std::env::var("PROBE_BENCH_ONLY").ok();
-    let runs = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if only.as_deref() == Some("loop") {
+        runtime.block_on(call_loop(&base));
+        return;
+    }
     if runs("user_path") {
         runtime.block_on(user_path(&base, &bodies));
     }
@@ -158,6 +169,45 @@ fn main() {
     if runs("compression") {
         runtime.block_on(compression(&base, &bodies));
     }
+}
+
+/// `PROBE_BENCH_ONLY=loop PROBE_BENCH_LOOP=<call>:<n>[:<in flight>]`: `n`
+/// calls of one kind (`sdk_get_file`, `hand_get_file`, `sdk_get_session`,
+/// `hand_get_session`, with the overhead part's clients and timeouts), one
+/// at a time or `in flight` at once, after one to open the connection, and
+/// nothing else. For counting
+/// instructions: run it under `valgrind --tool=callgrind
+/// --separate-threads=yes` for two values of `n`; the difference of the
+/// client thread's (the main thread's) counts over the difference of `n`
+/// is one call's work, setup and server excluded.
+async fn call_loop(base: &str) {
+    let spec = std::env::var("PROBE_BENCH_LOOP").unwrap_or_default();
+    let mut fields = spec.split(':');
+    let call = fields.next().unwrap_or_default().to_string();
+    let n: usize = fields
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("PROBE_BENCH_LOOP=<call>:<n>[:<in flight>]");
+    let in_flight: usize = fields.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let http = default_http_client();
+    let sdk = default_sdk_client(base);
+    let file_timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
+    let session_timeout = timeout_of(&http, "get_session", base);
+    let one = || async {
+        match call.as_str() {
+            "sdk_get_file" => drop(sdk_get_file(&sdk, MEDIA_URL).await),
+            "hand_get_file" => {
+                drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await)
+            }
+            "sdk_get_session" => drop(sdk_get_session(&sdk).await),
+            "hand_get_session" => drop(hand_get_session(&http, base, session_timeout).await),
+            other => panic!("PROBE_BENCH_LOOP: no call {other}"),
+        }
+    };
+    one().await;
+    futures_util::stream::iter(0..n)
+        .for_each_concurrent(in_flight, |_| one())
+        .await;
 }
 
 /// Starts the loopback server on its own thread and runtime.
@@ -682,6 +732,32 @@ async fn overhead(base: &str, bodies: &Bodies) {
     )
     .await;
     emit_overhead("get_file", "sequential", "untimed", sequential, &s, &h);
+
+    // An application that logs at INFO (tracing-subscriber's `fmt`, writing
+    // nowhere): the SDK's span is recorded on every call, the hand-written
+    // call has none at that level.
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::sink)
+        .finish();
+    let traced = tracing::subscriber::set_default(subscriber);
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_file(&sdk, MEDIA_URL).await) },
+        || async { drop(hand_get_file(&http, base, MEDIA_URL, Some(file_timeout)).await) },
+    )
+    .await;
+    emit_overhead("get_file", "sequential", "traced", sequential, &s, &h);
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(sdk_get_session(&sdk).await) },
+        || async { drop(hand_get_session(&http, base, session_timeout).await) },
+    )
+    .await;
+    emit_overhead("get_session", "sequential", "traced", sequential, &s, &h);
+    drop(traced);
 }
 
 /// The request timeout the SDK gives `operation` (with no analysis time
@@ -696,8 +772,9 @@ fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
 }
 
 /// `setup`: `default` (the clients users build on both sides), `shared`
-/// (the SDK on the hand-written call's reqwest client, no retries) or
-/// `untimed` (default clients, the hand-written call without a timeout).
+/// (the SDK on the hand-written call's reqwest client, no retries),
+/// `untimed` (default clients, the hand-written call without a timeout) or
+/// `traced` (default clients, a `tracing` subscriber at INFO installed).
 fn emit_overhead(
     operation: &str,
     mode: &str,

@@ -9,7 +9,7 @@
 //! - the request goes through `crate::runtime::execute` (credentials,
 //!   cookies, timeouts, retries, tracing) instead of the three hooks;
 //! - success bodies are decoded by `crate::runtime::decode_response` (204s
-//!   become `crate::runtime::empty_response`), from the `crate::error::Answer`
+//!   become `crate::runtime::empty_response`), from the `crate::transport::Answer`
 //!   the transport returns;
 //! - every failure is the one public `crate::runtime::Error`;
 //! - the query parameters are appended to the URL in one edit

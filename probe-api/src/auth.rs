@@ -152,17 +152,41 @@ pub(crate) struct Auth {
     /// Shared with each call's error context (for redaction) without a
     /// copy; zeroed when the last holder drops it.
     pub(crate) secret: std::sync::Arc<Secret>,
+    /// The `Authorization` value of a header scheme, made once: each
+    /// request adds a copy, which shares its bytes.
+    bearer: Option<Result<reqwest::header::HeaderValue, String>>,
 }
 
 impl Auth {
+    /// The credential `secret`, sent as `scheme` says.
+    pub(crate) fn new(scheme: AuthScheme, secret: Secret) -> Self {
+        let bearer =
+            matches!(scheme, AuthScheme::ApiKeyHeader | AuthScheme::JwtHeader).then(|| {
+                let mut value =
+                    reqwest::header::HeaderValue::from_str(&format!("Bearer {}", secret.expose()))
+                        .map_err(|_| "the credential is not a valid header value".to_string())?;
+                value.set_sensitive(true);
+                Ok(value)
+            });
+        Auth {
+            scheme,
+            secret: std::sync::Arc::new(secret),
+            bearer,
+        }
+    }
+
     /// Puts the credential on a request, as the scheme defines.
     pub(crate) fn apply(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let secret = self.secret.expose();
         match self.scheme {
             AuthScheme::ApiKeyHeader | AuthScheme::JwtHeader => {
-                let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {secret}"))
-                    .map_err(|_| "the credential is not a valid header value".to_string())?;
-                value.set_sensitive(true);
+                // A credential that is not a valid header value is refused
+                // for every request, as it was made for each before.
+                let value = match &self.bearer {
+                    Some(Ok(value)) => value.clone(),
+                    Some(Err(message)) => return Err(message.clone()),
+                    None => return Err("the credential is not a valid header value".into()),
+                };
                 request
                     .headers_mut()
                     .insert(reqwest::header::AUTHORIZATION, value);

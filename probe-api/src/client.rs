@@ -400,10 +400,7 @@ fn auth(
         }
     };
     warn_about_query_credentials(scheme);
-    Ok(Auth {
-        scheme,
-        secret: std::sync::Arc::new(secret),
-    })
+    Ok(Auth::new(scheme, secret))
 }
 
 fn validate_secret(secret: &Secret) -> Result<(), String> {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::short_type_name;
+use crate::decode::short_type_name;
 use crate::{Client, Error};
 
 /// Calls `operation` (its method name, such as `"get_file"`) with the

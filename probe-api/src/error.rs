@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
-use serde::de::DeserializeOwned;
 
-use crate::auth::Secret;
-use crate::response::{Parts, Response, SuccessBody};
+use crate::decode::{content_type, read_body};
+use crate::retry::{is_retryable_status, retry_after};
+use crate::transport::{Answer, Exchange};
 
 /// The most bytes of an undecodable body kept in the error.
 pub const BODY_SNIPPET_LIMIT: usize = 512;
@@ -106,160 +106,6 @@ impl ApiError {
     }
 }
 
-/// A response as the transport hands it to the generated code: the status
-/// to match on, and the [`Exchange`] it belongs to (carried beside the
-/// response rather than in its extensions, which would cost a map per call).
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) response: reqwest::Response,
-    pub(crate) exchange: Exchange,
-}
-
-impl Answer {
-    /// The response status, which the generated code matches on.
-    pub(crate) fn status(&self) -> StatusCode {
-        self.response.status()
-    }
-
-    fn into_parts(self) -> (reqwest::Response, Option<Exchange>) {
-        (self.response, Some(self.exchange))
-    }
-}
-
-/// The value of a response without a body (204), its headers moved rather
-/// than copied.
-pub(crate) fn empty_response(answer: Answer) -> Response<()> {
-    let (mut response, exchange) = answer.into_parts();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    Response::new((), parts(status, headers, exchange.as_ref(), None))
-}
-
-/// A response whose value is its body's bytes, as they came.
-pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Bytes>, Error> {
-    let (mut response, mut exchange) = answer.into_parts();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let bytes = read_body(response, &mut exchange, status, &headers).await?;
-    Ok(Response::new(
-        bytes,
-        parts(status, headers, exchange.as_ref(), None),
-    ))
-}
-
-/// A streamed response: its value is the body as it arrives.
-pub(crate) fn stream_parts(
-    status: StatusCode,
-    headers: HeaderMap,
-    exchange: &Exchange,
-    body: crate::ByteStream,
-) -> Response<crate::ByteStream> {
-    Response::new(body, parts(status, headers, Some(exchange), None))
-}
-
-/// What a successful response says besides its value: the request id from
-/// its headers, else from its body; attempts and time from the exchange.
-fn parts(
-    status: StatusCode,
-    headers: HeaderMap,
-    exchange: Option<&Exchange>,
-    body_request_id: Option<&str>,
-) -> Parts {
-    let request_id = request_id(&headers)
-        .or_else(|| body_request_id.map(str::to_string))
-        .map(|id| match exchange {
-            Some(exchange) => exchange.redact(&id),
-            None => id,
-        });
-    Parts {
-        status,
-        headers,
-        request_id,
-        attempts: exchange.map_or(1, |e| e.attempts),
-        elapsed: exchange.map_or(Duration::ZERO, |e| e.started.elapsed()),
-    }
-}
-
-/// What the transport knows about the exchange a response belongs to.
-#[derive(Debug, Clone)]
-pub(crate) struct Exchange {
-    pub(crate) operation: &'static str,
-    pub(crate) method: reqwest::Method,
-    pub(crate) path: String,
-    pub(crate) attempts: u32,
-    /// When the call began, for [`Response::elapsed`].
-    pub(crate) started: std::time::Instant,
-    /// The credential, so that nothing echoed by the server shows it.
-    pub(crate) secret: Option<std::sync::Arc<Secret>>,
-    /// Credentials the request carried in its path (an API token), as sent
-    /// and decoded; redacted like the credential.
-    pub(crate) path_secrets: Vec<String>,
-    /// The body, when the transport read it within its attempt (so that a
-    /// connection breaking mid-body is retried).
-    pub(crate) body: Option<bytes::Bytes>,
-}
-
-impl Exchange {
-    /// `value` with the credential replaced in every string it holds.
-    fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::String(s) => Value::String(self.redact(&s)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (self.redact(&k), self.redact_json(v)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-
-    /// `text` with every credential of the exchange replaced.
-    fn redact(&self, text: &str) -> String {
-        let mut out = std::borrow::Cow::Borrowed(text);
-        let credential = self.secret.as_deref().map(Secret::expose);
-        for secret in credential
-            .into_iter()
-            .chain(self.path_secrets.iter().map(String::as_str))
-        {
-            if !secret.is_empty() && out.contains(secret) {
-                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
-            }
-        }
-        out.into_owned()
-    }
-}
-
-/// The body of `response`: the one the transport read, else read now.
-async fn body(
-    response: reqwest::Response,
-    exchange: Option<&mut Exchange>,
-) -> Result<bytes::Bytes, reqwest::Error> {
-    match exchange.and_then(|e| e.body.take()) {
-        Some(bytes) => Ok(bytes),
-        None => response.bytes().await,
-    }
-}
-
-/// [`body`], or the transport error of reading it with the response head.
-async fn read_body(
-    response: reqwest::Response,
-    exchange: &mut Option<Exchange>,
-    status: StatusCode,
-    headers: &HeaderMap,
-) -> Result<bytes::Bytes, Error> {
-    body(response, exchange.as_mut()).await.map_err(|e| {
-        Error::transport(e, exchange.as_ref()).with_response_head(
-            status,
-            headers,
-            exchange.as_ref(),
-        )
-    })
-}
-
 /// A failed call. See [`kind`](Error::kind) for what failed and the
 /// accessors for what is known about the exchange.
 ///
@@ -310,7 +156,7 @@ impl Error {
         }
     }
 
-    fn with_exchange(mut self, exchange: Option<&Exchange>) -> Self {
+    pub(crate) fn with_exchange(mut self, exchange: Option<&Exchange>) -> Self {
         if let Some(exchange) = exchange {
             self.inner.operation = Some(exchange.operation);
             self.inner.method = Some(exchange.method.clone());
@@ -320,7 +166,7 @@ impl Error {
         self
     }
 
-    fn with_response_head(
+    pub(crate) fn with_response_head(
         mut self,
         status: StatusCode,
         headers: &HeaderMap,
@@ -329,10 +175,23 @@ impl Error {
         self.inner.status = Some(status);
         // A server (or a proxy) may echo anything into a header.
         self.inner.request_id = request_id(headers).map(|id| match exchange {
-            Some(exchange) => exchange.redact(&id),
-            None => id,
+            Some(exchange) => exchange.redact(id),
+            None => id.to_string(),
         });
         self.inner.retry_after = retry_after(headers, SystemTime::now());
+        self
+    }
+
+    /// A success response whose body is not what the operation says, as
+    /// `message` explains.
+    pub(crate) fn decode(message: String) -> Self {
+        Error::new(ErrorKind::Decode, message)
+    }
+
+    /// The JSON path where decoding stopped and a snippet of the body.
+    pub(crate) fn with_undecoded(mut self, path: String, snippet: String) -> Self {
+        self.inner.decode_path = Some(path);
+        self.inner.snippet = Some(snippet);
         self
     }
 
@@ -550,11 +409,6 @@ impl Error {
     }
 }
 
-/// Whether a status is worth sending the same request again for.
-pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
-}
-
 /// A request that reqwest could not build (a URL or header it refuses),
 /// for `operation`; used by the generated code.
 pub(crate) fn request_not_built(operation: &'static str, error: reqwest::Error) -> Error {
@@ -609,111 +463,6 @@ impl StdError for Error {
     }
 }
 
-/// Decodes a success body into `T`, or explains why it is not one: the
-/// status, the JSON path where decoding stopped, and a snippet of the body.
-pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
-    answer: Answer,
-) -> Result<Response<T>, Error> {
-    decode_response_with(answer, T::request_id).await
-}
-
-/// [`decode_response`] for any `T`, reading the body's request id with
-/// `body_request_id`.
-pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
-    answer: Answer,
-    body_request_id: fn(&T) -> Option<&str>,
-) -> Result<Response<T>, Error> {
-    // The headers move into the value rather than being copied.
-    let (mut response, mut exchange) = answer.into_parts();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    if let Some(sink) = crate::reports::walk::take_sink() {
-        // A walk decodes the body as it arrives (see `reports::walk`).
-        // Boxed, so the walk's state does not enlarge every call's future.
-        return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
-            Ok(value) => {
-                let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
-                Ok(Response::new(value, parts))
-            }
-            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
-                e,
-                exchange.as_ref(),
-            )
-            .with_response_head(status, &headers, exchange.as_ref())),
-            Err(crate::reports::walk::Failure::Decode(cause)) => {
-                let cause = match &exchange {
-                    Some(exchange) => exchange.redact(&cause),
-                    None => cause,
-                };
-                Err(Error::new(
-                    ErrorKind::Decode,
-                    format!("body is not a valid {}: {cause}", short_type_name::<T>()),
-                )
-                .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers, exchange.as_ref()))
-            }
-        };
-    }
-    let bytes = read_body(response, &mut exchange, status, &headers).await?;
-    match decode_json::<T>(&bytes) {
-        Ok(value) => {
-            let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
-            Ok(Response::new(value, parts))
-        }
-        Err((path, cause)) => {
-            // serde's message quotes the value that did not fit, and the
-            // path names object keys: either may be an echoed credential.
-            let redact = |text: &str| match &exchange {
-                Some(exchange) => exchange.redact(text),
-                None => text.to_string(),
-            };
-            let (path, cause) = (redact(&path), redact(&cause));
-            let text = redact(&String::from_utf8_lossy(&bytes));
-            let snippet = snippet(&text);
-            let what = if bytes.iter().all(u8::is_ascii_whitespace) {
-                String::from(": the body is empty")
-            } else {
-                format!(" at `{path}`: {cause}")
-            };
-            let mut message = format!("body is not a valid {}{what}", short_type_name::<T>());
-            if let Some(ct) = content_type(&headers).filter(|ct| !is_json_media_type(ct)) {
-                message.push_str(&format!(" (content type {ct})"));
-            }
-            let mut error = Error::new(ErrorKind::Decode, message)
-                .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers, exchange.as_ref());
-            error.inner.decode_path = Some(path);
-            error.inner.snippet = Some(snippet);
-            Err(error)
-        }
-    }
-}
-
-/// Decodes `bytes` as `T`, or gives the JSON path where it stopped and why.
-///
-/// Bodies that decode take serde_json's fast path; only a body that fails
-/// is decoded again, tracking the path, to say where.
-pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
-    if let Ok(value) = serde_json::from_slice(bytes) {
-        return Ok(value);
-    }
-    // A tool report that does not fit its type fails the strict pass but
-    // not the response: read again keeping reports as text (see
-    // `reports::ToolReport`), which leaves only errors outside reports.
-    crate::reports::lenient_reports(|| {
-        if let Ok(value) = serde_json::from_slice(bytes) {
-            return Ok(value);
-        }
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
-            .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
-        deserializer
-            .end()
-            .map_err(|e| (String::from("."), e.to_string()))?;
-        Ok(value)
-    })
-}
-
 fn api_message(api: &ApiError) -> String {
     let mut message = api
         .error
@@ -726,51 +475,33 @@ fn api_message(api: &ApiError) -> String {
     message
 }
 
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    REQUEST_ID_HEADERS.iter().find_map(|name| {
-        headers
-            .get(*name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    })
-}
-
-/// `Retry-After` as a wait from `now`: delay-seconds or an HTTP date
-/// (RFC 9110 section 10.2.3). A date in the past means no wait.
-pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+/// The first request id among [`REQUEST_ID_HEADERS`] (in their order; the
+/// first value of each), trimmed, as the headers hold it.
+///
+/// One pass over the headers, which are few, rather than a lookup for each
+/// name, each of which would parse and hash it.
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    let mut best: Option<(usize, &str)> = None;
+    let mut seen = [false; REQUEST_ID_HEADERS.len()];
+    for (name, value) in headers {
+        let Some(rank) = REQUEST_ID_HEADERS.iter().position(|n| *n == name.as_str()) else {
+            continue;
+        };
+        // Later values of a name are not consulted, as `HeaderMap::get`
+        // gives only the first.
+        if std::mem::replace(&mut seen[rank], true) || best.is_some_and(|(b, _)| b < rank) {
+            continue;
+        }
+        if let Some(id) = value.to_str().ok().map(str::trim).filter(|v| !v.is_empty()) {
+            best = Some((rank, id));
+        }
     }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-fn content_type(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-}
-
-fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
+    best.map(|(_, id)| id)
 }
 
 /// At most [`BODY_SNIPPET_LIMIT`] bytes of `text`, cut at a character
 /// boundary, with `…` when cut.
-fn snippet(text: &str) -> String {
+pub(crate) fn snippet(text: &str) -> String {
     if text.len() <= BODY_SNIPPET_LIMIT {
         return text.to_string();
     }
@@ -791,58 +522,6 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// What kind of transport failure `error` is, with the messages of its
-/// causes; reqwest's own message is left out because it prints the URL.
-pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connect"
-    } else if error.is_body() {
-        "body"
-    } else {
-        "request"
-    };
-    match error.source() {
-        Some(cause) => format!("{kind}: {}", error_chain(cause)),
-        None => kind.to_string(),
-    }
-}
-
-/// The messages of an error and its sources, joined by `: `.
-fn error_chain(error: &dyn StdError) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
-/// `T`'s name without module paths: `Vec<GetFileError>` rather than
-/// `alloc::vec::Vec<probe_api::generated::types::GetFileError>`.
-pub(crate) fn short_type_name<T>() -> String {
-    let full = std::any::type_name::<T>();
-    let mut out = String::with_capacity(full.len());
-    let mut token = String::new();
-    for c in full.chars() {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            token.push(c);
-        } else {
-            out.push_str(token.rsplit("::").next().unwrap_or(&token));
-            token.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(token.rsplit("::").next().unwrap_or(&token));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -855,52 +534,11 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut headers = HeaderMap::new();
-        headers.insert("retry-after", "7".parse().expect("header"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        headers.insert("retry-after", later.parse().expect("header"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
-        headers.insert("retry-after", past.parse().expect("header"));
-        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
-        headers.insert("retry-after", "soon".parse().expect("header"));
-        assert_eq!(retry_after(&headers, now), None);
-    }
-
-    #[test]
     fn snippets_are_bounded_at_a_character_boundary() {
         let text = "é".repeat(BODY_SNIPPET_LIMIT);
         let cut = snippet(&text);
         assert!(cut.len() <= BODY_SNIPPET_LIMIT + '…'.len_utf8());
         assert!(cut.ends_with('…'));
         assert_eq!(snippet("short"), "short");
-    }
-
-    #[test]
-    fn type_names_lose_their_module_paths() {
-        assert_eq!(short_type_name::<Vec<std::string::String>>(), "Vec<String>");
-    }
-
-    #[test]
-    fn decode_errors_name_the_json_path() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Outer {
-            items: Vec<Inner>,
-        }
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Inner {
-            n: u32,
-        }
-        let (path, cause) =
-            decode_json::<Outer>(br#"{"items":[{"n":1},{"n":"x"}]}"#).expect_err("must fail");
-        assert_eq!(path, "items[1].n");
-        assert!(cause.contains("invalid type"), "{cause}");
-        let (_, trailing) = decode_json::<Inner>(br#"{"n":1} x"#).expect_err("must fail");
-        assert!(trailing.contains("trailing"), "{trailing}");
     }
 }

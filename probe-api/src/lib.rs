@@ -21,6 +21,7 @@ mod generated {
 pub mod auth;
 pub mod batch;
 mod client;
+mod decode;
 pub mod dynamic;
 pub mod error;
 pub mod lenient;

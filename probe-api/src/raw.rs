@@ -149,9 +149,9 @@ impl RawRequest<'_> {
     pub async fn send(self) -> Result<Response<serde_json::Value>, Error> {
         let answer = self.execute(false).await?;
         if answer.status() == reqwest::StatusCode::NO_CONTENT {
-            return Ok(crate::error::empty_response(answer).map(|()| serde_json::Value::Null));
+            return Ok(crate::decode::empty_response(answer).map(|()| serde_json::Value::Null));
         }
-        crate::error::decode_response(answer).await
+        crate::decode::decode_response(answer).await
     }
 
     /// Sends the request and decodes the answer into `T`.
@@ -164,7 +164,7 @@ impl RawRequest<'_> {
         self,
     ) -> Result<Response<T>, Error> {
         let answer = self.execute(false).await?;
-        crate::error::decode_response_with(answer, |_| None).await
+        crate::decode::decode_response_with(answer, |_| None).await
     }
 
     /// Sends the request and returns the body's bytes as they are.
@@ -174,7 +174,7 @@ impl RawRequest<'_> {
     /// As [`send`](Self::send), but any body is accepted.
     pub async fn send_bytes(self) -> Result<Response<bytes::Bytes>, Error> {
         let answer = self.execute(false).await?;
-        crate::error::bytes_response(answer).await
+        crate::decode::bytes_response(answer).await
     }
 
     /// Sends the request and returns the body as it arrives, unread: for
@@ -189,7 +189,7 @@ impl RawRequest<'_> {
         Ok(crate::transport::stream_response(answer))
     }
 
-    async fn execute(self, streams: bool) -> Result<crate::error::Answer, Error> {
+    async fn execute(self, streams: bool) -> Result<crate::transport::Answer, Error> {
         let RawRequest {
             client,
             method,
@@ -207,7 +207,7 @@ impl RawRequest<'_> {
         let request = request.map_err(refused)?.build().map_err(|e| {
             refused(format!(
                 "the request cannot be built: {}",
-                crate::error::transport_summary(&e)
+                crate::transport::transport_summary(&e)
             ))
         })?;
         let info = OperationInfo {

@@ -10,7 +10,10 @@
 //! [`max_retry_after`](RetryPolicy::max_retry_after) ends the retries: the
 //! error reports the hint so the caller can schedule the call later.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
 
 /// How failed requests are retried. The default makes at most 2 retries.
 ///
@@ -144,6 +147,26 @@ impl RetryPolicy {
     }
 }
 
+/// Whether a status is worth sending the same request again for.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as a wait from `now`: delay-seconds or an HTTP date
+/// (RFC 9110 section 10.2.3). A date in the past means no wait.
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
 /// GET, PUT, DELETE, HEAD, OPTIONS and TRACE (RFC 9110 section 9.2.2).
 pub(crate) fn is_idempotent(method: &reqwest::Method) -> bool {
     use reqwest::Method;
@@ -185,6 +208,22 @@ impl Jitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "7".parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        headers.insert("retry-after", later.parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(30)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        headers.insert("retry-after", past.parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::ZERO));
+        headers.insert("retry-after", "soon".parse().expect("header"));
+        assert_eq!(retry_after(&headers, now), None);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_scales_with_jitter() {

@@ -22,7 +22,8 @@
 
 pub(crate) use crate::auth::Secret;
 pub(crate) use crate::client::ClientState;
-pub(crate) use crate::error::{Error, decode_response, empty_response, request_not_built};
+pub(crate) use crate::decode::{decode_response, empty_response};
+pub(crate) use crate::error::{Error, request_not_built};
 pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};

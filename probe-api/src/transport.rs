@@ -1,19 +1,26 @@
 //! Sends one operation's request: credentials, cookie parameters, the
 //! request timeout, the deadline, the limiter, retries, and a tracing span.
-//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`).
+//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`),
+//! which hands back an [`Answer`]: the response and the [`Exchange`] it
+//! belongs to, what the decoder and any error need to know about the call.
 
+use std::error::Error as StdError;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use progenitor_client::OperationInfo;
+use reqwest::StatusCode;
 use tracing::Instrument;
 
 use crate::Client;
+use crate::auth::Secret;
 use crate::batch::limit::Outcome;
-use crate::error::{Answer, Error, Exchange, is_retryable_status};
-use crate::retry::Jitter;
+use crate::error::Error;
+use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
 
 /// Sends `request` for the operation `info` names, retrying as the client's
@@ -27,14 +34,16 @@ pub(crate) async fn execute(
     streams: bool,
 ) -> Result<Answer, Error> {
     let started = Instant::now();
-    let spec = operation_spec(info.operation_id);
+    let known = operation_spec(info.operation_id);
+    let spec = known.map(|k| k.spec);
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
     // everywhere, and the values are kept to redact what the server echoes.
     // A raw request (no operation) is matched against every operation's path.
     let url_path = request.url().path();
-    let redacted = match spec {
-        Some(op) => op.redact_path(url_path),
+    let redacted = match known {
+        Some(k) if k.secret_path => k.spec.redact_path(url_path),
+        Some(_) => None,
         None => crate::spec::redact_path_of_any(url_path),
     };
     let (path, path_secrets) = redacted.unwrap_or_else(|| (url_path.to_string(), Vec::new()));
@@ -45,7 +54,7 @@ pub(crate) async fn execute(
     // Operations the document lists without security (sign-in) get no
     // credentials; every other operation accepts the configured scheme or
     // rejects it on the server side with the API's own message.
-    let needs_auth = spec.is_none_or(|op| op.security.iter().any(|alt| !alt.is_empty()));
+    let needs_auth = known.is_none_or(|k| k.needs_auth);
     if let (Some(auth), true) = (&state.auth, needs_auth) {
         auth.apply(&mut request).map_err(&refuse)?;
     }
@@ -90,10 +99,10 @@ pub(crate) async fn execute(
             streams,
             sent: &AtomicU32::new(0),
         };
-        return call
-            .attempts(request, exchange, &span)
-            .instrument(span.clone())
-            .await;
+        // Pinned where it is, and instrumented by reference: the attempts'
+        // future is large, and each move of it is a copy.
+        let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
+        return attempts.instrument(span.clone()).await;
     };
     // The attempts keep to the deadline themselves (each attempt's timeout
     // and each back-off fit in what is left); this bounds what they do not
@@ -109,10 +118,8 @@ pub(crate) async fn execute(
         streams,
         sent: &sent,
     };
-    let attempts = call
-        .attempts(request, exchange, &span)
-        .instrument(span.clone());
-    match tokio::time::timeout_at(deadline.into(), attempts).await {
+    let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
+    match tokio::time::timeout_at(deadline.into(), attempts.instrument(span.clone())).await {
         Ok(result) => result,
         Err(_) => {
             context.attempts = sent.load(Ordering::SeqCst);
@@ -122,6 +129,80 @@ pub(crate) async fn execute(
                 Some(&context),
             ))
         }
+    }
+}
+
+/// A response as the transport hands it to the generated code: the status
+/// to match on, and the [`Exchange`] it belongs to (carried beside the
+/// response rather than in its extensions, which would cost a map per call).
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) response: reqwest::Response,
+    pub(crate) exchange: Exchange,
+}
+
+impl Answer {
+    /// The response status, which the generated code matches on.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.response.status()
+    }
+
+    /// The response and its exchange, for the decoder.
+    pub(crate) fn into_parts(self) -> (reqwest::Response, Option<Exchange>) {
+        (self.response, Some(self.exchange))
+    }
+}
+
+/// What the transport knows about the exchange a response belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    pub(crate) operation: &'static str,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
+    pub(crate) attempts: u32,
+    /// When the call began, for [`Response::elapsed`].
+    pub(crate) started: std::time::Instant,
+    /// The credential, so that nothing echoed by the server shows it.
+    pub(crate) secret: Option<std::sync::Arc<Secret>>,
+    /// Credentials the request carried in its path (an API token), as sent
+    /// and decoded; redacted like the credential.
+    pub(crate) path_secrets: Vec<String>,
+    /// The body, when the transport read it within its attempt (so that a
+    /// connection breaking mid-body is retried).
+    pub(crate) body: Option<bytes::Bytes>,
+}
+
+impl Exchange {
+    /// `value` with the credential replaced in every string it holds.
+    pub(crate) fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => Value::String(self.redact(&s)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.redact(&k), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// `text` with every credential of the exchange replaced.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        let credential = self.secret.as_deref().map(Secret::expose);
+        for secret in credential
+            .into_iter()
+            .chain(self.path_secrets.iter().map(String::as_str))
+        {
+            if !secret.is_empty() && out.contains(secret) {
+                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
+            }
+        }
+        out.into_owned()
     }
 }
 
@@ -149,7 +230,7 @@ impl Call<'_> {
         let retry_allowed = policy.allows(&exchange.method);
         // Seeded on the first retry: a call that succeeds at once needs none.
         let mut jitter: Option<Jitter> = None;
-        let started = Instant::now();
+        let started = exchange.started;
         // The request as the caller built it; each attempt sends a copy
         // (with analysis times fitted to the deadline, if there is one).
         let mut template = Some(request);
@@ -218,7 +299,7 @@ impl Call<'_> {
                     let overloaded = matches!(status.as_u16(), 429 | 503 | 504);
                     let retry_after = (retryable || overloaded)
                         .then(|| {
-                            crate::error::retry_after(
+                            crate::retry::retry_after(
                                 response.headers(),
                                 std::time::SystemTime::now(),
                             )
@@ -392,7 +473,7 @@ impl Failure {
 
     fn summary(&self) -> String {
         match &self.cause {
-            Cause::Http(error) => crate::error::transport_summary(error),
+            Cause::Http(error) => transport_summary(error),
             Cause::TimedOut(message) => format!("timeout: {message}"),
         }
     }
@@ -405,6 +486,39 @@ impl Failure {
     }
 }
 
+/// What kind of transport failure `error` is, with the messages of its
+/// causes; reqwest's own message is left out because it prints the URL.
+pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_body() {
+        "body"
+    } else {
+        "request"
+    };
+    match error.source() {
+        Some(cause) => format!("{kind}: {}", error_chain(cause)),
+        None => kind.to_string(),
+    }
+}
+
+/// The messages of an error and its sources, joined by `: `.
+fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
 /// One attempt. Unless `streams`, the body is read here and returned
 /// beside the response (whose own body is then spent); it travels to the
 /// decoder in the [`Exchange`] of the [`Answer`], so the response keeps its
@@ -412,8 +526,9 @@ impl Failure {
 ///
 /// `timeout` runs until the status line; after it, a body that delivers
 /// nothing for `stall` ends the attempt, however long it has been coming.
-/// A streamed body is the caller's to read, so there `timeout` covers the
-/// whole exchange, as reqwest's own timeout does.
+/// One timer serves both (see [`read_body`]). A streamed body is the
+/// caller's to read, so there `timeout` covers the whole exchange, as
+/// reqwest's own timeout does.
 async fn send_once(
     http: &reqwest::Client,
     mut request: reqwest::Request,
@@ -430,9 +545,18 @@ async fn send_once(
         return Ok((response, None));
     }
     *request.timeout_mut() = None;
-    let mut response = match tokio::time::timeout(timeout, http.execute(request)).await {
-        Ok(result) => result.map_err(|error| Failure::http(error, false))?,
-        Err(_) => {
+    let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
+    let mut sent = std::pin::pin!(http.execute(request));
+    // The response first, as `tokio::time::timeout` does: one that is
+    // there when the timer runs out still counts.
+    let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(Some(result)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await;
+    let mut response = match arrived {
+        Some(result) => result.map_err(|error| Failure::http(error, false))?,
+        None => {
             return Err(Failure {
                 cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
                 reading_body: false,
@@ -440,7 +564,7 @@ async fn send_once(
             });
         }
     };
-    let bytes = read_body(&mut response, stall).await?;
+    let bytes = read_body(&mut response, timer, stall).await?;
     Ok((response, Some(bytes)))
 }
 
@@ -458,15 +582,24 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
         .bytes_stream()
         .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
         .boxed();
-    crate::error::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
+    crate::decode::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
 }
 
-/// Reads the whole body, each chunk within `stall` of the last. A body
-/// that arrives in one chunk is not copied; any other is copied once, into
-/// a buffer of its exact size: a buffer grown by doubling would hold up to
-/// twice the body while the report decoded from it is built (see
-/// BENCHMARKS.md, peak memory of the user path).
-async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<Bytes, Failure> {
+/// Reads the whole body, each chunk within `stall` of the last, on the
+/// attempt's `timer`. The timer is moved to `stall` from now only when a
+/// read has to wait: a body that is there when it is read (a small one
+/// usually is) costs no timer work, and a later move is an extension,
+/// which the timer takes without a lock.
+///
+/// A body that arrives in one chunk is not copied; any other is copied
+/// once, into a buffer of its exact size: a buffer grown by doubling would
+/// hold up to twice the body while the report decoded from it is built
+/// (see BENCHMARKS.md, peak memory of the user path).
+async fn read_body(
+    response: &mut reqwest::Response,
+    mut timer: Pin<&mut tokio::time::Sleep>,
+    stall: Duration,
+) -> Result<Bytes, Failure> {
     // reqwest hides the size when it may decompress, but removes the
     // `content-length` header when it does: the header is the body's size.
     // It is only a hint, capped so a wrong one cannot reserve much.
@@ -476,27 +609,42 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .or(response.content_length())
         .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize);
-    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut first: Option<Bytes> = None;
+    // Chunks after the first of a body whose size is not known in time.
+    let mut rest: Vec<Bytes> = Vec::new();
     let mut all = BytesMut::new();
     let mut total = 0usize;
     loop {
-        let read = match tokio::time::timeout(stall, response.chunk()).await {
-            Ok(read) => read.map_err(|error| Failure::http(error, true))?,
-            Err(_) => {
-                let expected = response
-                    .content_length()
-                    .map_or(String::new(), |n| format!(" of {n}"));
-                return Err(Failure {
-                    cause: Cause::TimedOut(format!(
-                        "the response body stalled: no bytes for {} after {total}{expected} bytes",
-                        seconds(stall)
-                    )),
-                    reading_body: true,
-                    stalled: true,
-                });
-            }
+        // Whether the timer runs out `stall` after the last chunk.
+        let mut armed = false;
+        let read = {
+            let mut chunk = std::pin::pin!(response.chunk());
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(read) = chunk.as_mut().poll(cx) {
+                    return Poll::Ready(Some(read));
+                }
+                if !armed {
+                    timer.as_mut().reset(tokio::time::Instant::now() + stall);
+                    armed = true;
+                }
+                timer.as_mut().poll(cx).map(|()| None)
+            })
+            .await
         };
-        let Some(chunk) = read else {
+        let Some(read) = read else {
+            let expected = response
+                .content_length()
+                .map_or(String::new(), |n| format!(" of {n}"));
+            return Err(Failure {
+                cause: Cause::TimedOut(format!(
+                    "the response body stalled: no bytes for {} after {total}{expected} bytes",
+                    seconds(stall)
+                )),
+                reading_body: true,
+                stalled: true,
+            });
+        };
+        let Some(chunk) = read.map_err(|error| Failure::http(error, true))? else {
             break;
         };
         total += chunk.len();
@@ -504,48 +652,72 @@ async fn read_body(response: &mut reqwest::Response, stall: Duration) -> Result<
             all.extend_from_slice(&chunk);
             continue;
         }
-        chunks.push(chunk);
+        let Some(head) = &first else {
+            first = Some(chunk);
+            continue;
+        };
         // With two chunks the body is not one piece: from here on it goes
         // into the buffer, sized by the announced length when it covers
-        // what came so far.
-        if chunks.len() == 2 && announced >= total {
+        // what came so far; else the chunks are kept until the end.
+        if rest.is_empty() && announced >= total {
             all.reserve(announced);
-            for chunk in chunks.drain(..) {
-                all.extend_from_slice(&chunk);
-            }
+            all.extend_from_slice(head);
+            all.extend_from_slice(&chunk);
+            first = None;
+        } else {
+            rest.push(chunk);
         }
     }
     if all.capacity() > 0 {
         return Ok(all.freeze());
     }
-    match chunks.len() {
-        0 => Ok(Bytes::new()),
-        1 => Ok(chunks.pop().unwrap_or_default()),
-        _ => {
-            all.reserve(total);
-            for chunk in chunks {
-                all.extend_from_slice(&chunk);
-            }
-            Ok(all.freeze())
-        }
+    let Some(head) = first else {
+        return Ok(Bytes::new());
+    };
+    if rest.is_empty() {
+        return Ok(head);
     }
+    all.reserve(total);
+    all.extend_from_slice(&head);
+    for chunk in rest {
+        all.extend_from_slice(&chunk);
+    }
+    Ok(all.freeze())
 }
 
 /// The most a `content-length` may reserve ahead of the body (128 MiB);
 /// a larger body grows its buffer as it arrives.
 const MAX_PREALLOCATED: u64 = 128 << 20;
 
+/// An operation, with what the transport asks of it on every call worked
+/// out once (the file probes have dozens of parameters to look through).
+#[derive(Clone, Copy)]
+struct Known {
+    spec: &'static OperationSpec,
+    /// A path parameter holds a credential ([`OperationSpec::has_secret_parameters`]).
+    secret_path: bool,
+    /// The document lists security for it: every operation but sign-in.
+    needs_auth: bool,
+}
+
 /// The operation with the given Rust method name, by binary search in an
 /// index sorted on first use (every call looks its operation up).
-fn operation_spec(rust_name: &str) -> Option<&'static OperationSpec> {
-    static INDEX: OnceLock<Vec<&'static OperationSpec>> = OnceLock::new();
+fn operation_spec(rust_name: &str) -> Option<Known> {
+    static INDEX: OnceLock<Vec<Known>> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut index: Vec<_> = crate::spec::operations().iter().collect();
-        index.sort_by_key(|op| op.rust_name);
+        let mut index: Vec<_> = crate::spec::operations()
+            .iter()
+            .map(|spec| Known {
+                spec,
+                secret_path: spec.has_secret_parameters(),
+                needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
+            })
+            .collect();
+        index.sort_by_key(|k| k.spec.rust_name);
         index
     });
     index
-        .binary_search_by_key(&rust_name, |op| op.rust_name)
+        .binary_search_by_key(&rust_name, |k| k.spec.rust_name)
         .ok()
         .map(|i| index[i])
 }

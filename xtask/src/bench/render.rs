@@ -320,7 +320,9 @@ pub(super) fn render(
          decodes the body with `serde_json::from_slice` into the same generated type; it also sets the request\n\
          timeout the SDK gives every request (by its public rule, `probe_api::timeouts::request_timeout`), except\n\
          in the row marked untimed, which shows what that timer costs. The row marked shared runs the SDK on the\n\
-         hand-written call's `reqwest::Client` with `RetryPolicy::none()`. The benches are built with the\n\
+         hand-written call's `reqwest::Client` with `RetryPolicy::none()`. The rows marked traced run with an\n\
+         application's `tracing` subscriber at INFO installed (tracing-subscriber's `fmt`, writing to a sink), so the\n\
+         SDK's `probe_api.request` span is recorded on every call; the hand-written call has no span at that level. The benches are built with the\n\
          `brotli` and `zstd` features (for the compression rows), so both sides offer all three codings; these\n\
          bodies are sent uncompressed. Client and server each run on a single-threaded tokio runtime on their own threads. Besides\n\
          wall time, the client thread's CPU time is read from `/proc/thread-self/schedstat`: waiting for the\n\
@@ -341,6 +343,7 @@ pub(super) fn render(
         let retry = match r["setup"].as_str() {
             Some("default") => "",
             Some("shared") => " (shared, no retries)",
+            Some("traced") => " (subscriber at INFO)",
             _ => " (untimed hand-written call)",
         };
         let _ = writeln!(

@@ -1,0 +1,263 @@
+//! A response made into what the caller holds: the body decoded into the
+//! operation's type on serde_json's fast path (or an [`Error`] naming the
+//! JSON path where it stopped), the headers moved into the [`Response`],
+//! the request id, attempts and elapsed time from the exchange.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, request_id, snippet};
+use crate::response::{Parts, Response, SuccessBody};
+use crate::transport::{Answer, Exchange};
+
+/// Decodes a success body into `T`, or explains why it is not one: the
+/// status, the JSON path where decoding stopped, and a snippet of the body.
+pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
+    answer: Answer,
+) -> Result<Response<T>, Error> {
+    decode_response_with(answer, T::request_id).await
+}
+
+/// [`decode_response`] for any `T`, reading the body's request id with
+/// `body_request_id`.
+pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
+    answer: Answer,
+    body_request_id: fn(&T) -> Option<&str>,
+) -> Result<Response<T>, Error> {
+    // The headers move into the value rather than being copied.
+    let (mut response, mut exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    if let Some(sink) = crate::reports::walk::take_sink() {
+        // A walk decodes the body as it arrives (see `reports::walk`).
+        // Boxed, so the walk's state does not enlarge every call's future.
+        return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
+            Ok(value) => {
+                let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+                Ok(Response::new(value, parts))
+            }
+            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
+                e,
+                exchange.as_ref(),
+            )
+            .with_response_head(status, &headers, exchange.as_ref())),
+            Err(crate::reports::walk::Failure::Decode(cause)) => {
+                let cause = match &exchange {
+                    Some(exchange) => exchange.redact(&cause),
+                    None => cause,
+                };
+                Err(Error::decode(format!(
+                    "body is not a valid {}: {cause}",
+                    short_type_name::<T>()
+                ))
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers, exchange.as_ref()))
+            }
+        };
+    }
+    let bytes = read_body(response, &mut exchange, status, &headers).await?;
+    match decode_json::<T>(&bytes) {
+        Ok(value) => {
+            let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+            Ok(Response::new(value, parts))
+        }
+        Err((path, cause)) => {
+            // serde's message quotes the value that did not fit, and the
+            // path names object keys: either may be an echoed credential.
+            let redact = |text: &str| match &exchange {
+                Some(exchange) => exchange.redact(text),
+                None => text.to_string(),
+            };
+            let (path, cause) = (redact(&path), redact(&cause));
+            let text = redact(&String::from_utf8_lossy(&bytes));
+            let snippet = snippet(&text);
+            let what = if bytes.iter().all(u8::is_ascii_whitespace) {
+                String::from(": the body is empty")
+            } else {
+                format!(" at `{path}`: {cause}")
+            };
+            let mut message = format!("body is not a valid {}{what}", short_type_name::<T>());
+            if let Some(ct) = content_type(&headers).filter(|ct| !is_json_media_type(ct)) {
+                message.push_str(&format!(" (content type {ct})"));
+            }
+            Err(Error::decode(message)
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers, exchange.as_ref())
+                .with_undecoded(path, snippet))
+        }
+    }
+}
+
+/// Decodes `bytes` as `T`, or gives the JSON path where it stopped and why.
+///
+/// Bodies that decode take serde_json's fast path; only a body that fails
+/// is decoded again, tracking the path, to say where.
+pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
+    // A tool report that does not fit its type fails the strict pass but
+    // not the response: read again keeping reports as text (see
+    // `reports::ToolReport`), which leaves only errors outside reports.
+    crate::reports::lenient_reports(|| {
+        if let Ok(value) = serde_json::from_slice(bytes) {
+            return Ok(value);
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+            .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+        deserializer
+            .end()
+            .map_err(|e| (String::from("."), e.to_string()))?;
+        Ok(value)
+    })
+}
+
+/// The value of a response without a body (204), its headers moved rather
+/// than copied.
+pub(crate) fn empty_response(answer: Answer) -> Response<()> {
+    let (mut response, exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    Response::new((), parts(status, headers, exchange.as_ref(), None))
+}
+
+/// A response whose value is its body's bytes, as they came.
+pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Bytes>, Error> {
+    let (mut response, mut exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let bytes = read_body(response, &mut exchange, status, &headers).await?;
+    Ok(Response::new(
+        bytes,
+        parts(status, headers, exchange.as_ref(), None),
+    ))
+}
+
+/// A streamed response: its value is the body as it arrives.
+pub(crate) fn stream_parts(
+    status: StatusCode,
+    headers: HeaderMap,
+    exchange: &Exchange,
+    body: crate::ByteStream,
+) -> Response<crate::ByteStream> {
+    Response::new(body, parts(status, headers, Some(exchange), None))
+}
+
+/// What a successful response says besides its value: the request id from
+/// its headers, else from its body; attempts and time from the exchange.
+fn parts(
+    status: StatusCode,
+    headers: HeaderMap,
+    exchange: Option<&Exchange>,
+    body_request_id: Option<&str>,
+) -> Parts {
+    let request_id = request_id(&headers)
+        .or(body_request_id)
+        .map(|id| match exchange {
+            Some(exchange) => exchange.redact(id),
+            None => id.to_string(),
+        });
+    Parts {
+        status,
+        headers,
+        request_id,
+        attempts: exchange.map_or(1, |e| e.attempts),
+        elapsed: exchange.map_or(Duration::ZERO, |e| e.started.elapsed()),
+    }
+}
+
+/// The body of `response`: the one the transport read, else read now.
+async fn body(
+    response: reqwest::Response,
+    exchange: Option<&mut Exchange>,
+) -> Result<bytes::Bytes, reqwest::Error> {
+    match exchange.and_then(|e| e.body.take()) {
+        Some(bytes) => Ok(bytes),
+        None => response.bytes().await,
+    }
+}
+
+/// [`body`], or the transport error of reading it with the response head.
+pub(crate) async fn read_body(
+    response: reqwest::Response,
+    exchange: &mut Option<Exchange>,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> Result<bytes::Bytes, Error> {
+    body(response, exchange.as_mut()).await.map_err(|e| {
+        Error::transport(e, exchange.as_ref()).with_response_head(
+            status,
+            headers,
+            exchange.as_ref(),
+        )
+    })
+}
+
+pub(crate) fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// `T`'s name without module paths: `Vec<GetFileError>` rather than
+/// `alloc::vec::Vec<probe_api::generated::types::GetFileError>`.
+pub(crate) fn short_type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut token = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            token.push(c);
+        } else {
+            out.push_str(token.rsplit("::").next().unwrap_or(&token));
+            token.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(token.rsplit("::").next().unwrap_or(&token));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(short_type_name::<Vec<std::string::String>>(), "Vec<String>");
+    }
+
+    #[test]
+    fn decode_errors_name_the_json_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Inner>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u32,
+        }
+        let (path, cause) =
+            decode_json::<Outer>(br#"{"items":[{"n":1},{"n":"x"}]}"#).expect_err("must fail");
+        assert_eq!(path, "items[1].n");
+        assert!(cause.contains("invalid type"), "{cause}");
+        let (_, trailing) = decode_json::<Inner>(br#"{"n":1} x"#).expect_err("must fail");
+        assert!(trailing.contains("trailing"), "{trailing}");
+    }
+}
