@@ -68,7 +68,11 @@ pub(crate) async fn execute(
     }
     let timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
 
-    let span = tracing::info_span!(
+    // DEBUG: one span a request is detail an application asks for
+    // (`probe_api=debug`); at INFO it would cost every call its fields
+    // (BENCHMARKS.md, the traced rows) for output a pipeline of millions of
+    // probes does not want. Retries are INFO events of their own.
+    let span = tracing::debug_span!(
         "probe_api.request",
         operation = info.operation_id,
         method = %method,
@@ -341,7 +345,16 @@ impl Call<'_> {
             };
             match delay {
                 Some(delay) => {
-                    tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    // At INFO, outside a request span (which is DEBUG): the
+                    // event says which call it is.
+                    tracing::info!(
+                        operation = exchange.operation,
+                        method = %exchange.method,
+                        path = %exchange.path,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
                     tokio::time::sleep(delay).await;
                 }
                 None => {

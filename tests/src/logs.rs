@@ -15,6 +15,12 @@ impl CapturedLogs {
     /// that wants everything (and writes it nowhere) keeps every callsite
     /// wanted, so the thread's own subscriber always sees its spans.
     pub fn install() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+        Self::install_at(tracing::Level::TRACE)
+    }
+
+    /// [`CapturedLogs::install`] with a subscriber that records `level` and
+    /// above, as an application's would.
+    pub fn install_at(level: tracing::Level) -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
         static WANT_EVERYTHING: std::sync::Once = std::sync::Once::new();
         WANT_EVERYTHING.call_once(|| {
             let everything = tracing_subscriber::fmt()
@@ -26,7 +32,7 @@ impl CapturedLogs {
         });
         let logs = CapturedLogs::default();
         let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+            .with_max_level(level)
             .with_ansi(false)
             .with_writer(logs.clone())
             .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)

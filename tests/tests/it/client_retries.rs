@@ -267,3 +267,40 @@ async fn a_connection_closed_without_an_answer_or_mid_body_is_retried() {
     assert_eq!(session.id.to_string(), SESSION);
     assert_eq!(server.connections(), 3);
 }
+
+#[tokio::test]
+async fn at_info_a_retry_is_one_event_that_names_its_call_and_requests_make_no_span() {
+    let (logs, _guard) = tests::CapturedLogs::install_at(tracing::Level::INFO);
+    let server = failing_then_ok(
+        "GET",
+        &session_path(),
+        ResponseTemplate::new(503),
+        1,
+        session_body(),
+    )
+    .await;
+    let client = client_for(&server.uri(), quick_retries());
+    let session: uuid::Uuid = SESSION.parse().expect("uuid");
+    let response = client
+        .get_session()
+        .session_id(session)
+        .send()
+        .await
+        .expect("retried to a 200");
+    assert_eq!(response.attempts(), 2);
+    let traced = logs.text();
+    let retries: Vec<&str> = traced.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 1, "{traced}");
+    for field in [
+        "operation=\"get_session\"",
+        "method=GET",
+        &format!("path={}", session_path()),
+        "attempt=1",
+    ] {
+        assert!(retries[0].contains(field), "{field} not in {}", retries[0]);
+    }
+    // The per-request span is DEBUG: an application at INFO pays nothing
+    // for it and sees only the retry.
+    assert!(!traced.contains("probe_api.request"), "{traced}");
+    assert!(!traced.contains("DEBUG"), "{traced}");
+}
