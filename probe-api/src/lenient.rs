@@ -34,7 +34,7 @@
 //! written on purpose.
 //!
 //! The generator applies these rules to every model of every document (see
-//! `codegen/lenient.rs` in the package); nothing is listed by hand.
+//! `codegen/lenient/` in the package); nothing is listed by hand.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -15,7 +15,7 @@
 //! | [`decode_response`], [`empty_response`], [`stream_response`] | the success value |
 //! | [`Response`], [`ByteStream`], [`SuccessBody`] | what `send()` returns; where a body keeps its request id |
 //! | [`Secret`] | fields that hold a credential (typify conversion) |
-//! | [`OrUnknown`], [`IpText`] | forward-compatible response models (`codegen/lenient.rs`) |
+//! | [`OrUnknown`], [`IpText`] | forward-compatible response models (`codegen/lenient/`) |
 //! | [`ToolReport`], [`FfprobeReport`], [`MediaInfoReport`] | the tool results decoded once, straight into the report types (`codegen/reports.rs`) |
 //! | [`OperationSpec`] and the other `spec` types | the operations table |
 //! | [`dynamic`] | the by-name dispatch `dynamic::call` runs |
