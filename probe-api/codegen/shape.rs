@@ -492,7 +492,8 @@ pub enum TypeItem<'f> {
         item: &'f mut Item,
     },
     /// An `impl` in the `types` module or in `types::builder`, with the
-    /// model it belongs to (see [`impl_owner`]).
+    /// model it belongs to (its self type, or the model among a conversion's
+    /// trait arguments).
     Impl {
         /// The model, when one of `models`.
         owner: Option<String>,

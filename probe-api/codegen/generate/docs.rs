@@ -116,7 +116,7 @@ impl VisitMut for ConversionMessage<'_> {
 ///
 /// # Errors
 ///
-/// A builder struct that is not where [`builders`] found it, or that does
+/// A builder struct that is not where [`super::builders`] found it, or that does
 /// not derive `Debug` as progenitor 0.15 does.
 pub fn redact_secret_fields(
     file: &mut syn::File,
