@@ -300,7 +300,9 @@ fn render_operation(
             let map = if builder.mapped.contains(&setter) {
                 format!(
                     "; or `body_map(|b| ..)` on `types::builder::{}`",
-                    last_ident(target)
+                    shape::last_ident(target)
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
                 )
             } else {
                 String::new()
@@ -435,19 +437,6 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Result<Option<String>, String> {
         .map_err(|e| format!("cannot read #[serde(..)]: {e}"))?;
     }
     Ok(rename)
-}
-
-fn type_ident(ty: &Type) -> Option<String> {
-    match ty {
-        Type::Path(TypePath { qself: None, path }) => {
-            path.segments.last().map(|s| s.ident.to_string())
-        }
-        _ => None,
-    }
-}
-
-fn last_ident(ty: &Type) -> String {
-    type_ident(ty).unwrap_or_default()
 }
 
 /// A Rust type as a reader writes it: standard-library paths shortened
