@@ -113,10 +113,21 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
         {
             let pat = &local.pat;
             let client = &call.receiver;
-            let args = &call.args;
+            let (Some(Expr::Path(request)), Some(info)) = (call.args.first(), call.args.get(1))
+            else {
+                return Err(fail(
+                    "`exec` is not called with the request and the operation info",
+                ));
+            };
+            let request = request
+                .path
+                .get_ident()
+                .cloned()
+                .ok_or_else(|| fail("`exec` is not called with the request's local"))?;
+            out = build_in_closure(out, &request).map_err(|e| fail(&e))?;
             saw_exec = true;
             out.push(parse_quote! {
-                let #pat = crate::runtime::execute(#client, #args, #streams).await;
+                let #pat = crate::runtime::execute(#client, &rebuild, #info, #streams).await;
             });
             continue;
         }
@@ -156,6 +167,64 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
         )));
     }
     Ok(())
+}
+
+/// The statements that make the request (from `let url = format!(..)`
+/// to the request's last edit) moved into a closure, `rebuild`, that
+/// returns it, so the transport builds the request again for a retry
+/// instead of copying every request ahead. `stmts` ends just before the
+/// `exec` call; `let info = OperationInfo { .. }` stays outside.
+fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>, String> {
+    let is_url = |stmt: &Stmt| {
+        matches!(stmt, Stmt::Local(local)
+            if local.init.as_ref().is_some_and(|init| matches!(init.expr.as_ref(),
+                Expr::Macro(m) if m.mac.path.is_ident("format"))))
+    };
+    let is_info = |stmt: &Stmt| {
+        matches!(stmt, Stmt::Local(local)
+            if local.init.as_ref().is_some_and(|init| matches!(init.expr.as_ref(),
+                Expr::Struct(s) if s.path.is_ident("OperationInfo"))))
+    };
+    let start = stmts
+        .iter()
+        .position(is_url)
+        .ok_or("no `let url = format!(..)` before `exec`")?;
+    let info = stmts
+        .iter()
+        .rposition(is_info)
+        .filter(|&i| i > start)
+        .ok_or("no `let info = OperationInfo { .. }` after the request is built")?;
+    let mut stmts = stmts;
+    let tail = stmts.split_off(info);
+    let body = stmts.split_off(start);
+    // A raw body is moved into the request (`.body(value)`); the closure,
+    // called for every attempt, gives each a copy.
+    let mut body = body;
+    for stmt in &mut body {
+        CopyRawBody.visit_stmt_mut(stmt);
+    }
+    stmts.push(parse_quote! {
+        let rebuild = || -> ::std::result::Result<::reqwest::Request, crate::runtime::Error> {
+            #(#body)*
+            Ok(#request)
+        };
+    });
+    stmts.extend(tail);
+    Ok(stmts)
+}
+
+/// Makes `.body(value)` take a copy of `value`.
+struct CopyRawBody;
+
+impl VisitMut for CopyRawBody {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method == "body"
+            && let Some(value) = call.args.first_mut()
+        {
+            *value = parse_quote!(::std::clone::Clone::clone(&#value));
+        }
+    }
 }
 
 /// For `let mut request = <builder>...query(p1)...query(pN)....build()?;`,
@@ -533,7 +602,8 @@ mod tests {
     const SEND: &str = r#"
         pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::Oops>> {
             let Self { client } = self;
-            let mut _request = client.client.get("u").build()?;
+            let _url = format!("{}/thing", client.baseurl);
+            let mut _request = client.client.get(_url).build()?;
             let info = OperationInfo { operation_id: "get_thing" };
             client.pre(&mut _request, &info).await?;
             let result = client.exec(_request, &info).await;
@@ -558,7 +628,7 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("crate::runtime::execute(client, _request, &info, false)"),
+            code.contains("crate::runtime::execute(client, &rebuild, &info, false)"),
             "{code}"
         );
         // No `?` leans on a `From` conversion: the request's build names
@@ -587,13 +657,39 @@ mod tests {
             !code.contains(".pre(") && !code.contains(".post("),
             "{code}"
         );
+        // The request is made by a closure the transport calls for each
+        // attempt; the operation info stays outside it.
+        let flat: String = code.split_whitespace().collect();
+        let closure = flat
+            .find("letrebuild=||->::std::result::Result<::reqwest::Request,crate::runtime::Error")
+            .expect("the request is built in a closure");
+        let url = flat.find("let_url=format!").expect("the url");
+        let returned = flat
+            .find("Ok(_request)};")
+            .expect("the closure returns the request");
+        let info = flat.find("letinfo=OperationInfo").expect("info");
+        assert!(closure < url && url < returned && returned < info, "{code}");
+    }
+
+    #[test]
+    fn a_raw_body_is_copied_into_each_attempt() {
+        let mut f = file(&SEND.replace(
+            "client.client.get(_url).build()?",
+            "client.client.post(_url).body(body).build()?",
+        ));
+        route_sends_through_layer(&mut f).expect("rewritten");
+        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        assert!(
+            code.contains(".body(::std::clone::Clone::clone(&body))"),
+            "{code}"
+        );
     }
 
     #[test]
     fn query_parameters_are_appended_in_one_edit_in_their_order() {
         let mut f = file(&SEND.replace(
-            r#"client.client.get("u").build()?"#,
-            r#"client.client.get("u")
+            r#"client.client.get(_url).build()?"#,
+            r#"client.client.get(_url)
                 .query(&progenitor_client::QueryParam::new("a[x]", &a))
                 .header(ACCEPT, "application/json")
                 .query(&progenitor_client::QueryParam::new("b", &b))
@@ -604,7 +700,7 @@ mod tests {
         let code: String = prettyplease::unparse(&f).split_whitespace().collect();
         let find = |text: &str| code.find(&text.split_whitespace().collect::<String>());
         assert!(
-            find(r#"let mut _request = client.client.get("u").header(ACCEPT, "application/json").build().map_err(|e| crate::runtime::request_not_built("get_thing", e))?;"#).is_some(),
+            find(r#"let mut _request = client.client.get(_url).header(ACCEPT, "application/json").build().map_err(|e| crate::runtime::request_not_built("get_thing", e))?;"#).is_some(),
             "{code}"
         );
         let a = find(r#"query.push("a[x]", &progenitor_client::QueryParam::new("a[x]", &a)"#)
@@ -631,7 +727,7 @@ mod tests {
         route_sends_through_layer(&mut f).expect("rewritten");
         let code = prettyplease::unparse(&f);
         assert!(
-            code.contains("crate::runtime::execute(client, _request, &info, true)"),
+            code.contains("crate::runtime::execute(client, &rebuild, &info, true)"),
             "{code}"
         );
         assert!(
@@ -643,8 +739,8 @@ mod tests {
     #[test]
     fn a_query_argument_of_another_shape_is_refused() {
         let mut f = file(&SEND.replace(
-            r#"client.client.get("u").build()?"#,
-            r#"client.client.get("u").query(&[("a", 1)]).build()?"#,
+            r#"client.client.get(_url).build()?"#,
+            r#"client.client.get(_url).query(&[("a", 1)]).build()?"#,
         ));
         let error = route_sends_through_layer(&mut f).expect_err("unknown query argument");
         assert!(

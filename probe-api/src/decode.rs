@@ -15,51 +15,75 @@ use crate::transport::{Answer, Exchange};
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
-pub(crate) async fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
+pub(crate) fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
     answer: Answer,
-) -> Result<Response<T>, Error> {
-    decode_response_with(answer, T::request_id).await
+) -> impl Future<Output = Result<Response<T>, Error>> + Send {
+    decode_response_with(answer, T::request_id)
 }
 
 /// [`decode_response`] for any `T`, reading the body's request id with
 /// `body_request_id`.
-pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
+///
+/// What needs no waiting is done before the future is made, and the body,
+/// which the transport has nearly always read already, is decoded on its
+/// first poll: the future holds the response's parts, not the decode's
+/// state or reqwest's body read (boxed, for the rare body still unread).
+pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
     answer: Answer,
     body_request_id: fn(&T) -> Option<&str>,
-) -> Result<Response<T>, Error> {
+) -> impl Future<Output = Result<Response<T>, Error>> + Send {
     // The headers move into the value rather than being copied.
     let (mut response, mut exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    if let Some(sink) = crate::reports::walk::take_sink() {
-        // A walk decodes the body as it arrives (see `reports::walk`).
-        // Boxed, so the walk's state does not enlarge every call's future.
-        return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
-            Ok(value) => {
-                let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
-                Ok(Response::new(value, parts))
-            }
-            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
-                e,
-                exchange.as_ref(),
-            )
-            .with_response_head(status, &headers, exchange.as_ref())),
-            Err(crate::reports::walk::Failure::Decode(cause)) => {
-                let cause = match &exchange {
-                    Some(exchange) => exchange.redact(&cause),
-                    None => cause,
-                };
-                Err(Error::decode(format!(
-                    "body is not a valid {}: {cause}",
-                    short_type_name::<T>()
-                ))
-                .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers, exchange.as_ref()))
-            }
+    // A walk decodes the body as it arrives (see `reports::walk`).
+    let sink = crate::reports::walk::take_sink();
+    let read = exchange.as_mut().and_then(|e| e.body.take());
+    async move {
+        if let Some(sink) = sink {
+            // Boxed, so the walk's state does not enlarge every call's future.
+            return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
+                Ok(value) => {
+                    let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+                    Ok(Response::new(value, parts))
+                }
+                Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
+                    e,
+                    exchange.as_ref(),
+                )
+                .with_response_head(status, &headers, exchange.as_ref())),
+                Err(crate::reports::walk::Failure::Decode(cause)) => {
+                    let cause = match &exchange {
+                        Some(exchange) => exchange.redact(&cause),
+                        None => cause,
+                    };
+                    Err(Error::decode(format!(
+                        "body is not a valid {}: {cause}",
+                        short_type_name::<T>()
+                    ))
+                    .with_exchange(exchange.as_ref())
+                    .with_response_head(status, &headers, exchange.as_ref()))
+                }
+            };
+        }
+        let bytes = match read {
+            Some(bytes) => bytes,
+            None => read_body(response, &mut exchange, status, &headers).await?,
         };
+        decoded(&bytes, status, headers, exchange, body_request_id)
     }
-    let bytes = read_body(response, &mut exchange, status, &headers).await?;
-    match decode_json::<T>(&bytes) {
+}
+
+/// The response for a body that was read: its value, or the error that says
+/// where it did not decode.
+fn decoded<T: DeserializeOwned>(
+    bytes: &[u8],
+    status: StatusCode,
+    headers: HeaderMap,
+    exchange: Option<Exchange>,
+    body_request_id: fn(&T) -> Option<&str>,
+) -> Result<Response<T>, Error> {
+    match decode_json::<T>(bytes) {
         Ok(value) => {
             let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
             Ok(Response::new(value, parts))
@@ -72,7 +96,7 @@ pub(crate) async fn decode_response_with<T: DeserializeOwned + Send + 'static>(
                 None => text.to_string(),
             };
             let (path, cause) = (redact(&path), redact(&cause));
-            let text = redact(&String::from_utf8_lossy(&bytes));
+            let text = redact(&String::from_utf8_lossy(bytes));
             let snippet = snippet(&text);
             let what = if bytes.iter().all(u8::is_ascii_whitespace) {
                 String::from(": the body is empty")
@@ -171,13 +195,15 @@ fn parts(
 }
 
 /// The body of `response`: the one the transport read, else read now.
+/// The read is boxed: the transport has nearly always read the body
+/// already, and reqwest's read would otherwise enlarge every call's future.
 async fn body(
     response: reqwest::Response,
     exchange: Option<&mut Exchange>,
 ) -> Result<bytes::Bytes, reqwest::Error> {
     match exchange.and_then(|e| e.body.take()) {
         Some(bytes) => Ok(bytes),
-        None => response.bytes().await,
+        None => Box::pin(response.bytes()).await,
     }
 }
 

@@ -266,26 +266,45 @@ impl Error {
 
     /// The error for a response whose status the operation does not succeed
     /// with: the API's error body when it has one, else a bounded snippet.
-    pub(crate) async fn from_response(answer: Answer) -> Self {
+    ///
+    /// As with a success body, the future holds the response's parts and
+    /// reads the body only if the transport has not.
+    pub(crate) fn from_response(answer: Answer) -> impl Future<Output = Self> + Send {
         let (mut response, mut exchange) = answer.into_parts();
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let bytes = match read_body(response, &mut exchange, status, &headers).await {
-            Ok(bytes) => bytes,
-            Err(error) => return error,
-        };
-        let redact = |text: &str| match &exchange {
+        let read = exchange.as_mut().and_then(|e| e.body.take());
+        async move {
+            let bytes = match read {
+                Some(bytes) => bytes,
+                None => match read_body(response, &mut exchange, status, &headers).await {
+                    Ok(bytes) => bytes,
+                    Err(error) => return error,
+                },
+            };
+            Self::from_body(status, &headers, exchange.as_ref(), &bytes)
+        }
+    }
+
+    /// The error an error status's body makes.
+    fn from_body(
+        status: StatusCode,
+        headers: &HeaderMap,
+        exchange: Option<&Exchange>,
+        bytes: &[u8],
+    ) -> Self {
+        let redact = |text: &str| match exchange {
             Some(exchange) => exchange.redact(text),
             None => text.to_string(),
         };
         let mut error = Error::new(ErrorKind::Status, "")
-            .with_exchange(exchange.as_ref())
-            .with_response_head(status, &headers, exchange.as_ref());
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            .with_exchange(exchange)
+            .with_response_head(status, headers, exchange);
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
             Ok(body) => {
                 // Redacted once, before anything is read from it: the
                 // message, the context and the body all come from here.
-                let body = match &exchange {
+                let body = match exchange {
                     Some(exchange) => exchange.redact_json(body),
                     None => body,
                 };
@@ -301,11 +320,11 @@ impl Error {
             }
             Err(_) if bytes.is_empty() => error.inner.message = "empty body".into(),
             Err(_) => {
-                let text = redact(&String::from_utf8_lossy(&bytes));
+                let text = redact(&String::from_utf8_lossy(bytes));
                 let snippet = snippet(&text);
                 error.inner.message = format!(
                     "{} body: {}",
-                    content_type(&headers).unwrap_or("untyped"),
+                    content_type(headers).unwrap_or("untyped"),
                     one_line(&snippet)
                 );
                 error.inner.snippet = Some(snippet);

@@ -204,7 +204,7 @@ impl RawRequest<'_> {
                 message,
             )
         };
-        let request = request.map_err(refused)?.build().map_err(|e| {
+        let template = request.map_err(refused)?.build().map_err(|e| {
             refused(format!(
                 "the request cannot be built: {}",
                 crate::transport::transport_summary(&e)
@@ -213,7 +213,16 @@ impl RawRequest<'_> {
         let info = OperationInfo {
             operation_id: OPERATION,
         };
-        let answer = crate::transport::execute(client, request, &info, streams).await?;
+        // Each attempt sends a copy of the request as built (its body is
+        // JSON, a form or nothing, so it always copies).
+        let build = || {
+            template.try_clone().ok_or_else(|| {
+                refused(String::from(
+                    "the request's body is a stream, which cannot be sent again",
+                ))
+            })
+        };
+        let answer = crate::transport::execute(client, &build, &info, streams).await?;
         if answer.status().is_success() {
             Ok(answer)
         } else {

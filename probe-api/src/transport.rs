@@ -23,17 +23,68 @@ use crate::error::Error;
 use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
 
-/// Sends `request` for the operation `info` names, retrying as the client's
-/// [`RetryPolicy`](crate::RetryPolicy) allows. Unless `streams`, the body
-/// is read within the attempt, so a connection that breaks or stalls
-/// mid-body is retried like one that breaks before the status line.
+/// How a call makes the request of each attempt: built again from the
+/// caller's values, so nothing is copied ahead for a retry that rarely comes.
+/// The generated `send()`s pass a closure over their validated parameters
+/// (see `codegen/rewrite.rs`); the raw request clones its template.
+pub(crate) type Build<'a> = &'a (dyn Fn() -> Result<reqwest::Request, Error> + Sync);
+
+/// Sends the request `build` makes for the operation `info` names,
+/// retrying as the client's [`RetryPolicy`](crate::RetryPolicy) allows:
+/// each retry sends a request built again. Unless `streams`, the body is
+/// read within the attempt, so a connection that breaks or stalls mid-body
+/// is retried like one that breaks before the status line.
 pub(crate) async fn execute(
     client: &Client,
-    mut request: reqwest::Request,
+    build: Build<'_>,
     info: &OperationInfo,
     streams: bool,
 ) -> Result<Answer, Error> {
+    let sent = AtomicU32::new(0);
+    let (deadline, mut context, span);
+    // What the attempts start from is made in this block, so that none of
+    // it is kept beside the attempts' future (a local moved from keeps its
+    // place in an `async fn`'s state until its scope ends). The future is
+    // pinned where it is made: it is large, and each move of it is a copy.
+    let attempts = std::pin::pin!({
+        let (call, request, exchange, request_span) = start(client, build, info, streams)?;
+        deadline = call.deadline;
+        context = deadline.map(|_| exchange.clone());
+        span = request_span;
+        call.attempts(request, exchange, &sent, span.clone())
+    });
+    let attempts = attempts.instrument(span.clone());
+    let (Some(deadline), Some(context)) = (deadline, context.as_mut()) else {
+        return attempts.await;
+    };
+    // The attempts keep to the deadline themselves (each attempt's timeout
+    // and each back-off fit in what is left); this bounds what they do not
+    // control, such as a wait for the limiter.
+    match tokio::time::timeout_at(deadline.into(), attempts).await {
+        Ok(result) => result,
+        Err(_) => {
+            context.attempts = sent.load(Ordering::SeqCst);
+            span.record("attempt", context.attempts);
+            let limit = deadline.saturating_duration_since(context.started);
+            Err(Error::timed_out(
+                format!("the call's deadline of {} ran out", seconds(limit)),
+                Some(context),
+            ))
+        }
+    }
+}
+
+/// Everything a call works out before its first attempt: the first
+/// request (with credentials and cookies), the operation's facts, the
+/// request timeout, the exchange and the span.
+fn start<'a>(
+    client: &'a Client,
+    build: Build<'a>,
+    info: &OperationInfo,
+    streams: bool,
+) -> Result<(Call<'a>, reqwest::Request, Exchange, tracing::Span), Error> {
     let started = Instant::now();
+    let mut request = build()?;
     let known = operation_spec(info.operation_id);
     let spec = known.map(|k| k.spec);
     let method = request.method().clone();
@@ -50,23 +101,26 @@ pub(crate) async fn execute(
     let state = &client.inner;
     let refuse =
         |message: String| Error::invalid_request_for(info.operation_id, &method, &path, message);
-
-    // Operations the document lists without security (sign-in) get no
-    // credentials; every other operation accepts the configured scheme or
-    // rejects it on the server side with the API's own message.
-    let needs_auth = known.is_none_or(|k| k.needs_auth);
-    if let (Some(auth), true) = (&state.auth, needs_auth) {
-        auth.apply(&mut request).map_err(&refuse)?;
-    }
-    if let Some(spec) = spec {
-        apply_cookies(spec, state, &mut request).map_err(&refuse)?;
-    }
+    let mut call = Call {
+        client,
+        build,
+        spec,
+        // Operations the document lists without security (sign-in) get no
+        // credentials; every other operation accepts the configured scheme
+        // or rejects it on the server side with the API's own message.
+        needs_auth: known.is_none_or(|k| k.needs_auth),
+        timeout: Duration::ZERO,
+        deadline: state.deadline.map(|limit| started + limit),
+        // A walked report is decoded as its body arrives (`reports::walk`).
+        streams: streams || crate::reports::walk::walking(),
+    };
+    call.prepare(&mut request).map_err(refuse)?;
     // Analysis times the caller set that cannot fit are refused before
     // anything is sent or waited for.
-    if let Some(deadline) = state.deadline {
-        crate::timeouts::fit_to_deadline(spec, &request, deadline).map_err(&refuse)?;
+    if let Some(limit) = state.deadline {
+        crate::timeouts::fit_to_deadline(spec, &request, limit).map_err(refuse)?;
     }
-    let timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
+    call.timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
 
     // DEBUG: one span a request is detail an application asks for
     // (`probe_api=debug`); at INFO it would cost every call its fields
@@ -77,14 +131,14 @@ pub(crate) async fn execute(
         operation = info.operation_id,
         method = %method,
         path = %path,
-        timeout_ms = timeout.as_millis() as u64,
+        timeout_ms = call.timeout.as_millis() as u64,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
     let exchange = Exchange {
         operation: info.operation_id,
-        method: method.clone(),
+        method,
         path,
         attempts: 0,
         started,
@@ -92,48 +146,7 @@ pub(crate) async fn execute(
         path_secrets,
         body: None,
     };
-    // A walked report is decoded as its body arrives (`reports::walk`).
-    let streams = streams || crate::reports::walk::walking();
-    let Some(limit) = state.deadline else {
-        let call = Call {
-            client,
-            spec,
-            timeout,
-            deadline: None,
-            streams,
-            sent: &AtomicU32::new(0),
-        };
-        // Pinned where it is, and instrumented by reference: the attempts'
-        // future is large, and each move of it is a copy.
-        let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
-        return attempts.instrument(span.clone()).await;
-    };
-    // The attempts keep to the deadline themselves (each attempt's timeout
-    // and each back-off fit in what is left); this bounds what they do not
-    // control, such as a wait for the limiter.
-    let deadline = started + limit;
-    let sent = AtomicU32::new(0);
-    let mut context = exchange.clone();
-    let call = Call {
-        client,
-        spec,
-        timeout,
-        deadline: Some(deadline),
-        streams,
-        sent: &sent,
-    };
-    let attempts = std::pin::pin!(call.attempts(request, exchange, &span));
-    match tokio::time::timeout_at(deadline.into(), attempts.instrument(span.clone())).await {
-        Ok(result) => result,
-        Err(_) => {
-            context.attempts = sent.load(Ordering::SeqCst);
-            span.record("attempt", context.attempts);
-            Err(Error::timed_out(
-                format!("the call's deadline of {} ran out", seconds(limit)),
-                Some(&context),
-            ))
-        }
-    }
+    Ok((call, request, exchange, span))
 }
 
 /// A response as the transport hands it to the generated code: the status
@@ -211,183 +224,215 @@ impl Exchange {
 }
 
 /// What every attempt of one call shares.
+#[derive(Clone, Copy)]
 struct Call<'a> {
     client: &'a Client,
+    /// Makes each attempt's request.
+    build: Build<'a>,
     spec: Option<&'static OperationSpec>,
+    needs_auth: bool,
     /// Each attempt's timeout until the status line, without a deadline.
     timeout: Duration,
     deadline: Option<Instant>,
     streams: bool,
-    /// Attempts sent, for an error made outside the loop.
-    sent: &'a AtomicU32,
 }
 
-impl Call<'_> {
-    async fn attempts(
-        &self,
-        request: reqwest::Request,
-        mut exchange: Exchange,
-        span: &tracing::Span,
-    ) -> Result<Answer, Error> {
+impl<'a> Call<'a> {
+    /// Adds what the client, not the caller, puts on a request: the
+    /// credential where its scheme puts it, and the cookies the operation
+    /// takes.
+    fn prepare(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let state = &self.client.inner;
-        let policy = state.retry;
-        let retry_allowed = policy.allows(&exchange.method);
-        // Seeded on the first retry: a call that succeeds at once needs none.
-        let mut jitter: Option<Jitter> = None;
-        let started = exchange.started;
-        // The request as the caller built it; each attempt sends a copy
-        // (with analysis times fitted to the deadline, if there is one).
-        let mut template = Some(request);
-        loop {
-            exchange.attempts += 1;
-            let attempt = exchange.attempts;
-            let mut retry_possible = retry_allowed && attempt <= policy.max_retries();
-            // A streaming body cannot be copied, so such a request is sent once.
-            let copy = if retry_possible {
-                template.as_ref().and_then(reqwest::Request::try_clone)
-            } else {
-                None
-            };
-            let mut request = match copy {
-                Some(copy) => copy,
-                None => {
-                    retry_possible = false;
-                    template.take().ok_or_else(|| {
-                        Error::invalid_request(
-                            "the request was consumed before it could be sent".into(),
-                        )
-                    })?
-                }
-            };
-            let permit = match &state.limiter {
-                Some(limiter) => Some(limiter.acquire().await),
-                None => None,
-            };
-            let attempt_started = if attempt == 1 && permit.is_none() {
-                started
-            } else {
-                Instant::now()
-            };
-            let timeout = match self.deadline {
-                None => self.timeout,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(attempt_started);
-                    let fitted = crate::timeouts::fit_to_deadline(self.spec, &request, left)
-                        .map_err(|message| {
-                            Error::timed_out(
-                                format!("the call's deadline leaves too little time: {message}"),
-                                Some(&exchange),
-                            )
-                        })?;
-                    crate::timeouts::apply_fitted(self.spec, &mut request, fitted);
-                    left
-                }
-            };
-            self.sent.store(attempt, Ordering::SeqCst);
-            let outcome = send_once(
-                &self.client.client,
-                request,
-                self.streams,
-                timeout,
-                state.stall_timeout(),
-            )
-            .await;
-            let ended = Instant::now();
-            let elapsed_ms = ended.duration_since(attempt_started).as_millis() as u64;
+        if let (Some(auth), true) = (&state.auth, self.needs_auth) {
+            auth.apply(request)?;
+        }
+        if let Some(spec) = self.spec {
+            apply_cookies(spec, state, request)?;
+        }
+        Ok(())
+    }
 
-            let (retryable, retry_after, load) = match &outcome {
-                Ok((response, _)) => {
-                    let status = response.status();
-                    tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
-                    let retryable = is_retryable_status(status);
-                    let overloaded = matches!(status.as_u16(), 429 | 503 | 504);
-                    let retry_after = (retryable || overloaded)
+    /// The request of a retry, built again; `None` if it cannot be (the
+    /// raw request's body could not be copied), which ends the retries.
+    fn rebuild(&self) -> Option<reqwest::Request> {
+        let mut request = (self.build)().ok()?;
+        self.prepare(&mut request).ok()?;
+        Some(request)
+    }
+
+    /// The attempts, one after another, until one answers or no retry is
+    /// left. A plain function returning an `async` block, not an `async
+    /// fn`: the block uses `request` and `exchange` where they were moved
+    /// in, where an `async fn` would keep a second copy of each.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would store its arguments twice"
+    )]
+    fn attempts<'s>(
+        self,
+        mut request: reqwest::Request,
+        mut exchange: Exchange,
+        sent: &'s AtomicU32,
+        span: tracing::Span,
+    ) -> impl Future<Output = Result<Answer, Error>> + 's
+    where
+        'a: 's,
+    {
+        async move {
+            let state = &self.client.inner;
+            let policy = state.retry;
+            let retry_allowed = policy.allows(&exchange.method);
+            // Seeded on the first retry: a call that succeeds at once needs none.
+            let mut jitter: Option<Jitter> = None;
+            let started = exchange.started;
+            loop {
+                exchange.attempts += 1;
+                let attempt = exchange.attempts;
+                let permit = match &state.limiter {
+                    Some(limiter) => Some(limiter.acquire().await),
+                    None => None,
+                };
+                let attempt_started = if attempt == 1 && permit.is_none() {
+                    started
+                } else {
+                    Instant::now()
+                };
+                let timeout = match self.deadline {
+                    None => self.timeout,
+                    Some(deadline) => {
+                        let left = deadline.saturating_duration_since(attempt_started);
+                        let fitted = crate::timeouts::fit_to_deadline(self.spec, &request, left)
+                            .map_err(|message| {
+                                Error::timed_out(
+                                    format!(
+                                        "the call's deadline leaves too little time: {message}"
+                                    ),
+                                    Some(&exchange),
+                                )
+                            })?;
+                        crate::timeouts::apply_fitted(self.spec, &mut request, fitted);
+                        left
+                    }
+                };
+                sent.store(attempt, Ordering::SeqCst);
+                // In a block, so the outcome and the next request are not
+                // kept beside the back-off's timer.
+                let delay = {
+                    let outcome = send_once(
+                        &self.client.client,
+                        request,
+                        self.streams,
+                        timeout,
+                        state.stall_timeout(),
+                    )
+                    .await;
+                    let ended = Instant::now();
+                    let (retryable, retry_after) =
+                        self.weigh(&outcome, attempt, attempt_started, ended);
+                    if let Some(permit) = permit {
+                        permit.finish(load(&outcome, retry_after));
+                    }
+                    // The next attempt's request is built once a retry is
+                    // decided, into the place the last one was moved from.
+                    let retry = (retry_allowed && retryable && attempt <= policy.max_retries())
                         .then(|| {
-                            crate::retry::retry_after(
-                                response.headers(),
-                                std::time::SystemTime::now(),
-                            )
+                            let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
+                            policy.delay(attempt, unit, retry_after)
                         })
-                        .flatten();
-                    let load = if overloaded {
-                        Outcome::Overloaded(retry_after)
-                    } else if status.is_success() {
-                        Outcome::Success
-                    } else {
-                        Outcome::Neutral
+                        .flatten()
+                        .and_then(|delay| Some((delay, self.rebuild()?)))
+                        // A retry that could not start before the deadline, or
+                        // whose analysis times would no longer fit, is not
+                        // made: the last answer is the call's.
+                        .filter(|(delay, next)| self.retry_fits(next, *delay));
+                    let Some((delay, next)) = retry else {
+                        span.record("attempt", attempt);
+                        span.record(
+                            "duration_ms",
+                            ended.duration_since(started).as_millis() as u64,
+                        );
+                        return match outcome {
+                            Ok((response, body)) => {
+                                span.record("status", response.status().as_u16());
+                                exchange.body = body;
+                                Ok(Answer { response, exchange })
+                            }
+                            Err(failure) => Err(failure.into_error(&exchange)),
+                        };
                     };
-                    (retryable, retry_after, load)
-                }
-                Err(failure) => {
-                    tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
-                    let load = if failure.is_timeout() && !failure.stalled {
-                        Outcome::Overloaded(None)
-                    } else {
-                        Outcome::Neutral
-                    };
-                    (failure.is_retryable(), None, load)
-                }
-            };
-            if let Some(permit) = permit {
-                permit.finish(load);
-            }
-            let delay = match (retry_possible, retryable) {
-                (true, true) => {
-                    let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
-                    policy
-                        .delay(attempt, unit, retry_after)
-                        // A retry that could not start before the deadline,
-                        // or whose analysis times would no longer fit, is
-                        // not made: the last answer is the call's.
-                        .filter(|delay| self.retry_fits(template.as_ref(), *delay))
-                }
-                _ => None,
-            };
-            match delay {
-                Some(delay) => {
-                    // At INFO, outside a request span (which is DEBUG): the
-                    // event says which call it is.
-                    tracing::info!(
-                        operation = exchange.operation,
-                        method = %exchange.method,
-                        path = %exchange.path,
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => {
-                    span.record("attempt", attempt);
-                    span.record(
-                        "duration_ms",
-                        ended.duration_since(started).as_millis() as u64,
-                    );
-                    return match outcome {
-                        Ok((response, body)) => {
-                            span.record("status", response.status().as_u16());
-                            exchange.body = body;
-                            Ok(Answer { response, exchange })
-                        }
-                        Err(failure) => Err(failure.into_error(&exchange)),
-                    };
-                }
+                    request = next;
+                    delay
+                };
+                // At INFO, outside a request span (which is DEBUG): the
+                // event says which call it is.
+                tracing::info!(
+                    operation = exchange.operation,
+                    method = %exchange.method,
+                    path = %exchange.path,
+                    attempt,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+                tokio::time::sleep(delay).await;
             }
         }
     }
-}
 
-impl Call<'_> {
-    /// Whether a retry after `delay` still fits in the deadline.
-    fn retry_fits(&self, template: Option<&reqwest::Request>, delay: Duration) -> bool {
+    /// Whether an attempt's outcome is worth a retry, and the wait the
+    /// server asked for; logged at DEBUG.
+    fn weigh(
+        &self,
+        outcome: &Result<(reqwest::Response, Option<Bytes>), Failure>,
+        attempt: u32,
+        attempt_started: Instant,
+        ended: Instant,
+    ) -> (bool, Option<Duration>) {
+        let elapsed_ms = ended.duration_since(attempt_started).as_millis() as u64;
+        match outcome {
+            Ok((response, _)) => {
+                let status = response.status();
+                tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
+                let retryable = is_retryable_status(status);
+                let retry_after = (retryable || is_overloaded(status))
+                    .then(|| {
+                        crate::retry::retry_after(response.headers(), std::time::SystemTime::now())
+                    })
+                    .flatten();
+                (retryable, retry_after)
+            }
+            Err(failure) => {
+                tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
+                (failure.is_retryable(), None)
+            }
+        }
+    }
+
+    /// Whether a retry of `next` after `delay` still fits in the deadline.
+    fn retry_fits(&self, next: &reqwest::Request, delay: Duration) -> bool {
         let Some(deadline) = self.deadline else {
             return true;
         };
         let left = deadline.saturating_duration_since(Instant::now() + delay);
-        !left.is_zero()
-            && template.is_some_and(|request| {
-                crate::timeouts::fit_to_deadline(self.spec, request, left).is_ok()
-            })
+        !left.is_zero() && crate::timeouts::fit_to_deadline(self.spec, next, left).is_ok()
+    }
+}
+
+/// An answer that says the API is overloaded.
+fn is_overloaded(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 503 | 504)
+}
+
+/// What an attempt's outcome tells the limiter about the API's load.
+fn load(
+    outcome: &Result<(reqwest::Response, Option<Bytes>), Failure>,
+    retry_after: Option<Duration>,
+) -> Outcome {
+    match outcome {
+        Ok((response, _)) if is_overloaded(response.status()) => Outcome::Overloaded(retry_after),
+        Ok((response, _)) if response.status().is_success() => Outcome::Success,
+        Ok(_) => Outcome::Neutral,
+        Err(failure) if failure.is_timeout() && !failure.stalled => Outcome::Overloaded(None),
+        Err(_) => Outcome::Neutral,
     }
 }
 
@@ -542,43 +587,50 @@ fn error_chain(error: &dyn StdError) -> String {
 /// One timer serves both (see [`read_body`]). A streamed body is the
 /// caller's to read, so there `timeout` covers the whole exchange, as
 /// reqwest's own timeout does.
-async fn send_once(
+///
+/// The request is handed to reqwest before the future is made, so the
+/// future holds reqwest's (boxed) exchange rather than the request itself.
+fn send_once(
     http: &reqwest::Client,
     mut request: reqwest::Request,
     streams: bool,
     timeout: Duration,
     stall: Duration,
-) -> Result<(reqwest::Response, Option<Bytes>), Failure> {
+) -> impl Future<Output = Result<(reqwest::Response, Option<Bytes>), Failure>> + use<> {
     if streams {
         *request.timeout_mut() = Some(timeout);
-        let response = http
-            .execute(request)
-            .await
-            .map_err(|error| Failure::http(error, false))?;
-        return Ok((response, None));
+    } else if request.timeout().is_some() {
+        // The SDK's timer below replaces reqwest's; an absent timeout is
+        // left absent (setting one, even to `None`, costs the request a map).
+        *request.timeout_mut() = None;
     }
-    *request.timeout_mut() = None;
-    let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
-    let mut sent = std::pin::pin!(http.execute(request));
-    // The response first, as `tokio::time::timeout` does: one that is
-    // there when the timer runs out still counts.
-    let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
-        Poll::Ready(result) => Poll::Ready(Some(result)),
-        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
-    })
-    .await;
-    let mut response = match arrived {
-        Some(result) => result.map_err(|error| Failure::http(error, false))?,
-        None => {
-            return Err(Failure {
-                cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
-                reading_body: false,
-                stalled: false,
-            });
+    let sent = http.execute(request);
+    async move {
+        if streams {
+            let response = sent.await.map_err(|error| Failure::http(error, false))?;
+            return Ok((response, None));
         }
-    };
-    let bytes = read_body(&mut response, timer, stall).await?;
-    Ok((response, Some(bytes)))
+        let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
+        let mut sent = std::pin::pin!(sent);
+        // The response first, as `tokio::time::timeout` does: one that is
+        // there when the timer runs out still counts.
+        let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
+            Poll::Ready(result) => Poll::Ready(Some(result)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        });
+        let mut response = match arrived.await {
+            Some(result) => result.map_err(|error| Failure::http(error, false))?,
+            None => {
+                return Err(Failure {
+                    cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
+                    reading_body: false,
+                    stalled: false,
+                });
+            }
+        };
+        let bytes = read_body(&mut response, timer, stall).await?;
+        Ok((response, Some(bytes)))
+    }
 }
 
 /// A response whose body the caller reads as it arrives.

@@ -19,6 +19,7 @@ mod conformance_prism;
 mod conformance_wire;
 mod dynamic_call;
 mod faults;
+mod footprint;
 mod forward_compat;
 mod load;
 mod mock_server;

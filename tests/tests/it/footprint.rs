@@ -1,0 +1,35 @@
+//! What one call holds while it waits. Every `send()` is a future that
+//! lives in the caller's task (64 calls in flight are 64 of them), and each
+//! move of it is a copy, so its size is part of a call's cost (BENCHMARKS.md,
+//! per-call overhead). The request of a retry is built again rather than
+//! copied ahead, reqwest's rarely needed body read is boxed, and the
+//! attempts keep one copy of the request and of the exchange. These bounds
+//! hold with that and fail without it (`get_session` was 4.7 KB, `get_file`
+//! 6.5 KB).
+
+use probe_api::Client;
+
+fn client() -> Client {
+    Client::builder()
+        .base_url("http://127.0.0.1:9")
+        .api_key("footprint-key")
+        .build()
+        .expect("client")
+}
+
+#[test]
+fn a_call_with_one_parameter_holds_under_two_and_a_half_kilobytes() {
+    let client = client();
+    let send = client.get_session().session_id("s-1").send();
+    let size = std::mem::size_of_val(&send);
+    assert!(size <= 2_560, "get_session's future is {size} bytes");
+}
+
+#[test]
+fn a_probe_with_all_its_parameters_holds_under_four_and_a_half_kilobytes() {
+    let client = client();
+    let send = client.get_file().url("https://media.example/a.mp4").send();
+    let size = std::mem::size_of_val(&send);
+    // The builder alone, one field for each of the 46 parameters, is 1.2 KB.
+    assert!(size <= 4_608, "get_file's future is {size} bytes");
+}
