@@ -525,6 +525,21 @@ impl VisitMut for ErrorPaths {
             syn::visit_mut::visit_expr_mut(self, expr);
             return;
         }
+        // `encode_path(&value.to_string())` writes the value to a string
+        // and encodes it into another; the runtime's `PathSegment` encodes
+        // the value as it is formatted into the URL, the same way.
+        if let Expr::Call(call) = expr
+            && let Expr::Path(func) = call.func.as_ref()
+            && func.path.is_ident("encode_path")
+            && let [Expr::Reference(reference)] = call.args.iter().collect::<Vec<_>>()[..]
+            && let Expr::MethodCall(text) = reference.expr.as_ref()
+            && text.method == "to_string"
+            && text.args.is_empty()
+        {
+            let value = &text.receiver;
+            *expr = parse_quote!(crate::runtime::PathSegment(&#value));
+            return;
+        }
         if let Expr::Call(call) = expr
             && let Expr::Path(func) = call.func.as_ref()
         {
@@ -572,6 +587,22 @@ impl VisitMut for ErrorPaths {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// The URL is a `format!`, whose arguments the visitor does not see
+    /// as expressions: they are parsed, visited and written back.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            return;
+        };
+        for arg in args.iter_mut() {
+            self.visit_expr_mut(arg);
+        }
+        mac.tokens = quote::ToTokens::to_token_stream(&args);
     }
 
     fn visit_path_mut(&mut self, path: &mut syn::Path) {
@@ -669,6 +700,23 @@ mod tests {
             .expect("the closure returns the request");
         let info = flat.find("letinfo=OperationInfo").expect("info");
         assert!(closure < url && url < returned && returned < info, "{code}");
+    }
+
+    #[test]
+    fn a_path_parameter_is_encoded_as_it_is_formatted() {
+        let mut f = file(&SEND.replace(
+            r#"let _url = format!("{}/thing", client.baseurl);"#,
+            r#"let _url = format!("{}/things/{}", client.baseurl, encode_path(&thing_id.to_string()));"#,
+        ));
+        route_sends_through_layer(&mut f).expect("rewritten");
+        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        assert!(
+            code.contains(
+                r#"format!("{}/things/{}",client.baseurl,crate::runtime::PathSegment(&thing_id))"#
+            ),
+            "{code}"
+        );
+        assert!(!code.contains("encode_path"), "{code}");
     }
 
     #[test]

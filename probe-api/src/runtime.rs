@@ -11,6 +11,7 @@
 //! | [`ClientState`] | the state progenitor keeps in `Client` (`with_inner_type`) |
 //! | [`execute`] | sending every request: credentials, cookies, timeouts, retries, span |
 //! | [`append_query`] | a request's query parameters in one URL edit |
+//! | [`PathSegment`] | a path parameter, encoded as it is written into the URL |
 //! | [`request_not_built`], [`Error`] | every failure of a `send()`, naming its operation |
 //! | [`decode_response`], [`empty_response`], [`stream_response`] | the success value |
 //! | [`Response`], [`ByteStream`], [`SuccessBody`] | what `send()` returns; where a body keeps its request id |
@@ -31,7 +32,7 @@ pub(crate) use crate::response::{Response, SuccessBody};
 pub(crate) use crate::spec::{
     BodySpec, CookieSpec, OperationSpec, ParameterLocation, ParameterSpec, QueryGroupSpec,
 };
-pub(crate) use crate::transport::{append_query, execute};
+pub(crate) use crate::transport::{PathSegment, append_query, execute};
 #[allow(
     unused_imports,
     reason = "generated only for an operation that streams its body"

@@ -465,6 +465,41 @@ pub(crate) fn append_query(
     error.map_or(Ok(()), Err)
 }
 
+/// A path parameter as it goes into the URL: the value's text,
+/// percent-encoded as one path segment. Generated `send()`s format it
+/// straight into the URL (see `codegen/rewrite.rs`), where progenitor
+/// writes the value to a string and encodes that into a second one. The
+/// encoding is the same: the controls, space, `"#<>?`{}/` and `%`.
+pub(crate) struct PathSegment<'a, T: ?Sized>(pub(crate) &'a T);
+
+/// The bytes a path segment cannot carry as they are.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Encodes each piece of the value's text as it is written.
+        struct Encoded<'f, 'g>(&'f mut std::fmt::Formatter<'g>);
+        impl std::fmt::Write for Encoded<'_, '_> {
+            fn write_str(&mut self, text: &str) -> std::fmt::Result {
+                percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
+                    .try_for_each(|piece| self.0.write_str(piece))
+            }
+        }
+        std::fmt::write(&mut Encoded(f), format_args!("{}", self.0))
+    }
+}
+
 /// The query of a request being built; see [`append_query`].
 pub(crate) struct QueryPairs<'p, 'u> {
     pairs: &'p mut url::form_urlencoded::Serializer<'u, url::UrlQuery<'u>>,
@@ -836,6 +871,29 @@ mod tests {
         let mut r = request("http://127.0.0.1/v1/probe/file");
         append_query(&mut r, |q| q.push("none", &[("none", None::<u8>)])).expect("encodes");
         assert_eq!(r.url().as_str(), "http://127.0.0.1/v1/probe/file");
+    }
+
+    #[test]
+    fn a_path_segment_is_encoded_as_the_generator_encodes_it() {
+        let values = [
+            "3f6c1e2a-8b4d-4c7e-9a15-2d0b7e9f4a61",
+            "a b/c?d#e%f",
+            "\"<>`{}\u{7f}\u{1}",
+            "café/日本",
+            "",
+        ];
+        for value in values {
+            assert_eq!(
+                PathSegment(value).to_string(),
+                progenitor_client::encode_path(value),
+                "{value:?}"
+            );
+        }
+        assert_eq!(PathSegment(&42_i64).to_string(), "42");
+        assert_eq!(
+            PathSegment(&uuid::Uuid::nil()).to_string(),
+            uuid::Uuid::nil().to_string()
+        );
     }
 
     #[test]

@@ -264,8 +264,8 @@ impl VisitMut for SendVisitor {
             && let Some(pattern) = args.first().and_then(string_literal)
             && pattern.starts_with("{}/")
         {
-            // `format!("{}/a/{}", client.baseurl, encode_path(&id.to_string()))`
-            self.escaped = args.iter().skip(2).all(|arg| calls(arg, "encode_path"));
+            // `format!("{}/a/{}", client.baseurl, crate::runtime::PathSegment(&id))`
+            self.escaped = args.iter().skip(2).all(|arg| calls(arg, "PathSegment"));
             self.path = Some(pattern);
         }
         syn::visit_mut::visit_macro_mut(self, mac);
@@ -313,7 +313,7 @@ fn drift(pipeline: &Pipeline) -> Vec<String> {
         }
         if !actual.escaped {
             found.push(format!(
-                "{label}: a path parameter is not written through encode_path"
+                "{label}: a path parameter is not written through PathSegment"
             ));
         }
         if actual.body != expected.body {

@@ -348,10 +348,12 @@ async fn path_parameters_are_written_canonically_and_escaped() {
         ]
     );
     // The document's path parameters are UUIDs and integers, which need no
-    // escaping. The generated code writes every path parameter through
-    // `progenitor_client::encode_path` (`conformance_drift.rs` checks that
-    // it does); a string parameter would be escaped like this, so it stays
-    // one path segment and cannot add a query or fragment.
+    // escaping. The generated code writes every path parameter through the
+    // runtime's `PathSegment` (`conformance_drift.rs` checks that it does),
+    // which encodes as `progenitor_client::encode_path` does (a unit test in
+    // `transport.rs` compares them); a string parameter would be escaped
+    // like this, so it stays one path segment and cannot add a query or
+    // fragment.
     assert_eq!(
         progenitor_client::encode_path("a b/c?d#e%f\"<>`{}"),
         "a%20b%2Fc%3Fd%23e%25f%22%3C%3E%60%7B%7D"
