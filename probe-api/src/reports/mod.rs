@@ -29,9 +29,11 @@
 //! ```
 
 pub mod ffprobe;
+mod inline;
 pub mod mediainfo;
 mod object;
 mod printed;
+mod text;
 mod tool;
 pub mod walk;
 
@@ -40,6 +42,7 @@ use std::fmt;
 pub use ffprobe::FfprobeReport;
 pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
+pub use text::CompactText;
 pub(crate) use tool::lenient_reports;
 pub use tool::{Report, ToolReport};
 pub use walk::walk_ffprobe;
