@@ -1,8 +1,10 @@
 //! FFprobe's JSON output (`-print_format json`) as Rust types.
 //!
 //! The fields follow ffprobe's output schema (`ffprobe.xsd` in FFmpeg):
-//! values ffprobe prints as JSON numbers are Rust numbers, values it
-//! prints as strings are [`Printed`] (the text, and its meaning on request).
+//! values ffprobe prints as JSON numbers are Rust numbers, numbers it
+//! prints as strings are [`Printed`] (the text, and its meaning on request),
+//! and its other texts are [`CompactText`] (a short one without an
+//! allocation: a frame has several).
 //! Every struct keeps the fields it does not name in `extra`, so nothing a
 //! newer ffprobe prints is lost, and a report serializes back to the JSON
 //! it came from.
@@ -15,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::object::{Key, object};
 use super::printed::{Printed, Rational, Seconds};
+use super::text::CompactText;
 
 /// String tags (`title`, `language`, `encoder`, ...).
 pub type Tags = BTreeMap<String, String>;
@@ -115,7 +118,7 @@ object! {
     pub struct Format {
         /// What was probed (the media URL).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub filename: Option<String>,
+        pub filename: Option<CompactText>,
         /// Number of streams.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nb_streams: Option<u32>,
@@ -124,10 +127,10 @@ object! {
         pub nb_programs: Option<u32>,
         /// Short names of the demuxer, such as `mov,mp4,m4a,3gp,3g2,mj2`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub format_name: Option<String>,
+        pub format_name: Option<CompactText>,
         /// Long name of the demuxer, such as `QuickTime / MOV`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub format_long_name: Option<String>,
+        pub format_long_name: Option<CompactText>,
         /// When the first stream starts.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<Printed<Seconds>>,
@@ -190,22 +193,22 @@ object! {
         pub index: u32,
         /// Codec short name, such as `h264`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_name: Option<String>,
+        pub codec_name: Option<CompactText>,
         /// Codec long name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_long_name: Option<String>,
+        pub codec_long_name: Option<CompactText>,
         /// Codec profile, such as `High` or `LC`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub profile: Option<String>,
+        pub profile: Option<CompactText>,
         /// `video`, `audio`, `subtitle`, `data` or `attachment`; see [`Stream::kind`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_type: Option<String>,
+        pub codec_type: Option<CompactText>,
         /// Codec tag as text, such as `avc1`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_tag_string: Option<String>,
+        pub codec_tag_string: Option<CompactText>,
         /// Codec tag as hexadecimal, such as `0x31637661`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_tag: Option<String>,
+        pub codec_tag: Option<CompactText>,
         /// Width in pixels.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub width: Option<u32>,
@@ -235,34 +238,34 @@ object! {
         pub display_aspect_ratio: Option<Printed<Rational>>,
         /// Pixel format, such as `yuv420p`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pix_fmt: Option<String>,
+        pub pix_fmt: Option<CompactText>,
         /// Codec level.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<i32>,
         /// Color range, such as `tv`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_range: Option<String>,
+        pub color_range: Option<CompactText>,
         /// Color space, such as `bt709`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_space: Option<String>,
+        pub color_space: Option<CompactText>,
         /// Transfer characteristics.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_transfer: Option<String>,
+        pub color_transfer: Option<CompactText>,
         /// Color primaries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_primaries: Option<String>,
+        pub color_primaries: Option<CompactText>,
         /// Chroma sample location, such as `left`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub chroma_location: Option<String>,
+        pub chroma_location: Option<CompactText>,
         /// Field order, such as `progressive`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub field_order: Option<String>,
+        pub field_order: Option<CompactText>,
         /// Reference frames.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refs: Option<i32>,
         /// Sample format, such as `fltp`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sample_fmt: Option<String>,
+        pub sample_fmt: Option<CompactText>,
         /// Samples per second.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sample_rate: Option<Printed<u32>>,
@@ -271,13 +274,13 @@ object! {
         pub channels: Option<u32>,
         /// Channel layout, such as `stereo`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub channel_layout: Option<String>,
+        pub channel_layout: Option<CompactText>,
         /// Bits per sample.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bits_per_sample: Option<u32>,
         /// Stream id in the container, such as `0x1`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id: Option<String>,
+        pub id: Option<CompactText>,
         /// The least frame rate that represents all timestamps exactly.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub r_frame_rate: Option<Printed<Rational>>,
@@ -452,7 +455,7 @@ object! {
     pub struct Packet {
         /// `video`, `audio`, ...
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_type: Option<String>,
+        pub codec_type: Option<CompactText>,
         /// The stream it belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stream_index: Option<u32>,
@@ -482,7 +485,7 @@ object! {
         pub pos: Option<Printed<u64>>,
         /// Flags, such as `K__` for a key frame.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub flags: Option<String>,
+        pub flags: Option<CompactText>,
     }
     extra: "Fields not named above."
 }
@@ -501,7 +504,7 @@ object! {
     pub struct Frame {
         /// `video`, `audio`, ...
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub media_type: Option<String>,
+        pub media_type: Option<CompactText>,
         /// The stream it belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stream_index: Option<u32>,
@@ -531,13 +534,13 @@ object! {
         pub height: Option<u32>,
         /// Pixel format (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pix_fmt: Option<String>,
+        pub pix_fmt: Option<CompactText>,
         /// Picture type, `I`, `P` or `B` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pict_type: Option<String>,
+        pub pict_type: Option<CompactText>,
         /// Sample format (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sample_fmt: Option<String>,
+        pub sample_fmt: Option<CompactText>,
         /// Samples in the frame (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nb_samples: Option<u32>,
@@ -546,7 +549,7 @@ object! {
         pub channels: Option<u32>,
         /// Channel layout, such as `stereo` (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub channel_layout: Option<String>,
+        pub channel_layout: Option<CompactText>,
         /// Decoding timestamp of the packet it came from.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pkt_dts: Option<i64>,
@@ -588,19 +591,19 @@ object! {
         pub repeat_pict: Option<i32>,
         /// Color range, such as `tv` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_range: Option<String>,
+        pub color_range: Option<CompactText>,
         /// Color space, such as `bt709` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_space: Option<String>,
+        pub color_space: Option<CompactText>,
         /// Color primaries (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_primaries: Option<String>,
+        pub color_primaries: Option<CompactText>,
         /// Transfer characteristics (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_transfer: Option<String>,
+        pub color_transfer: Option<CompactText>,
         /// Chroma sample location, such as `left` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub chroma_location: Option<String>,
+        pub chroma_location: Option<CompactText>,
     }
     extra: "Fields not named above."
 }
