@@ -677,19 +677,23 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
         // straight into its type; otherwise the entry is read whole first.
         let mut read = Map::new();
         if let Some(key) = map.next_key::<Key<'de>>()? {
-            let value: Value = map.next_value()?;
-            match (key.0.as_ref(), value.as_str()) {
-                ("type", Some("packet")) => {
-                    return Packet::from_fields(map, read)
-                        .map(|p| PacketOrFrame::Packet(Box::new(p)));
+            if key.0 == "type" {
+                match map.next_value()? {
+                    EntryType::Packet => {
+                        return Packet::from_fields(map, read)
+                            .map(|p| PacketOrFrame::Packet(Box::new(p)));
+                    }
+                    EntryType::Frame => {
+                        return Frame::from_fields(map, read)
+                            .map(|f| PacketOrFrame::Frame(Box::new(f)));
+                    }
+                    EntryType::Other(value) => {
+                        read.insert(key.0.into_owned(), value);
+                    }
                 }
-                ("type", Some("frame")) => {
-                    return Frame::from_fields(map, read)
-                        .map(|f| PacketOrFrame::Frame(Box::new(f)));
-                }
-                _ => {
-                    read.insert(key.0.into_owned(), value);
-                }
+            } else {
+                let value = map.next_value()?;
+                read.insert(key.0.into_owned(), value);
             }
         }
         while let Some(key) = map.next_key::<Key<'de>>()? {
@@ -714,6 +718,91 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
             }
             _ => Ok(PacketOrFrame::Other(read)),
         }
+    }
+}
+
+/// The value of an entry's `type`: the two ffprobe writes for nearly every
+/// entry are told apart without building a `Value` (a `String` each),
+/// anything else is kept as a `Value`.
+enum EntryType {
+    Packet,
+    Frame,
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for EntryType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EntryTypeVisitor)
+    }
+}
+
+struct EntryTypeVisitor;
+
+impl EntryTypeVisitor {
+    fn text(text: &str) -> EntryType {
+        match text {
+            "packet" => EntryType::Packet,
+            "frame" => EntryType::Frame,
+            other => EntryType::Other(Value::from(other)),
+        }
+    }
+}
+
+/// A value that is not a string goes to `Value`'s own decoding, through
+/// serde's adapters for what the visitor was handed.
+impl<'de> serde::de::Visitor<'de> for EntryTypeVisitor {
+    type Value = EntryType;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EntryType, E> {
+        Ok(Self::text(v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<EntryType, E> {
+        Ok(match v.as_str() {
+            "packet" | "frame" => Self::text(&v),
+            _ => EntryType::Other(Value::String(v)),
+        })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<EntryType, E> {
+        // As `Value` does: a number that is not finite becomes `null`.
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Null))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<EntryType, D::Error> {
+        Value::deserialize(d).map(EntryType::Other)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<EntryType, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(EntryType::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<EntryType, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(EntryType::Other)
     }
 }
 
@@ -760,6 +849,40 @@ mod tests {
         );
         let odd = entry(r#"{"type": 7, "pts": 5}"#);
         assert!(matches!(odd, PacketOrFrame::Other(_)));
+        // A `type` of any JSON kind, first or not, read from text or from a
+        // `Value`, is kept exactly.
+        for kind in [
+            "7",
+            "-7",
+            "1.5",
+            "true",
+            "null",
+            r#"[1, "a", {}]"#,
+            r#"{"k": ["v"]}"#,
+            r#""subtitle""#,
+            r#""""#,
+        ] {
+            for printed in [
+                format!(r#"{{"type": {kind}, "pts": 5}}"#),
+                format!(r#"{{"pts": 5, "type": {kind}}}"#),
+            ] {
+                let value: Value = serde_json::from_str(&printed).expect("JSON");
+                let from_text = entry(&printed);
+                let from_value: PacketOrFrame =
+                    serde_json::from_value(value.clone()).expect("an entry");
+                assert_eq!(
+                    from_text,
+                    PacketOrFrame::Other(value.as_object().cloned().unwrap_or_default())
+                );
+                assert_eq!(from_value, from_text, "{printed}");
+                assert_eq!(serde_json::to_value(&from_text).expect("serializes"), value);
+            }
+        }
+        // An escaped `type` is still the text it stands for.
+        assert!(matches!(
+            entry(r#"{"type": "fr\u0061me", "pts": 5}"#),
+            PacketOrFrame::Frame(f) if f.pts == Some(5)
+        ));
     }
 
     #[test]
