@@ -4,7 +4,8 @@
 //! (`ProbeResponseTool.response`). This module gives it types:
 //! [`FfprobeReport`] for FFprobe and [`MediaInfoReport`] for MediaInfo, with
 //! the numbers the tools print as text available as durations, integers and
-//! exact fractions ([`Printed`], [`Rational`]). A file probe response decodes
+//! exact fractions ([`Printed`], [`Rational`]), and their other texts as
+//! [`CompactText`] (a `str`, kept inline when short). A file probe response decodes
 //! each report into its type as it reads the body ([`ToolReport`]), once;
 //! [`ffprobe()`](crate::types::GetFileResponse::ffprobe) and
 //! [`mediainfo()`](crate::types::GetFileResponse::mediainfo) borrow the
