@@ -263,11 +263,12 @@ impl Summary {
                 let container = report
                     .format
                     .as_ref()
-                    .and_then(|f| f.format_name.clone())
-                    .unwrap_or_else(|| "?".into());
+                    .and_then(|f| f.format_name.as_deref())
+                    .unwrap_or("?")
+                    .to_string();
                 *self.containers.entry(container).or_default() += 1;
                 for stream in report.video_streams() {
-                    let codec = stream.codec_name.clone().unwrap_or_else(|| "?".into());
+                    let codec = stream.codec_name.as_deref().unwrap_or("?").to_string();
                     *self.video_codecs.entry(codec).or_default() += 1;
                 }
                 self.total_seconds += report.duration().map_or(0.0, |d| d.as_secs_f64());

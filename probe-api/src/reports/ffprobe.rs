@@ -1,8 +1,10 @@
 //! FFprobe's JSON output (`-print_format json`) as Rust types.
 //!
 //! The fields follow ffprobe's output schema (`ffprobe.xsd` in FFmpeg):
-//! values ffprobe prints as JSON numbers are Rust numbers, values it
-//! prints as strings are [`Printed`] (the text, and its meaning on request).
+//! values ffprobe prints as JSON numbers are Rust numbers, numbers it
+//! prints as strings are [`Printed`] (the text, and its meaning on request),
+//! and its other texts are [`CompactText`] (a short one without an
+//! allocation: a frame has several).
 //! Every struct keeps the fields it does not name in `extra`, so nothing a
 //! newer ffprobe prints is lost, and a report serializes back to the JSON
 //! it came from.
@@ -15,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::object::{Key, object};
 use super::printed::{Printed, Rational, Seconds};
+use super::text::CompactText;
 
 /// String tags (`title`, `language`, `encoder`, ...).
 pub type Tags = BTreeMap<String, String>;
@@ -115,7 +118,7 @@ object! {
     pub struct Format {
         /// What was probed (the media URL).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub filename: Option<String>,
+        pub filename: Option<CompactText>,
         /// Number of streams.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nb_streams: Option<u32>,
@@ -124,10 +127,10 @@ object! {
         pub nb_programs: Option<u32>,
         /// Short names of the demuxer, such as `mov,mp4,m4a,3gp,3g2,mj2`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub format_name: Option<String>,
+        pub format_name: Option<CompactText>,
         /// Long name of the demuxer, such as `QuickTime / MOV`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub format_long_name: Option<String>,
+        pub format_long_name: Option<CompactText>,
         /// When the first stream starts.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<Printed<Seconds>>,
@@ -190,22 +193,22 @@ object! {
         pub index: u32,
         /// Codec short name, such as `h264`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_name: Option<String>,
+        pub codec_name: Option<CompactText>,
         /// Codec long name.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_long_name: Option<String>,
+        pub codec_long_name: Option<CompactText>,
         /// Codec profile, such as `High` or `LC`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub profile: Option<String>,
+        pub profile: Option<CompactText>,
         /// `video`, `audio`, `subtitle`, `data` or `attachment`; see [`Stream::kind`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_type: Option<String>,
+        pub codec_type: Option<CompactText>,
         /// Codec tag as text, such as `avc1`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_tag_string: Option<String>,
+        pub codec_tag_string: Option<CompactText>,
         /// Codec tag as hexadecimal, such as `0x31637661`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_tag: Option<String>,
+        pub codec_tag: Option<CompactText>,
         /// Width in pixels.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub width: Option<u32>,
@@ -235,34 +238,34 @@ object! {
         pub display_aspect_ratio: Option<Printed<Rational>>,
         /// Pixel format, such as `yuv420p`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pix_fmt: Option<String>,
+        pub pix_fmt: Option<CompactText>,
         /// Codec level.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<i32>,
         /// Color range, such as `tv`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_range: Option<String>,
+        pub color_range: Option<CompactText>,
         /// Color space, such as `bt709`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_space: Option<String>,
+        pub color_space: Option<CompactText>,
         /// Transfer characteristics.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_transfer: Option<String>,
+        pub color_transfer: Option<CompactText>,
         /// Color primaries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_primaries: Option<String>,
+        pub color_primaries: Option<CompactText>,
         /// Chroma sample location, such as `left`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub chroma_location: Option<String>,
+        pub chroma_location: Option<CompactText>,
         /// Field order, such as `progressive`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub field_order: Option<String>,
+        pub field_order: Option<CompactText>,
         /// Reference frames.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refs: Option<i32>,
         /// Sample format, such as `fltp`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sample_fmt: Option<String>,
+        pub sample_fmt: Option<CompactText>,
         /// Samples per second.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sample_rate: Option<Printed<u32>>,
@@ -271,13 +274,13 @@ object! {
         pub channels: Option<u32>,
         /// Channel layout, such as `stereo`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub channel_layout: Option<String>,
+        pub channel_layout: Option<CompactText>,
         /// Bits per sample.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bits_per_sample: Option<u32>,
         /// Stream id in the container, such as `0x1`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id: Option<String>,
+        pub id: Option<CompactText>,
         /// The least frame rate that represents all timestamps exactly.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub r_frame_rate: Option<Printed<Rational>>,
@@ -452,7 +455,7 @@ object! {
     pub struct Packet {
         /// `video`, `audio`, ...
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub codec_type: Option<String>,
+        pub codec_type: Option<CompactText>,
         /// The stream it belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stream_index: Option<u32>,
@@ -482,7 +485,7 @@ object! {
         pub pos: Option<Printed<u64>>,
         /// Flags, such as `K__` for a key frame.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub flags: Option<String>,
+        pub flags: Option<CompactText>,
     }
     extra: "Fields not named above."
 }
@@ -501,7 +504,7 @@ object! {
     pub struct Frame {
         /// `video`, `audio`, ...
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub media_type: Option<String>,
+        pub media_type: Option<CompactText>,
         /// The stream it belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stream_index: Option<u32>,
@@ -531,13 +534,13 @@ object! {
         pub height: Option<u32>,
         /// Pixel format (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pix_fmt: Option<String>,
+        pub pix_fmt: Option<CompactText>,
         /// Picture type, `I`, `P` or `B` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pict_type: Option<String>,
+        pub pict_type: Option<CompactText>,
         /// Sample format (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sample_fmt: Option<String>,
+        pub sample_fmt: Option<CompactText>,
         /// Samples in the frame (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nb_samples: Option<u32>,
@@ -546,7 +549,7 @@ object! {
         pub channels: Option<u32>,
         /// Channel layout, such as `stereo` (audio).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub channel_layout: Option<String>,
+        pub channel_layout: Option<CompactText>,
         /// Decoding timestamp of the packet it came from.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pkt_dts: Option<i64>,
@@ -588,19 +591,19 @@ object! {
         pub repeat_pict: Option<i32>,
         /// Color range, such as `tv` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_range: Option<String>,
+        pub color_range: Option<CompactText>,
         /// Color space, such as `bt709` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_space: Option<String>,
+        pub color_space: Option<CompactText>,
         /// Color primaries (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_primaries: Option<String>,
+        pub color_primaries: Option<CompactText>,
         /// Transfer characteristics (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub color_transfer: Option<String>,
+        pub color_transfer: Option<CompactText>,
         /// Chroma sample location, such as `left` (video).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub chroma_location: Option<String>,
+        pub chroma_location: Option<CompactText>,
     }
     extra: "Fields not named above."
 }
@@ -609,8 +612,10 @@ object! {
 ///
 /// The entry's `type` is the variant: it is not repeated in the packet's or
 /// frame's `extra`, and serializing writes it back first, as ffprobe does.
-/// Packets and frames are boxed, so the list holds one pointer per entry
-/// however many fields a frame has.
+/// Every variant is boxed, so the list holds 16 bytes per entry however
+/// many fields a frame has (an unboxed map of the rare other entries would
+/// make each 72, and a list of 9,225 entries grown by doubling has room for
+/// 16,384 of them).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PacketOrFrame {
@@ -619,7 +624,7 @@ pub enum PacketOrFrame {
     /// `"type": "frame"`
     Frame(Box<Frame>),
     /// Another `type` (such as `subtitle`), kept as printed, `type` included.
-    Other(Map<String, Value>),
+    Other(Box<Map<String, Value>>),
 }
 
 impl Serialize for PacketOrFrame {
@@ -674,19 +679,23 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
         // straight into its type; otherwise the entry is read whole first.
         let mut read = Map::new();
         if let Some(key) = map.next_key::<Key<'de>>()? {
-            let value: Value = map.next_value()?;
-            match (key.0.as_ref(), value.as_str()) {
-                ("type", Some("packet")) => {
-                    return Packet::from_fields(map, read)
-                        .map(|p| PacketOrFrame::Packet(Box::new(p)));
+            if key.0 == "type" {
+                match map.next_value()? {
+                    EntryType::Packet => {
+                        return Packet::from_fields(map, read)
+                            .map(|p| PacketOrFrame::Packet(Box::new(p)));
+                    }
+                    EntryType::Frame => {
+                        return Frame::from_fields(map, read)
+                            .map(|f| PacketOrFrame::Frame(Box::new(f)));
+                    }
+                    EntryType::Other(value) => {
+                        read.insert(key.0.into_owned(), value);
+                    }
                 }
-                ("type", Some("frame")) => {
-                    return Frame::from_fields(map, read)
-                        .map(|f| PacketOrFrame::Frame(Box::new(f)));
-                }
-                _ => {
-                    read.insert(key.0.into_owned(), value);
-                }
+            } else {
+                let value = map.next_value()?;
+                read.insert(key.0.into_owned(), value);
             }
         }
         while let Some(key) = map.next_key::<Key<'de>>()? {
@@ -709,8 +718,93 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
                         .map_err(A::Error::custom)
                 }
             }
-            _ => Ok(PacketOrFrame::Other(read)),
+            _ => Ok(PacketOrFrame::Other(Box::new(read))),
         }
+    }
+}
+
+/// The value of an entry's `type`: the two ffprobe writes for nearly every
+/// entry are told apart without building a `Value` (a `String` each),
+/// anything else is kept as a `Value`.
+enum EntryType {
+    Packet,
+    Frame,
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for EntryType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EntryTypeVisitor)
+    }
+}
+
+struct EntryTypeVisitor;
+
+impl EntryTypeVisitor {
+    fn text(text: &str) -> EntryType {
+        match text {
+            "packet" => EntryType::Packet,
+            "frame" => EntryType::Frame,
+            other => EntryType::Other(Value::from(other)),
+        }
+    }
+}
+
+/// A value that is not a string goes to `Value`'s own decoding, through
+/// serde's adapters for what the visitor was handed.
+impl<'de> serde::de::Visitor<'de> for EntryTypeVisitor {
+    type Value = EntryType;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EntryType, E> {
+        Ok(Self::text(v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<EntryType, E> {
+        Ok(match v.as_str() {
+            "packet" | "frame" => Self::text(&v),
+            _ => EntryType::Other(Value::String(v)),
+        })
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<EntryType, E> {
+        // As `Value` does: a number that is not finite becomes `null`.
+        Ok(EntryType::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Null))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<EntryType, E> {
+        Ok(EntryType::Other(Value::Null))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<EntryType, D::Error> {
+        Value::deserialize(d).map(EntryType::Other)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<EntryType, A::Error> {
+        Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(EntryType::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<EntryType, A::Error> {
+        Value::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(EntryType::Other)
     }
 }
 
@@ -751,12 +845,46 @@ mod tests {
         let subtitle = entry(r#"{"type": "subtitle", "pts": 5}"#);
         assert_eq!(
             subtitle,
-            PacketOrFrame::Other(
+            PacketOrFrame::Other(Box::new(
                 serde_json::from_str(r#"{"type": "subtitle", "pts": 5}"#).expect("map")
-            )
+            ))
         );
         let odd = entry(r#"{"type": 7, "pts": 5}"#);
         assert!(matches!(odd, PacketOrFrame::Other(_)));
+        // A `type` of any JSON kind, first or not, read from text or from a
+        // `Value`, is kept exactly.
+        for kind in [
+            "7",
+            "-7",
+            "1.5",
+            "true",
+            "null",
+            r#"[1, "a", {}]"#,
+            r#"{"k": ["v"]}"#,
+            r#""subtitle""#,
+            r#""""#,
+        ] {
+            for printed in [
+                format!(r#"{{"type": {kind}, "pts": 5}}"#),
+                format!(r#"{{"pts": 5, "type": {kind}}}"#),
+            ] {
+                let value: Value = serde_json::from_str(&printed).expect("JSON");
+                let from_text = entry(&printed);
+                let from_value: PacketOrFrame =
+                    serde_json::from_value(value.clone()).expect("an entry");
+                assert_eq!(
+                    from_text,
+                    PacketOrFrame::Other(Box::new(value.as_object().cloned().unwrap_or_default()))
+                );
+                assert_eq!(from_value, from_text, "{printed}");
+                assert_eq!(serde_json::to_value(&from_text).expect("serializes"), value);
+            }
+        }
+        // An escaped `type` is still the text it stands for.
+        assert!(matches!(
+            entry(r#"{"type": "fr\u0061me", "pts": 5}"#),
+            PacketOrFrame::Frame(f) if f.pts == Some(5)
+        ));
     }
 
     #[test]
@@ -779,5 +907,18 @@ mod tests {
         let frame: Frame = serde_json::from_value(serde_json::json!({"width": 4, "odd": null}))
             .expect("from a Value too");
         assert_eq!((frame.width, frame.extra.len()), (Some(4), 1));
+    }
+
+    #[test]
+    fn the_entries_of_a_frames_report_stay_small() {
+        use std::mem::size_of;
+        // A frames report is tens of thousands of these: a field that grows
+        // a frame by 8 bytes grows the decoded report of a 60 s clip by
+        // 37 KB, so a change of these sizes is a change to review.
+        assert_eq!(size_of::<PacketOrFrame>(), 16);
+        assert_eq!(size_of::<Option<CompactText>>(), 16);
+        assert_eq!(size_of::<Option<Printed<Seconds>>>(), 16);
+        assert_eq!(size_of::<Frame>(), 544);
+        assert_eq!(size_of::<Packet>(), 240);
     }
 }

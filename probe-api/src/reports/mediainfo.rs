@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::printed::{Printed, Rational};
+use super::text::CompactText;
 
 /// Everything MediaInfo printed for one input.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,13 +84,13 @@ impl MediaInfoReport {
 pub struct CreatingLibrary {
     /// Such as `MediaInfoLib`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<CompactText>,
     /// Such as `23.04`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<CompactText>,
     /// The project's site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<CompactText>,
     /// Fields not named above.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -101,7 +102,7 @@ pub struct CreatingLibrary {
 pub struct Media {
     /// What was analysed (the media URL).
     #[serde(rename = "@ref", default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
+    pub reference: Option<CompactText>,
     /// The tracks.
     #[serde(default)]
     pub track: Vec<Track>,

@@ -4,7 +4,8 @@
 //! (`ProbeResponseTool.response`). This module gives it types:
 //! [`FfprobeReport`] for FFprobe and [`MediaInfoReport`] for MediaInfo, with
 //! the numbers the tools print as text available as durations, integers and
-//! exact fractions ([`Printed`], [`Rational`]). A file probe response decodes
+//! exact fractions ([`Printed`], [`Rational`]), and their other texts as
+//! [`CompactText`] (a `str`, kept inline when short). A file probe response decodes
 //! each report into its type as it reads the body ([`ToolReport`]), once;
 //! [`ffprobe()`](crate::types::GetFileResponse::ffprobe) and
 //! [`mediainfo()`](crate::types::GetFileResponse::mediainfo) borrow the
@@ -29,9 +30,11 @@
 //! ```
 
 pub mod ffprobe;
+mod inline;
 pub mod mediainfo;
 mod object;
 mod printed;
+mod text;
 mod tool;
 pub mod walk;
 
@@ -40,6 +43,7 @@ use std::fmt;
 pub use ffprobe::FfprobeReport;
 pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
+pub use text::CompactText;
 pub(crate) use tool::lenient_reports;
 pub use tool::{Report, ToolReport};
 pub use walk::walk_ffprobe;

@@ -14,6 +14,8 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::inline::SmallStr;
+
 /// A value a tool printed, as text, with the meaning `T` it stands for.
 ///
 /// Deserializes from a JSON string or number and serializes back to the
@@ -23,53 +25,10 @@ pub struct Printed<T> {
     // One byte saying whether the tool printed a JSON number (`NUMBER`) or a
     // string (`TEXT`), then the text. A report holds thousands of these (a
     // frame has a dozen), nearly all short (`"0.033367"`), so the text sits
-    // inline up to `INLINE` bytes and goes to the heap only beyond.
-    tagged: Tagged,
+    // inline up to 15 bytes, tag included (see `inline.rs`), and goes to
+    // the heap only beyond.
+    tagged: SmallStr,
     meaning: PhantomData<fn() -> T>,
-}
-
-/// The most bytes, tag included, kept without an allocation.
-const INLINE: usize = 22;
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Tagged {
-    /// `len` bytes of `bytes`, always whole UTF-8 characters.
-    Inline {
-        len: u8,
-        bytes: [u8; INLINE],
-    },
-    Heap(Box<str>),
-}
-
-impl Tagged {
-    fn new(tag: char, text: &str) -> Self {
-        let len = text.len() + tag.len_utf8();
-        if len <= INLINE {
-            let mut bytes = [0; INLINE];
-            let tag_len = tag.encode_utf8(&mut bytes).len();
-            bytes[tag_len..len].copy_from_slice(text.as_bytes());
-            // `len` is at most `INLINE`, so it fits a byte.
-            Tagged::Inline {
-                len: len as u8,
-                bytes,
-            }
-        } else {
-            let mut tagged = String::with_capacity(len);
-            tagged.push(tag);
-            tagged.push_str(text);
-            Tagged::Heap(tagged.into_boxed_str())
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        match self {
-            // Built from a tag and a `&str` only, so always UTF-8.
-            Tagged::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            Tagged::Heap(text) => text,
-        }
-    }
 }
 
 /// A number's text, written without an allocation (the longest `u64`,
@@ -107,13 +66,14 @@ impl fmt::Write for NumberText {
     }
 }
 
-const TEXT: char = 's';
-const NUMBER: char = 'n';
+// One ASCII byte each, so the text starts at byte 1.
+const TEXT: &str = "s";
+const NUMBER: &str = "n";
 
 impl<T> Printed<T> {
-    fn tagged(tag: char, text: &str) -> Self {
+    fn tagged(tag: &str, text: &str) -> Self {
         Printed {
-            tagged: Tagged::new(tag, text),
+            tagged: SmallStr::concat(tag, text),
             meaning: PhantomData,
         }
     }
@@ -375,6 +335,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::inline::INLINE;
     use super::*;
 
     #[test]
@@ -428,11 +389,16 @@ mod tests {
 
     #[test]
     fn texts_of_every_length_keep_their_exact_text_inline_or_not() {
-        // The inline buffer holds the tag and 21 bytes: test each side of
-        // the edge, a character that straddles it, and numbers.
+        // The inline buffer holds the tag and 14 bytes: test each side of
+        // that edge and of the 21 bytes it held before, a character that
+        // straddles each, and numbers.
         for text in [
             "",
             "0.033367",
+            "12345678901234",
+            "123456789012345",
+            "1234567890123é",
+            "123456789012é",
             "123456789012345678901",
             "1234567890123456789012",
             "12345678901234567890é",
@@ -451,5 +417,33 @@ mod tests {
             assert_eq!(serde_json::to_string(&printed).expect("json"), number);
         }
         assert!(std::mem::size_of::<Option<Printed<Seconds>>>() <= 24);
+    }
+
+    #[test]
+    fn every_length_keeps_its_text_and_kind_on_both_sides_of_the_inline_edge() {
+        for len in 0..=40 {
+            let text: String = ('a'..='z').cycle().take(len).collect();
+            let printed = Printed::<String>::from(text.as_str());
+            // The tag takes one of the 15 inline bytes.
+            assert_eq!(printed.tagged.is_inline(), len < INLINE, "{len}");
+            assert_eq!((printed.raw(), printed.is_number()), (text.as_str(), false));
+            let json = serde_json::to_string(&printed).expect("json");
+            assert_eq!(json, serde_json::to_string(&text).expect("json"));
+            let back: Printed<String> = serde_json::from_str(&json).expect("back");
+            assert_eq!(back, printed, "{len}");
+            assert_eq!(back.raw(), text);
+
+            // Up to 20 digits a number is a `u64`, printed back digit for
+            // digit (wider ones are read as an `f64`, tested above).
+            if (1..=20).contains(&len) {
+                let digits: String = "123456789".chars().cycle().take(len).collect();
+                let number: Printed<u64> = serde_json::from_str(&digits).expect("number");
+                assert_eq!(number.tagged.is_inline(), len < INLINE, "{len}");
+                assert_eq!((number.raw(), number.is_number()), (digits.as_str(), true));
+                assert_eq!(serde_json::to_string(&number).expect("json"), digits);
+            }
+        }
+        assert_eq!(std::mem::size_of::<Printed<Seconds>>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Printed<Seconds>>>(), 16);
     }
 }
