@@ -216,10 +216,11 @@ pub(super) fn render(
             };
             misses.push(format!(
                 "{what}: {ratio:.3}, {:.1} % over the goal: {extra}. Counted with callgrind \
-                 (`PROBE_BENCH_ONLY=loop`), the SDK's client thread runs 1.01× (`get_file`) and 0.99× \
-                 (`get_session`) the hand-written call's instructions: a retry's request is built again when \
+                 (`PROBE_BENCH_ONLY=loop`), the SDK's client thread runs 1.01× the hand-written call's \
+                 instructions for both `get_file` and `get_session` (a retry's request is built again when \
                  the retry is decided rather than copied ahead, and path segments are encoded as they are \
-                 written. What is left is memory rather than work: the SDK's `send()` future is 2.1 KB \
+                 written), and `strace -c` counts the same system calls on both sides. What is left is \
+                 memory rather than work: the SDK's `send()` future is 2.1 KB \
                  (`get_session`) and 4.0 KB (`get_file`, whose builder keeps a field for each of its 46 \
                  parameters) against under 1 KB for the hand-written call, and each move of it is a copy, \
                  which with many calls in flight also costs cache. Against a real API, where a call takes \
