@@ -649,6 +649,14 @@ mod tests {
         }
     "#;
 
+    /// `SEND` with `from` replaced by `to`, rewritten, without whitespace
+    /// (prettyplease breaks long chains where it likes).
+    fn rewritten_flat(from: &str, to: &str) -> String {
+        let mut f = file(&SEND.replace(from, to));
+        route_sends_through_layer(&mut f).expect("rewritten");
+        prettyplease::unparse(&f).split_whitespace().collect()
+    }
+
     #[test]
     fn a_send_is_routed_through_the_layer_with_its_own_local_names() {
         let mut f = file(SEND);
@@ -704,12 +712,10 @@ mod tests {
 
     #[test]
     fn a_path_parameter_is_encoded_as_it_is_formatted() {
-        let mut f = file(&SEND.replace(
+        let code = rewritten_flat(
             r#"let _url = format!("{}/thing", client.baseurl);"#,
             r#"let _url = format!("{}/things/{}", client.baseurl, encode_path(&thing_id.to_string()));"#,
-        ));
-        route_sends_through_layer(&mut f).expect("rewritten");
-        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        );
         assert!(
             code.contains(
                 r#"format!("{}/things/{}",client.baseurl,crate::runtime::PathSegment(&thing_id))"#
@@ -721,12 +727,10 @@ mod tests {
 
     #[test]
     fn a_raw_body_is_copied_into_each_attempt() {
-        let mut f = file(&SEND.replace(
+        let code = rewritten_flat(
             "client.client.get(_url).build()?",
             "client.client.post(_url).body(body).build()?",
-        ));
-        route_sends_through_layer(&mut f).expect("rewritten");
-        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        );
         assert!(
             code.contains(".body(::std::clone::Clone::clone(&body))"),
             "{code}"
@@ -735,17 +739,14 @@ mod tests {
 
     #[test]
     fn query_parameters_are_appended_in_one_edit_in_their_order() {
-        let mut f = file(&SEND.replace(
+        let code = rewritten_flat(
             r#"client.client.get(_url).build()?"#,
             r#"client.client.get(_url)
                 .query(&progenitor_client::QueryParam::new("a[x]", &a))
                 .header(ACCEPT, "application/json")
                 .query(&progenitor_client::QueryParam::new("b", &b))
                 .build()?"#,
-        ));
-        route_sends_through_layer(&mut f).expect("rewritten");
-        // Compared without whitespace: prettyplease breaks long chains.
-        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        );
         let find = |text: &str| code.find(&text.split_whitespace().collect::<String>());
         assert!(
             find(r#"let mut _request = client.client.get(_url).header(ACCEPT, "application/json").build().map_err(|e| crate::runtime::request_not_built("get_thing", e))?;"#).is_some(),
