@@ -199,7 +199,7 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
     let body = stmts.split_off(start);
     // A raw body is moved into the request (`.body(value)`); the closure,
     // called for every attempt, gives each a copy.
-    let mut body = body;
+    let mut body = headers_onto_request(body)?;
     for stmt in &mut body {
         CopyRawBody.visit_stmt_mut(stmt);
     }
@@ -211,6 +211,112 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
     });
     stmts.extend(tail);
     Ok(stmts)
+}
+
+/// progenitor gathers the header parameters in a map of their own
+/// (`let mut header_map = HeaderMap::with_capacity(n)`) and merges it into
+/// the request (`.headers(header_map)`), which costs every request the map's
+/// allocations and a merge. The same statements write onto the built
+/// request's headers instead, each value replacing any of its name as the
+/// merge did (`append` becomes `insert`; every parameter has its own name).
+/// A request without such a map is left as it is.
+fn headers_onto_request(body: Vec<Stmt>) -> Result<Vec<Stmt>, String> {
+    let map_of = |stmt: &Stmt| match stmt {
+        Stmt::Local(local) => match (&local.pat, local.init.as_ref().map(|i| i.expr.as_ref())) {
+            (syn::Pat::Ident(map), Some(Expr::Call(call)))
+                if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["HeaderMap", "with_capacity"])) =>
+            {
+                Some(map.ident.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((start, map)) = body
+        .iter()
+        .enumerate()
+        .find_map(|(i, stmt)| Some((i, map_of(stmt)?)))
+    else {
+        return Ok(body);
+    };
+    let mut body = body;
+    let mut merged = None;
+    for (i, stmt) in body.iter_mut().enumerate().skip(start + 1) {
+        let mut unmerge = Unmerge {
+            map: &map,
+            removed: false,
+        };
+        unmerge.visit_stmt_mut(stmt);
+        if unmerge.removed {
+            merged = Some(i);
+            break;
+        }
+    }
+    let merged = merged.ok_or_else(|| format!("`{map}` is never merged into the request"))?;
+    let Stmt::Local(built) = &body[merged] else {
+        return Err(format!("`{map}` is merged outside `let request = ..`"));
+    };
+    let syn::Pat::Ident(request) = &built.pat else {
+        return Err(format!("`{map}` is merged into a request without a name"));
+    };
+    let request = request.ident.clone();
+    let rest = body.split_off(merged + 1);
+    let built = body.pop().ok_or("no request statement")?;
+    let mut writes = body.split_off(start + 1);
+    body.pop();
+    for stmt in &mut writes {
+        AppendToInsert(&map).visit_stmt_mut(stmt);
+    }
+    body.push(built);
+    body.push(parse_quote! { let #map = #request.headers_mut(); });
+    body.extend(writes);
+    body.extend(rest);
+    Ok(body)
+}
+
+/// Removes `.headers(map)` from a request chain.
+struct Unmerge<'m> {
+    map: &'m syn::Ident,
+    removed: bool,
+}
+
+impl VisitMut for Unmerge<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let Expr::MethodCall(call) = expr
+            && call.method == "headers"
+            && call.args.len() == 1
+            && matches!(call.args.first(), Some(Expr::Path(p)) if p.path.is_ident(self.map))
+        {
+            *expr = (*call.receiver).clone();
+            self.removed = true;
+        }
+    }
+}
+
+/// Makes `map.append(name, value)` a `map.insert(name, value)`.
+struct AppendToInsert<'m>(&'m syn::Ident);
+
+impl VisitMut for AppendToInsert<'_> {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method == "append"
+            && matches!(call.receiver.as_ref(), Expr::Path(p) if p.path.is_ident(self.0))
+        {
+            call.method = syn::Ident::new("insert", call.method.span());
+        }
+    }
+}
+
+/// Whether `path` ends with `segments`.
+fn path_ends_with(path: &syn::Path, segments: &[&str]) -> bool {
+    path.segments.len() >= segments.len()
+        && path
+            .segments
+            .iter()
+            .rev()
+            .zip(segments.iter().rev())
+            .all(|(s, name)| s.ident == name)
 }
 
 /// Makes `.body(value)` take a copy of `value`.
@@ -484,10 +590,11 @@ impl VisitMut for ErrorPaths {
             );
             return;
         }
-        // `headers.append("Name", value.to_string().try_into()?)`: the same
-        // for a header value, named with its parameter.
+        // `headers.append("Name", value.to_string().try_into()?)` (an
+        // `insert` once written onto the request): the same for a header
+        // value, named with its parameter.
         if let Expr::MethodCall(call) = expr
-            && call.method == "append"
+            && (call.method == "append" || call.method == "insert")
             && call.args.len() == 2
             && let Some(Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(name),
@@ -723,6 +830,26 @@ mod tests {
             "{code}"
         );
         assert!(!code.contains("encode_path"), "{code}");
+    }
+
+    #[test]
+    fn header_parameters_are_written_onto_the_built_request() {
+        let code = rewritten_flat(
+            "let mut _request = client.client.get(_url).build()?;",
+            r#"let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append("api-version", ::reqwest::header::HeaderValue::from_static("v1"));
+            let mut _request = client.client.get(_url).headers(header_map).build()?;"#,
+        );
+        assert!(
+            code.contains(
+                r#"request_not_built("get_thing",e))?;letheader_map=_request.headers_mut();header_map.insert("api-version",::reqwest::header::HeaderValue::from_static("v1"),);Ok(_request)"#
+            ),
+            "{code}"
+        );
+        assert!(
+            !code.contains("with_capacity") && !code.contains(".headers("),
+            "{code}"
+        );
     }
 
     #[test]
