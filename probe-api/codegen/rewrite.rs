@@ -223,9 +223,7 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
 fn headers_onto_request(body: Vec<Stmt>) -> Result<Vec<Stmt>, String> {
     let map_of = |stmt: &Stmt| match stmt {
         Stmt::Local(local) => match (&local.pat, local.init.as_ref().map(|i| i.expr.as_ref())) {
-            (syn::Pat::Ident(map), Some(Expr::Call(call)))
-                if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["HeaderMap", "with_capacity"])) =>
-            {
+            (syn::Pat::Ident(map), Some(Expr::Call(call))) if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["HeaderMap", "with_capacity"])) => {
                 Some(map.ident.clone())
             }
             _ => None,

@@ -422,6 +422,23 @@ pub fn builder_methods_mut<'f>(file: &'f mut syn::File, name: &str) -> Vec<&'f m
         .collect()
 }
 
+/// The structs of the `builder` module.
+///
+/// # Errors
+///
+/// No `builder` module.
+pub fn builder_structs(
+    file: &syn::File,
+) -> Result<impl Iterator<Item = &syn::ItemStruct>, SpecError> {
+    Ok(module(&file.items, "builder")
+        .ok_or_else(|| unexpected("no `builder` module"))?
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some(s),
+            _ => None,
+        }))
+}
+
 /// The builder struct `name`.
 ///
 /// # Errors

@@ -440,6 +440,25 @@ pub(crate) fn request_not_built(operation: &'static str, error: reqwest::Error) 
     out
 }
 
+/// What is wrong with a builder's parameters, for the generated `send()`
+/// (see `codegen/generate/compact.rs`): of the parameters whose bits are
+/// set in `problems`, the first in declaration order, with its message for
+/// a value that did not convert if its bit is set in `failed`, else the
+/// one that says it is missing. `messages` holds both for each bit.
+#[cold]
+pub(crate) fn parameter_problem(problems: u128, failed: u128, messages: &[(&str, &str)]) -> String {
+    let first = problems.trailing_zeros();
+    let (unconverted, missing) = messages
+        .get(first as usize)
+        .copied()
+        .unwrap_or(("a parameter is not valid", "a parameter is missing"));
+    if failed.checked_shr(first).is_some_and(|b| b & 1 == 1) {
+        unconverted.to_string()
+    } else {
+        missing.to_string()
+    }
+}
+
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)

@@ -13,6 +13,7 @@
 //! | [`append_query`] | a request's query parameters in one URL edit |
 //! | [`PathSegment`] | a path parameter, encoded as it is written into the URL |
 //! | [`request_not_built`], [`Error`] | every failure of a `send()`, naming its operation |
+//! | [`parameter_problem`] | the parameter a builder's `send()` refuses, from its failed-conversion bits |
 //! | [`decode_response`], [`empty_response`], [`stream_response`] | the success value |
 //! | [`Response`], [`ByteStream`], [`SuccessBody`] | what `send()` returns; where a body keeps its request id |
 //! | [`Secret`] | fields that hold a credential (typify conversion) |
@@ -24,7 +25,7 @@
 pub(crate) use crate::auth::Secret;
 pub(crate) use crate::client::ClientState;
 pub(crate) use crate::decode::{decode_response, empty_response};
-pub(crate) use crate::error::{Error, request_not_built};
+pub(crate) use crate::error::{Error, parameter_problem, request_not_built};
 pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};

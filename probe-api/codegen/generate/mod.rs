@@ -13,6 +13,7 @@ use super::normalize::Normalized;
 use super::shape;
 
 mod builders;
+pub mod compact;
 pub mod docs;
 pub mod tables;
 
@@ -81,6 +82,8 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     let builders = builders(&shape, normalized)?;
     redact_secret_fields(&mut file, &normalized.operations, &builders)?;
     document_setters(&mut file, normalized, &builders);
+    // Last: it reads the setters and checks the passes above wrote.
+    compact::compact_builders(&mut file, &builders)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");

@@ -412,6 +412,97 @@ async fn a_value_that_does_not_convert_names_the_operation_parameter_and_type() 
     );
 }
 
+/// A builder refuses what it cannot send as progenitor's builders did, from
+/// its compact form (one bit per parameter whose value did not convert):
+/// the first parameter in declaration order that did not convert or is
+/// required and missing, whatever order the setters were called in; a
+/// later valid value replaces a failed one. Nothing is sent.
+#[tokio::test]
+async fn a_builder_names_the_first_parameter_it_cannot_send_in_declaration_order() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/probe/file"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key("k")
+        .build()
+        .expect("client");
+    let refused = |error: probe_api::Error| {
+        assert_eq!(error.kind(), ErrorKind::InvalidRequest, "{error}");
+        assert_eq!(error.operation(), Some("get_file"));
+        error.to_string()
+    };
+    // `u64::MAX` does not fit the `i64` these parameters take.
+    let message = refused(
+        client
+            .get_file()
+            .url("https://media.example/a.mp4")
+            .ffprobe_max_probe_packets(u64::MAX)
+            .ffprobe_analyzeduration(u64::MAX)
+            .send()
+            .await
+            .expect_err("two values that do not convert"),
+    );
+    assert_eq!(
+        message,
+        "get_file: invalid request: the parameter `ffprobe[analyzeduration]` must be a `i64`; \
+         the value given does not convert to it"
+    );
+    // A parameter declared before the required `url` is named before it.
+    let message = refused(
+        client
+            .get_file()
+            .ffprobe_probesize(u64::MAX)
+            .send()
+            .await
+            .expect_err("no url"),
+    );
+    assert!(
+        message.contains("`ffprobe[probesize]` must be a `i64`"),
+        "{message}"
+    );
+    let message = refused(client.get_file().send().await.expect_err("no url"));
+    assert_eq!(
+        message,
+        "get_file: invalid request: the parameter `url` is required and was not set"
+    );
+    // A valid value given after one that did not convert is the one sent.
+    let sent = client
+        .get_file()
+        .ffprobe_probesize(u64::MAX)
+        .ffprobe_probesize(4096u64)
+        .url("https://media.example/a.mp4")
+        .send()
+        .await;
+    assert!(sent.is_ok(), "{:?}", sent.err());
+    // And a value that did not convert, given after a valid one, refuses.
+    let message = refused(
+        client
+            .get_file()
+            .url("https://media.example/a.mp4")
+            .ffprobe_probesize(4096u64)
+            .ffprobe_probesize(u64::MAX)
+            .send()
+            .await
+            .expect_err("the last value does not convert"),
+    );
+    assert!(message.contains("`ffprobe[probesize]`"), "{message}");
+    let requests = server.received_requests().await.expect("recording");
+    assert_eq!(requests.len(), 1, "only the valid call is sent");
+    assert!(
+        requests[0]
+            .url
+            .query()
+            .unwrap_or_default()
+            .contains("ffprobe%5Bprobesize%5D=4096"),
+        "{}",
+        requests[0].url
+    );
+}
+
 /// Setters carry the document's facts, units included, so a first program
 /// can be written from rustdoc (read here from the generated source).
 #[test]
