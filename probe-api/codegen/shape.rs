@@ -283,6 +283,9 @@ pub fn read(file: &syn::File) -> Result<Shape, SpecError> {
                     .iter()
                     .filter(|f| !matches!(f.ty, Type::Reference(_)))
                     .filter_map(|f| f.ident.clone())
+                    // A compacted builder's failed-conversion bits are no
+                    // parameter (`generate/compact.rs`).
+                    .filter(|f| f != super::generate::compact::BITS)
                     .collect();
             }
             Item::Impl(block) if block.trait_.is_none() => {

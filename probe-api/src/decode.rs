@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, request_id, snippet};
-use crate::response::{Parts, Response, SuccessBody};
+use crate::error::{Error, snippet};
+use crate::response::{Parts, Redaction, RequestId, Response, SuccessBody};
 use crate::transport::{Answer, Exchange};
 
 /// Decodes a success body into `T`, or explains why it is not one: the
@@ -44,7 +44,7 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
             // Boxed, so the walk's state does not enlarge every call's future.
             return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
                 Ok(value) => {
-                    let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+                    let parts = parts(status, headers, exchange, body_request_id(&value));
                     Ok(Response::new(value, parts))
                 }
                 Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
@@ -85,7 +85,7 @@ fn decoded<T: DeserializeOwned>(
 ) -> Result<Response<T>, Error> {
     match decode_json::<T>(bytes) {
         Ok(value) => {
-            let parts = parts(status, headers, exchange.as_ref(), body_request_id(&value));
+            let parts = parts(status, headers, exchange, body_request_id(&value));
             Ok(Response::new(value, parts))
         }
         Err((path, cause)) => {
@@ -146,7 +146,7 @@ pub(crate) fn empty_response(answer: Answer) -> Response<()> {
     let (mut response, exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    Response::new((), parts(status, headers, exchange.as_ref(), None))
+    Response::new((), parts(status, headers, exchange, None))
 }
 
 /// A response whose value is its body's bytes, as they came.
@@ -155,42 +155,38 @@ pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Byt
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let bytes = read_body(response, &mut exchange, status, &headers).await?;
-    Ok(Response::new(
-        bytes,
-        parts(status, headers, exchange.as_ref(), None),
-    ))
+    Ok(Response::new(bytes, parts(status, headers, exchange, None)))
 }
 
 /// A streamed response: its value is the body as it arrives.
 pub(crate) fn stream_parts(
     status: StatusCode,
     headers: HeaderMap,
-    exchange: &Exchange,
+    exchange: Exchange,
     body: crate::ByteStream,
 ) -> Response<crate::ByteStream> {
     Response::new(body, parts(status, headers, Some(exchange), None))
 }
 
-/// What a successful response says besides its value: the request id from
-/// its headers, else from its body; attempts and time from the exchange.
+/// What a successful response says besides its value: attempts and time
+/// from the exchange, and what its request id is found from when asked
+/// for (the headers, else the body's id).
 fn parts(
     status: StatusCode,
     headers: HeaderMap,
-    exchange: Option<&Exchange>,
+    exchange: Option<Exchange>,
     body_request_id: Option<&str>,
 ) -> Parts {
-    let request_id = request_id(&headers)
-        .or(body_request_id)
-        .map(|id| match exchange {
-            Some(exchange) => exchange.redact(id),
-            None => id.to_string(),
-        });
+    let (attempts, elapsed, redaction) = match exchange {
+        Some(e) => (e.attempts, e.started.elapsed(), e.redaction),
+        None => (1, Duration::ZERO, Redaction::default()),
+    };
     Parts {
         status,
         headers,
-        request_id,
-        attempts: exchange.map_or(1, |e| e.attempts),
-        elapsed: exchange.map_or(Duration::ZERO, |e| e.started.elapsed()),
+        request_id: RequestId::new(body_request_id.map(str::to_owned), redaction),
+        attempts,
+        elapsed,
     }
 }
 

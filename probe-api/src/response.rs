@@ -36,9 +36,78 @@ pub struct Response<T> {
 pub struct Parts {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
-    pub(crate) request_id: Option<String>,
+    pub(crate) request_id: RequestId,
     pub(crate) attempts: u32,
     pub(crate) elapsed: Duration,
+}
+
+/// A response's request id, found in its headers when first asked for:
+/// most callers never ask, and looking costs a pass over the headers and
+/// a copy of the id on every call.
+#[derive(Clone, Default)]
+pub(crate) struct RequestId {
+    /// The body's own request id (a media probe's `metadata.request_id`),
+    /// for when no header carries one.
+    pub(crate) body: Option<String>,
+    /// What the id is redacted of: a server may echo anything.
+    pub(crate) redaction: Redaction,
+    found: std::sync::OnceLock<Option<String>>,
+}
+
+impl RequestId {
+    /// A request id found, when asked for, in the headers or else in
+    /// `body`, and redacted of `redaction`.
+    pub(crate) fn new(body: Option<String>, redaction: Redaction) -> Self {
+        RequestId {
+            body,
+            redaction,
+            found: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get<'p>(&'p self, headers: &HeaderMap) -> Option<&'p str> {
+        self.found
+            .get_or_init(|| {
+                let id = crate::error::request_id(headers).or(self.body.as_deref())?;
+                Some(self.redaction.redact(id))
+            })
+            .as_deref()
+    }
+}
+
+/// The credentials of a call, which nothing shown of its answer may carry:
+/// the configured one and any the request carried in its path.
+#[derive(Clone, Default)]
+pub(crate) struct Redaction {
+    pub(crate) secret: Option<std::sync::Arc<crate::auth::Secret>>,
+    pub(crate) path_secrets: Vec<String>,
+}
+
+impl fmt::Debug for Redaction {
+    // What is redacted, never the values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redaction")
+            .field("secret", &self.secret.is_some())
+            .field("path_secrets", &self.path_secrets.len())
+            .finish()
+    }
+}
+
+impl Redaction {
+    /// `text` with every credential replaced.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        let credential = self.secret.as_deref().map(crate::auth::Secret::expose);
+        for secret in credential
+            .into_iter()
+            .chain(self.path_secrets.iter().map(String::as_str))
+        {
+            if !secret.is_empty() && out.contains(secret) {
+                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
+            }
+        }
+        out.into_owned()
+    }
 }
 
 impl Parts {
@@ -56,7 +125,7 @@ impl Parts {
     /// [`REQUEST_ID_HEADERS`](crate::error::REQUEST_ID_HEADERS)), or else
     /// the `metadata.request_id` a media probe's body carries.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.get(&self.headers)
     }
 
     /// How many times the request was sent: 1, or more after retries.
@@ -76,7 +145,7 @@ impl fmt::Debug for Parts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Parts")
             .field("status", &self.status)
-            .field("request_id", &self.request_id)
+            .field("request_id", &self.request_id())
             .field("attempts", &self.attempts)
             .field("elapsed", &self.elapsed)
             .field("headers", &self.headers.keys().collect::<Vec<_>>())

@@ -17,9 +17,9 @@ use reqwest::StatusCode;
 use tracing::Instrument;
 
 use crate::Client;
-use crate::auth::Secret;
 use crate::batch::limit::Outcome;
 use crate::error::Error;
+use crate::response::Redaction;
 use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
 
@@ -142,8 +142,10 @@ fn start<'a>(
         path,
         attempts: 0,
         started,
-        secret: state.auth.as_ref().map(|a| a.secret.clone()),
-        path_secrets,
+        redaction: Redaction {
+            secret: state.auth.as_ref().map(|a| a.secret.clone()),
+            path_secrets,
+        },
         body: None,
     };
     Ok((call, request, exchange, span))
@@ -179,11 +181,10 @@ pub(crate) struct Exchange {
     pub(crate) attempts: u32,
     /// When the call began, for [`Response::elapsed`].
     pub(crate) started: std::time::Instant,
-    /// The credential, so that nothing echoed by the server shows it.
-    pub(crate) secret: Option<std::sync::Arc<Secret>>,
-    /// Credentials the request carried in its path (an API token), as sent
-    /// and decoded; redacted like the credential.
-    pub(crate) path_secrets: Vec<String>,
+    /// The credential, and any the request carried in its path (an API
+    /// token, as sent and decoded), so that nothing echoed by the server
+    /// shows them.
+    pub(crate) redaction: Redaction,
     /// The body, when the transport read it within its attempt (so that a
     /// connection breaking mid-body is retried).
     pub(crate) body: Option<bytes::Bytes>,
@@ -209,17 +210,7 @@ impl Exchange {
 
     /// `text` with every credential of the exchange replaced.
     pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = std::borrow::Cow::Borrowed(text);
-        let credential = self.secret.as_deref().map(Secret::expose);
-        for secret in credential
-            .into_iter()
-            .chain(self.path_secrets.iter().map(String::as_str))
-        {
-            if !secret.is_empty() && out.contains(secret) {
-                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
-            }
-        }
-        out.into_owned()
+        self.redaction.redact(text)
     }
 }
 
@@ -682,7 +673,7 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
         .bytes_stream()
         .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
         .boxed();
-    crate::decode::stream_parts(status, headers, &exchange, crate::ByteStream::new(body))
+    crate::decode::stream_parts(status, headers, exchange, crate::ByteStream::new(body))
 }
 
 /// Reads the whole body, each chunk within `stall` of the last, on the

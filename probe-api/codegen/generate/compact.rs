@@ -22,7 +22,7 @@ use crate::codegen::SpecError;
 use crate::codegen::shape::{self, last_ident};
 
 /// The field that holds the failed-conversion bits.
-const BITS: &str = "conversion_failures";
+pub const BITS: &str = "conversion_failures";
 
 /// One parameter kept as `Option<T>`.
 struct Compacted {

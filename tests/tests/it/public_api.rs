@@ -146,6 +146,39 @@ async fn a_success_after_a_503_says_it_took_two_attempts_and_how_long() {
     assert!(format!("{parts:?}").contains("attempts: 2"));
 }
 
+/// The request id of a success is found when asked for, and, like every
+/// other text of an answer, never shows the credential a server echoed;
+/// the parts keep it after the value is taken.
+#[tokio::test]
+async fn a_success_request_id_is_read_when_asked_for_and_redacted() {
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/frontend/api/v1/user/current"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "req-sk-echoed-key")
+                .set_body_json(json!({"id": 1, "email": "a@example.com"})),
+        )
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .api_key("sk-echoed-key")
+        .build()
+        .expect("client");
+    let user = client.get_current_user().send().await.expect("user");
+    assert_eq!(user.request_id(), Some("req-<redacted>"));
+    let (_, parts) = user.into_parts();
+    assert_eq!(parts.request_id(), Some("req-<redacted>"));
+    let shown = format!("{parts:?}");
+    assert!(
+        shown.contains("req-<redacted>") && !shown.contains("sk-echoed-key"),
+        "{shown}"
+    );
+    let copy = parts.clone();
+    assert_eq!(copy.request_id(), Some("req-<redacted>"));
+}
+
 #[tokio::test]
 async fn a_request_id_header_wins_over_the_body() {
     let server = wiremock::MockServer::start().await;
