@@ -8,7 +8,7 @@
 //! client unable to send it, and no test that derives its arguments from
 //! the client's own table would notice. This file reads every `send()` of
 //! the generated code (the names in `QueryParam::new(..)` and
-//! `header_map.append(..)`, the path format string and its arguments) and
+//! `header_map.insert(..)`, the path format string and its arguments) and
 //! compares them with the document, and shows that the comparison catches
 //! a query parameter removed from the normalizer's output.
 //!
@@ -247,7 +247,9 @@ impl VisitMut for SendVisitor {
     fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
         let on_header_map = matches!(call.receiver.as_ref(), syn::Expr::Path(p)
             if p.path.is_ident("header_map"));
-        if call.method == "append"
+        // `insert` onto the built request's headers, where the send rewrite
+        // moves progenitor's `append`s into its own map.
+        if (call.method == "append" || call.method == "insert")
             && on_header_map
             && let Some(name) = call.args.first().and_then(string_literal)
         {

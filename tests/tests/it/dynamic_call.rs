@@ -489,7 +489,10 @@ async fn a_missing_required_parameter_is_reported_by_the_builder() -> TestResult
         .await
         .expect_err("session-id is required");
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
-    assert!(error.to_string().contains("session_id"), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "get_session: invalid request: the parameter `session-id` is required and was not set"
+    );
     assert!(
         server
             .received_requests()
