@@ -479,15 +479,50 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 
 impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        /// Encodes each piece of the value's text as it is written.
-        struct Encoded<'f, 'g>(&'f mut std::fmt::Formatter<'g>);
-        impl std::fmt::Write for Encoded<'_, '_> {
-            fn write_str(&mut self, text: &str) -> std::fmt::Result {
-                percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
-                    .try_for_each(|piece| self.0.write_str(piece))
-            }
+        use std::fmt::Write as _;
+        // A value's text often comes in pieces (a UUID writes nine): a
+        // short one is gathered first and encoded in one pass, a long one
+        // is encoded piece by piece as it is written.
+        let mut short = Short {
+            bytes: [0; SHORT_SEGMENT],
+            len: 0,
+        };
+        if write!(short, "{}", self.0).is_ok()
+            && let Ok(text) = std::str::from_utf8(&short.bytes[..short.len])
+        {
+            return percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
+                .try_for_each(|piece| f.write_str(piece));
         }
         std::fmt::write(&mut Encoded(f), format_args!("{}", self.0))
+    }
+}
+
+/// The longest value text [`PathSegment`] gathers before encoding it.
+const SHORT_SEGMENT: usize = 64;
+
+/// A value's text of up to [`SHORT_SEGMENT`] bytes; a longer one is an error.
+struct Short {
+    bytes: [u8; SHORT_SEGMENT],
+    len: usize,
+}
+
+impl std::fmt::Write for Short {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let end = self.len + text.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Encodes each piece of a value's text as it is written.
+struct Encoded<'f, 'g>(&'f mut std::fmt::Formatter<'g>);
+
+impl std::fmt::Write for Encoded<'_, '_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
+            .try_for_each(|piece| self.0.write_str(piece))
     }
 }
 
@@ -872,8 +907,15 @@ mod tests {
             "\"<>`{}\u{7f}\u{1}",
             "café/日本",
             "",
+            // Longer than a gathered value: encoded piece by piece.
+            "a/very/long/value/with spaces/that/does/not/fit/in/sixty-four/bytes?#",
         ];
-        for value in values {
+        // Around the length gathered before encoding, with a byte to escape
+        // and a character that straddles the limit.
+        let edges = [63, 64, 65].map(|n| format!("{}/", "x".repeat(n - 1)));
+        let straddle = format!("{}é", "x".repeat(63));
+        let edges = edges.iter().chain([&straddle]).map(String::as_str);
+        for value in values.into_iter().chain(edges) {
             assert_eq!(
                 PathSegment(value).to_string(),
                 progenitor_client::encode_path(value),
