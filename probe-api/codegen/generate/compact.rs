@@ -508,3 +508,93 @@ fn mentions(block: &syn::Block, field: &syn::Ident) -> bool {
     }
     walk(quote::ToTokens::to_token_stream(block), field)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUILDER: &str = r#"
+        pub mod builder {
+            #[derive(Debug, Clone)]
+            pub struct GetThing<'a> {
+                client: &'a super::Client,
+                count: Result<Option<i64>, String>,
+                id: Result<::uuid::Uuid, String>,
+                body: Result<types::builder::Thing, String>,
+            }
+            impl<'a> GetThing<'a> {
+                pub fn new(client: &'a super::Client) -> Self {
+                    Self {
+                        client: client,
+                        count: Ok(None),
+                        id: Err("id was not initialized".to_string()),
+                        body: Ok(::std::default::Default::default()),
+                    }
+                }
+                pub fn count<V>(mut self, value: V) -> Self where V: std::convert::TryInto<i64> {
+                    self.count = value.try_into().map(Some).map_err(|_| "count is no i64".to_string());
+                    self
+                }
+                pub fn id<V>(mut self, value: V) -> Self where V: std::convert::TryInto<::uuid::Uuid> {
+                    self.id = value.try_into().map_err(|_| "id is no uuid".to_string());
+                    self
+                }
+                pub fn body<V>(mut self, value: V) -> Self where V: std::convert::TryInto<types::Thing> {
+                    self.body = value.try_into().map(From::from).map_err(|s| format!("no thing: {}", s));
+                    self
+                }
+                pub async fn send(self) -> Result<(), crate::runtime::Error> {
+                    let Self { client, count, id, body } = self;
+                    let count = count.map_err(|message: String| refuse(message))?;
+                    let id = id.map_err(|message: String| refuse(message))?;
+                    let body = body.map_err(|message: String| refuse(message))?;
+                    Ok(())
+                }
+            }
+        }
+    "#;
+
+    fn compacted() -> String {
+        let mut file: syn::File = syn::parse_str(BUILDER).expect("parses");
+        assert_eq!(compact_builders(&mut file, &[]).expect("compacted"), 1);
+        prettyplease::unparse(&file).split_whitespace().collect()
+    }
+
+    #[test]
+    fn parameters_become_options_with_a_bit_each_and_the_checks_one_test() {
+        let code = compacted();
+        for expected in [
+            "count:::std::option::Option<i64>,",
+            "id:::std::option::Option<::uuid::Uuid>,",
+            "conversion_failures:u64,",
+            "count:None,id:None,body:Ok(::std::default::Default::default()),conversion_failures:0,",
+            "Ok(value)=>{self.count=Some(value);self.conversion_failures&=!0x1u64;}",
+            "Err(_)=>{self.id=None;self.conversion_failures|=0x2u64;}",
+            "letSelf{client,count,id,body,conversion_failures}=self;",
+            "letproblems=(conversion_failures&0x3u64)|if id.is_none(){0x2u64}else{0};",
+            r#"&[("countisnoi64",""),("idisnouuid","idwasnotinitialized"),]"#,
+            "letSome(id)=idelse{",
+        ] {
+            let expected: String = expected.split_whitespace().collect();
+            assert!(code.contains(&expected), "{expected}\n{code}");
+        }
+    }
+
+    #[test]
+    fn a_field_in_another_shape_is_left_as_progenitor_wrote_it() {
+        let code = compacted();
+        // The body's setter formats its message: it keeps its `Result` and check.
+        assert!(
+            code.contains("body:Result<types::builder::Thing,String>,"),
+            "{code}"
+        );
+        assert!(
+            code.contains("letbody=body.map_err(|message:String|refuse(message))?;"),
+            "{code}"
+        );
+        assert!(
+            code.contains("self.body=value.try_into().map(From::from)"),
+            "{code}"
+        );
+    }
+}

@@ -12,6 +12,21 @@ const USER_PATH_CPU_GOAL: f64 = 1.1;
 const USER_PATH_VALUE_GOAL: f64 = 3.0;
 const CALL_MEMORY_GOAL: f64 = 3.0;
 const OVERHEAD_GOAL: f64 = 1.03;
+
+/// Why a per-call row can miss its goal, as measured on the code this file
+/// describes (`PROBE_BENCH_ONLY=loop` under callgrind with its cache and
+/// branch simulation, and `strace -c`).
+const PER_CALL_MISS: &str = "Why the per-call rows are over 1.03: not by doing more work. Counted \
+     with callgrind (`PROBE_BENCH_ONLY=loop`, the client thread, per call), the SDK runs as many \
+     instructions as the hand-written call for `get_session` (98.4k against 98.6k) and 1.009× for \
+     `get_file` (627k against 621k), and `strace -c` counts the same system calls on both sides. \
+     What differs is where those instructions are: the SDK's call goes through its own code \
+     (credentials, retries, timeouts, the response's parts) where the hand-written one goes \
+     through reqwest's, and callgrind's cache simulation counts about 230 (`get_session`) and 380 \
+     (`get_file`) more instruction-cache misses per call, and 280 and 510 more data-cache misses: \
+     code and data spread over more lines, which a loopback call of 100 µs, most of it in the \
+     kernel, shows as a few percent. Against a real API, where a call takes milliseconds, it is \
+     well under 1 %.";
 const WALK_MEMORY_GOAL: f64 = 64e6;
 
 fn yes_no(met: bool) -> &'static str {
@@ -63,6 +78,8 @@ pub(super) fn render(
     let memory = select(results, "memory");
     let compression = select(results, "compression");
     let mut misses: Vec<String> = Vec::new();
+    // Whether a per-call row missed, which one paragraph explains.
+    let mut overhead_missed = false;
 
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(
@@ -215,18 +232,10 @@ pub(super) fn render(
                 )
             };
             misses.push(format!(
-                "{what}: {ratio:.3}, {:.1} % over the goal: {extra}. Counted with callgrind \
-                 (`PROBE_BENCH_ONLY=loop`), the SDK's client thread runs 1.01× the hand-written call's \
-                 instructions for both `get_file` and `get_session` (a retry's request is built again when \
-                 the retry is decided rather than copied ahead, and path segments are encoded as they are \
-                 written), and `strace -c` counts the same system calls on both sides. What is left is \
-                 memory rather than work: the SDK's `send()` future is 2.1 KB \
-                 (`get_session`) and 4.0 KB (`get_file`, whose builder keeps a field for each of its 46 \
-                 parameters) against under 1 KB for the hand-written call, and each move of it is a copy, \
-                 which with many calls in flight also costs cache. Against a real API, where a call takes \
-                 milliseconds, it is well under 1 %.",
+                "{what}: {ratio:.3}, {:.1} % over the goal: {extra} (why: below the list).",
                 (ratio / OVERHEAD_GOAL - 1.0) * 100.0,
             ));
+            overhead_missed = true;
         }
     }
     for r in &decode {
@@ -325,6 +334,9 @@ pub(super) fn render(
             let _ = writeln!(out, "- {m}");
         }
         out.push('\n');
+        if overhead_missed {
+            let _ = writeln!(out, "{PER_CALL_MISS}\n");
+        }
     }
 
     let _ = writeln!(out, "## Per-call overhead\n");
