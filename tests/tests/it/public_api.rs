@@ -146,26 +146,37 @@ async fn a_success_after_a_503_says_it_took_two_attempts_and_how_long() {
     assert!(format!("{parts:?}").contains("attempts: 2"));
 }
 
-/// The request id of a success is found when asked for, and, like every
-/// other text of an answer, never shows the credential a server echoed;
-/// the parts keep it after the value is taken.
-#[tokio::test]
-async fn a_success_request_id_is_read_when_asked_for_and_redacted() {
+/// A server whose current user comes with `x-request-id: request_id`, and
+/// a client of it with `api_key` (the server keeps running while it lives).
+async fn current_user_with_request_id(
+    request_id: &str,
+    api_key: &str,
+) -> (wiremock::MockServer, Client) {
     let server = wiremock::MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/frontend/api/v1/user/current"))
         .respond_with(
             ResponseTemplate::new(200)
-                .insert_header("x-request-id", "req-sk-echoed-key")
+                .insert_header("x-request-id", request_id)
                 .set_body_json(json!({"id": 1, "email": "a@example.com"})),
         )
         .mount(&server)
         .await;
     let client = Client::builder()
         .base_url(server.uri())
-        .api_key("sk-echoed-key")
+        .api_key(api_key)
         .build()
         .expect("client");
+    (server, client)
+}
+
+/// The request id of a success is found when asked for, and, like every
+/// other text of an answer, never shows the credential a server echoed;
+/// the parts keep it after the value is taken.
+#[tokio::test]
+async fn a_success_request_id_is_read_when_asked_for_and_redacted() {
+    let (_server, client) =
+        current_user_with_request_id("req-sk-echoed-key", "sk-echoed-key").await;
     let user = client.get_current_user().send().await.expect("user");
     assert_eq!(user.request_id(), Some("req-<redacted>"));
     let (_, parts) = user.into_parts();
@@ -181,21 +192,7 @@ async fn a_success_request_id_is_read_when_asked_for_and_redacted() {
 
 #[tokio::test]
 async fn a_request_id_header_wins_over_the_body() {
-    let server = wiremock::MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/frontend/api/v1/user/current"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("x-request-id", "req-7")
-                .set_body_json(json!({"id": 1, "email": "a@example.com"})),
-        )
-        .mount(&server)
-        .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .api_key("k")
-        .build()
-        .expect("client");
+    let (_server, client) = current_user_with_request_id("req-7", "k").await;
     let user = client.get_current_user().send().await.expect("user");
     assert_eq!(user.request_id(), Some("req-7"));
     assert_eq!(user.attempts(), 1);
