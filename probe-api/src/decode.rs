@@ -88,31 +88,45 @@ fn decoded<T: DeserializeOwned>(
             let parts = parts(status, headers, exchange, body_request_id(&value));
             Ok(Response::new(value, parts))
         }
-        Err((path, cause)) => {
-            // serde's message quotes the value that did not fit, and the
-            // path names object keys: either may be an echoed credential.
-            let redact = |text: &str| match &exchange {
-                Some(exchange) => exchange.redact(text),
-                None => text.to_string(),
-            };
-            let (path, cause) = (redact(&path), redact(&cause));
-            let text = redact(&String::from_utf8_lossy(bytes));
-            let snippet = snippet(&text);
-            let what = if bytes.iter().all(u8::is_ascii_whitespace) {
-                String::from(": the body is empty")
-            } else {
-                format!(" at `{path}`: {cause}")
-            };
-            let mut message = format!("body is not a valid {}{what}", short_type_name::<T>());
-            if let Some(ct) = content_type(&headers).filter(|ct| !is_json_media_type(ct)) {
-                message.push_str(&format!(" (content type {ct})"));
-            }
-            Err(Error::decode(message)
-                .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers, exchange.as_ref())
-                .with_undecoded(path, snippet))
-        }
+        Err((path, cause)) => Err(undecodable::<T>(
+            bytes, status, &headers, exchange, &path, &cause,
+        )),
     }
+}
+
+/// The error for a body that did not decode as `T`: where and why, a
+/// snippet of it and its content type, every text redacted.
+#[cold]
+fn undecodable<T>(
+    bytes: &[u8],
+    status: StatusCode,
+    headers: &HeaderMap,
+    exchange: Option<Exchange>,
+    path: &str,
+    cause: &str,
+) -> Error {
+    // serde's message quotes the value that did not fit, and the path names
+    // object keys: either may be an echoed credential.
+    let redact = |text: &str| match &exchange {
+        Some(exchange) => exchange.redact(text),
+        None => text.to_string(),
+    };
+    let (path, cause) = (redact(path), redact(cause));
+    let text = redact(&String::from_utf8_lossy(bytes));
+    let snippet = snippet(&text);
+    let what = if bytes.iter().all(u8::is_ascii_whitespace) {
+        String::from(": the body is empty")
+    } else {
+        format!(" at `{path}`: {cause}")
+    };
+    let mut message = format!("body is not a valid {}{what}", short_type_name::<T>());
+    if let Some(ct) = content_type(headers).filter(|ct| !is_json_media_type(ct)) {
+        message.push_str(&format!(" (content type {ct})"));
+    }
+    Error::decode(message)
+        .with_exchange(exchange.as_ref())
+        .with_response_head(status, headers, exchange.as_ref())
+        .with_undecoded(path, snippet)
 }
 
 /// Decodes `bytes` as `T`, or gives the JSON path where it stopped and why.
@@ -120,9 +134,15 @@ fn decoded<T: DeserializeOwned>(
 /// Bodies that decode take serde_json's fast path; only a body that fails
 /// is decoded again, tracking the path, to say where.
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
-    if let Ok(value) = serde_json::from_slice(bytes) {
-        return Ok(value);
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(_) => decode_json_again(bytes),
     }
+}
+
+/// [`decode_json`] of a body that failed the fast path.
+#[cold]
+fn decode_json_again<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
     // A tool report that does not fit its type fails the strict pass but
     // not the response: read again keeping reports as text (see
     // `reports::ToolReport`), which leaves only errors outside reports.

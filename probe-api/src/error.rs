@@ -238,6 +238,7 @@ impl Error {
 
     /// A failure of the connection or of the request's timeout, after
     /// `exchange.attempts` attempts.
+    #[cold]
     pub(crate) fn transport(error: reqwest::Error, exchange: Option<&Exchange>) -> Self {
         let kind = if error.is_timeout() {
             ErrorKind::Timeout
@@ -260,6 +261,7 @@ impl Error {
 
     /// A timer of the SDK ran out (before the status line, while the body
     /// stalled, or at the call's deadline), after `exchange.attempts`.
+    #[cold]
     pub(crate) fn timed_out(message: String, exchange: Option<&Exchange>) -> Self {
         Error::new(ErrorKind::Timeout, message).with_exchange(exchange)
     }

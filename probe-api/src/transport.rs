@@ -49,7 +49,8 @@ pub(crate) async fn execute(
     let attempts = std::pin::pin!({
         let (call, request, exchange, request_span) = start(client, build, info, streams)?;
         deadline = call.deadline;
-        context = deadline.map(|_| exchange.clone());
+        // Boxed: only a call with a deadline keeps it, beside every await.
+        context = deadline.map(|_| Box::new(exchange.clone()));
         span = request_span;
         call.attempts(request, exchange, &sent, span.clone())
     });
@@ -68,7 +69,7 @@ pub(crate) async fn execute(
             let limit = deadline.saturating_duration_since(context.started);
             Err(Error::timed_out(
                 format!("the call's deadline of {} ran out", seconds(limit)),
-                Some(context),
+                Some(&**context),
             ))
         }
     }
@@ -597,6 +598,7 @@ impl Failure {
         }
     }
 
+    #[cold]
     fn into_error(self, exchange: &Exchange) -> Error {
         match self.cause {
             Cause::Http(error) => Error::transport(error, Some(exchange)),
