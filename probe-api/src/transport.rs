@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use progenitor_client::OperationInfo;
 use reqwest::StatusCode;
-use tracing::Instrument;
 
 use crate::Client;
 use crate::batch::limit::Outcome;
@@ -46,15 +45,20 @@ pub(crate) async fn execute(
     // it is kept beside the attempts' future (a local moved from keeps its
     // place in an `async fn`'s state until its scope ends). The future is
     // pinned where it is made: it is large, and each move of it is a copy.
-    let attempts = std::pin::pin!({
+    let mut attempts = std::pin::pin!({
         let (call, request, exchange, request_span) = start(client, build, info, streams)?;
         deadline = call.deadline;
         // Boxed: only a call with a deadline keeps it, beside every await.
         context = deadline.map(|_| Box::new(exchange.clone()));
         span = request_span;
-        call.attempts(request, exchange, &sent, span.clone())
+        call.attempts(request, exchange, &sent, &span)
     });
-    let attempts = attempts.instrument(span.clone());
+    // In the span while polled; borrowed, like the attempts' own records,
+    // rather than cloned into an `Instrumented`.
+    let attempts = std::future::poll_fn(|cx| {
+        let _entered = span.enter();
+        attempts.as_mut().poll(cx)
+    });
     let (Some(deadline), Some(context)) = (deadline, context.as_mut()) else {
         return attempts.await;
     };
@@ -265,7 +269,7 @@ impl<'a> Call<'a> {
         mut request: reqwest::Request,
         mut exchange: Exchange,
         sent: &'s AtomicU32,
-        span: tracing::Span,
+        span: &'s tracing::Span,
     ) -> impl Future<Output = Result<Answer, Error>> + 's
     where
         'a: 's,
