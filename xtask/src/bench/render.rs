@@ -18,15 +18,15 @@ const OVERHEAD_GOAL: f64 = 1.03;
 /// branch simulation, and `strace -c`).
 const PER_CALL_MISS: &str = "Why the per-call rows are over 1.03: not by doing more work. Counted \
      with callgrind (`PROBE_BENCH_ONLY=loop`, the client thread, per call), the SDK runs as many \
-     instructions as the hand-written call for `get_session` (98.4k against 98.6k) and 1.009× for \
-     `get_file` (627k against 621k), and `strace -c` counts the same system calls on both sides. \
+     instructions as the hand-written call for `get_session` (98.3k against 98.5k) and 1.008× for \
+     `get_file` (619k against 613k), and `strace -c` counts the same system calls on both sides. \
      What differs is where those instructions are: the SDK's call goes through its own code \
      (credentials, retries, timeouts, the response's parts) where the hand-written one goes \
      through reqwest's, and callgrind's cache simulation counts about 230 (`get_session`) and 380 \
-     (`get_file`) more instruction-cache misses per call, and 280 and 510 more data-cache misses: \
+     (`get_file`) more instruction-cache misses per call, and 250 and 500 more data-cache misses: \
      code and data spread over more lines, which a loopback call of 100 µs, most of it in the \
-     kernel, shows as a few percent. Against a real API, where a call takes milliseconds, it is \
-     well under 1 %.";
+     kernel, shows as a few percent; the same code measures up to 3 points apart from one run to \
+     the next. Against a real API, where a call takes milliseconds, it is well under 1 %.";
 const WALK_MEMORY_GOAL: f64 = 64e6;
 
 fn yes_no(met: bool) -> &'static str {
