@@ -57,6 +57,36 @@ pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecErro
     Ok(count)
 }
 
+/// Makes every `send()` of the `builder` module a plain function that
+/// returns its state machine boxed: `pub fn send(self) -> impl Future<Output
+/// = R> + Send`, the body in `Box::pin(async move { .. })`. A call's state
+/// (about 2 KB, 3 KB for a file probe) is then made in one place and never
+/// moved: a caller's task holds a pointer, where it held the whole state
+/// and copied it on every move (into a `FuturesUnordered`, a `select!`, a
+/// spawned task). Runs last, over the finished statements.
+///
+/// # Errors
+///
+/// A `send()` that is not an `async fn` with a return type.
+pub fn box_sends(file: &mut syn::File) -> Result<usize, SpecError> {
+    let sends = shape::sends_mut(file)?;
+    let count = sends.len();
+    for (owner, method) in sends {
+        let syn::ReturnType::Type(_, output) = &method.sig.output else {
+            return Err(generated_error(format!("{owner}::send: no return type")));
+        };
+        if method.sig.asyncness.is_none() {
+            return Err(generated_error(format!("{owner}::send: not an `async fn`")));
+        }
+        let output = output.clone();
+        method.sig.asyncness = None;
+        method.sig.output = parse_quote!(-> impl ::std::future::Future<Output = #output> + Send);
+        let stmts = std::mem::take(&mut method.block.stmts);
+        method.block.stmts = parse_quote!(::std::boxed::Box::pin(async move { #(#stmts)* }));
+    }
+    Ok(count)
+}
+
 fn generated_error(reason: impl Into<String>) -> SpecError {
     SpecError::new(
         "#",
@@ -848,6 +878,28 @@ mod tests {
             !code.contains("with_capacity") && !code.contains(".headers("),
             "{code}"
         );
+    }
+
+    #[test]
+    fn a_send_returns_its_state_boxed() {
+        let mut f = file(SEND);
+        route_sends_through_layer(&mut f).expect("rewritten");
+        assert_eq!(box_sends(&mut f).expect("boxed"), 1);
+        let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+        assert!(
+            code.contains(
+                "pubfnsend(self,)->impl::std::future::Future<Output=Result<crate::runtime::Response<types::Thing>,crate::runtime::Error,>,>+Send{::std::boxed::Box::pin(asyncmove{letSelf{client}=self;"
+            ),
+            "{code}"
+        );
+        // The reader of the generated file sees through the box.
+        let output = shape::send_outputs(&f)
+            .first()
+            .map(|t| quote::ToTokens::to_token_stream(*t).to_string())
+            .unwrap_or_default();
+        assert!(output.starts_with("Result <"), "{output}");
+        // Boxing twice is refused: a `send()` that is no longer an `async fn`.
+        assert!(box_sends(&mut f).is_err());
     }
 
     #[test]

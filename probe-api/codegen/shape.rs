@@ -298,7 +298,7 @@ pub fn read(file: &syn::File) -> Result<Shape, SpecError> {
                     if ident == "send" {
                         if let syn::ReturnType::Type(_, output) = &method.sig.output {
                             builder.send = Some(SendMethod {
-                                output: (**output).clone(),
+                                output: future_output(output).clone(),
                             });
                         }
                     } else if let Some(target) = setter_target(method) {
@@ -359,10 +359,39 @@ pub fn send_outputs(file: &syn::File) -> Vec<&Type> {
         .flat_map(methods)
         .filter(|method| method.sig.ident == "send")
         .filter_map(|method| match &method.sig.output {
-            syn::ReturnType::Type(_, output) => Some(output.as_ref()),
+            syn::ReturnType::Type(_, output) => Some(future_output(output)),
             syn::ReturnType::Default => None,
         })
         .collect()
+}
+
+/// What a `send()` returns when awaited: `T` of `impl Future<Output = T>`
+/// (a boxed send, see `rewrite::box_sends`), else the type itself (an
+/// `async fn`'s).
+pub fn future_output(ty: &Type) -> &Type {
+    let Type::ImplTrait(bounds) = ty else {
+        return ty;
+    };
+    bounds
+        .bounds
+        .iter()
+        .find_map(|bound| {
+            let syn::TypeParamBound::Trait(bound) = bound else {
+                return None;
+            };
+            let last = bound.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            (last.ident == "Future").then_some(())?;
+            args.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::AssocType(output) if output.ident == "Output" => {
+                    Some(&output.ty)
+                }
+                _ => None,
+            })
+        })
+        .unwrap_or(ty)
 }
 
 impl Shape {

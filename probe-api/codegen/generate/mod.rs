@@ -82,8 +82,9 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     let builders = builders(&shape, normalized)?;
     redact_secret_fields(&mut file, &normalized.operations, &builders)?;
     document_setters(&mut file, normalized, &builders);
-    // Last: it reads the setters and checks the passes above wrote.
+    // Last: these read the setters and checks the passes above wrote.
     compact::compact_builders(&mut file, &builders)?;
+    super::rewrite::box_sends(&mut file)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
