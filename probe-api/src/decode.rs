@@ -15,6 +15,7 @@ use crate::transport::{Answer, Exchange};
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
+#[inline]
 pub(crate) fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
     answer: Answer,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send {
@@ -24,54 +25,79 @@ pub(crate) fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static
 /// [`decode_response`] for any `T`, reading the body's request id with
 /// `body_request_id`.
 ///
-/// What needs no waiting is done before the future is made, and the body,
+/// The future holds the answer and nothing else until it is polled, so it
+/// is made where the caller awaits it rather than copied there. The body,
 /// which the transport has nearly always read already, is decoded on its
-/// first poll: the future holds the response's parts, not the decode's
-/// state or reqwest's body read (boxed, for the rare body still unread).
+/// first poll; a body still to read, or one a walk decodes as it arrives,
+/// is read by a boxed future, so neither enlarges every call's state.
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would store the answer twice"
+)]
 pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
     answer: Answer,
     body_request_id: fn(&T) -> Option<&str>,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send {
-    // The headers move into the value rather than being copied.
-    let (mut response, mut exchange) = answer.into_parts();
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    // A walk decodes the body as it arrives (see `reports::walk`).
-    let sink = crate::reports::walk::take_sink();
-    let read = exchange.as_mut().and_then(|e| e.body.take());
     async move {
-        if let Some(sink) = sink {
-            // Boxed, so the walk's state does not enlarge every call's future.
-            return match Box::pin(crate::reports::walk::decode::<T>(response, sink)).await {
-                Ok(value) => {
-                    let parts = parts(status, headers, exchange, body_request_id(&value));
-                    Ok(Response::new(value, parts))
-                }
-                Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
-                    e,
-                    exchange.as_ref(),
-                )
-                .with_response_head(status, &headers, exchange.as_ref())),
-                Err(crate::reports::walk::Failure::Decode(cause)) => {
-                    let cause = match &exchange {
-                        Some(exchange) => exchange.redact(&cause),
-                        None => cause,
-                    };
-                    Err(Error::decode(format!(
-                        "body is not a valid {}: {cause}",
-                        short_type_name::<T>()
-                    ))
-                    .with_exchange(exchange.as_ref())
-                    .with_response_head(status, &headers, exchange.as_ref()))
-                }
-            };
+        // The headers move into the value rather than being copied.
+        let (mut response, mut exchange) = answer.into_parts();
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        // A walk decodes the body as it arrives (see `reports::walk`).
+        let sink = crate::reports::walk::take_sink();
+        if sink.is_none()
+            && let Some(bytes) = exchange.as_mut().and_then(|e| e.body.take())
+        {
+            return decoded(&bytes, status, headers, exchange, body_request_id);
         }
-        let bytes = match read {
-            Some(bytes) => bytes,
-            None => read_body(response, &mut exchange, status, &headers).await?,
-        };
-        decoded(&bytes, status, headers, exchange, body_request_id)
+        Box::pin(read_and_decode(
+            response,
+            status,
+            headers,
+            exchange,
+            sink,
+            body_request_id,
+        ))
+        .await
     }
+}
+
+/// [`decode_response_with`] of a body still to read, or walked.
+async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
+    response: reqwest::Response,
+    status: StatusCode,
+    headers: HeaderMap,
+    mut exchange: Option<Exchange>,
+    sink: Option<crate::reports::walk::Sink>,
+    body_request_id: fn(&T) -> Option<&str>,
+) -> Result<Response<T>, Error> {
+    if let Some(sink) = sink {
+        return match crate::reports::walk::decode::<T>(response, sink).await {
+            Ok(value) => {
+                let parts = parts(status, headers, exchange, body_request_id(&value));
+                Ok(Response::new(value, parts))
+            }
+            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
+                e,
+                exchange.as_ref(),
+            )
+            .with_response_head(status, &headers, exchange.as_ref())),
+            Err(crate::reports::walk::Failure::Decode(cause)) => {
+                let cause = match &exchange {
+                    Some(exchange) => exchange.redact(&cause),
+                    None => cause,
+                };
+                Err(Error::decode(format!(
+                    "body is not a valid {}: {cause}",
+                    short_type_name::<T>()
+                ))
+                .with_exchange(exchange.as_ref())
+                .with_response_head(status, &headers, exchange.as_ref()))
+            }
+        };
+    }
+    let bytes = read_body(response, &mut exchange, status, &headers).await?;
+    decoded(&bytes, status, headers, exchange, body_request_id)
 }
 
 /// The response for a body that was read: its value, or the error that says

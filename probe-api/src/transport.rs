@@ -82,6 +82,10 @@ pub(crate) async fn execute(
 /// Everything a call works out before its first attempt: the first
 /// request (with credentials and cookies), the operation's facts, the
 /// request timeout, the exchange and the span.
+///
+/// Inlined into its one caller, so that what it returns is made in the
+/// call's state rather than copied there.
+#[inline(always)]
 fn start<'a>(
     client: &'a Client,
     build: Build<'a>,
@@ -161,12 +165,25 @@ fn start<'a>(
 /// response rather than in its extensions, which would cost a map per call).
 #[derive(Debug)]
 pub(crate) struct Answer {
+    /// The status code, read by value: the generated code matches on it
+    /// without borrowing the answer, which would keep the answer's place in
+    /// the call's state while its value is decoded (see `codegen/rewrite.rs`).
+    pub(crate) status: u16,
     pub(crate) response: reqwest::Response,
     pub(crate) exchange: Exchange,
 }
 
 impl Answer {
-    /// The response status, which the generated code matches on.
+    /// A response and the exchange it belongs to.
+    pub(crate) fn new(response: reqwest::Response, exchange: Exchange) -> Answer {
+        Answer {
+            status: response.status().as_u16(),
+            response,
+            exchange,
+        }
+    }
+
+    /// The response status.
     pub(crate) fn status(&self) -> StatusCode {
         self.response.status()
     }
@@ -276,7 +293,7 @@ impl<'a> Call<'a> {
     {
         async move {
             let state = &self.client.inner;
-            let policy = state.retry;
+            let policy = &state.retry;
             let retry_allowed = policy.allows(&exchange.method);
             // Seeded on the first retry: a call that succeeds at once needs none.
             let mut jitter: Option<Jitter> = None;
@@ -314,14 +331,10 @@ impl<'a> Call<'a> {
                 // In a block, so the outcome and the next request are not
                 // kept beside the back-off's timer.
                 let delay = {
-                    let outcome = send_once(
-                        &self.client.client,
-                        request,
-                        self.streams,
-                        timeout,
-                        state.stall_timeout(),
-                    )
-                    .await;
+                    // Handed to reqwest here, so the attempt's future holds
+                    // reqwest's (boxed) exchange rather than the request.
+                    let sent = send(&self.client.client, request, self.streams, timeout);
+                    let outcome = receive(sent, self.streams, timeout, state.stall_timeout()).await;
                     let ended = Instant::now();
                     let (retryable, retry_after) =
                         self.weigh(&outcome, attempt, attempt_started, ended);
@@ -351,7 +364,7 @@ impl<'a> Call<'a> {
                             Ok((response, body)) => {
                                 span.record("status", response.status().as_u16());
                                 exchange.body = body;
-                                Ok(Answer { response, exchange })
+                                Ok(Answer::new(response, exchange))
                             }
                             Err(failure) => Err(failure.into_error(&exchange)),
                         };
@@ -644,60 +657,68 @@ fn error_chain(error: &dyn StdError) -> String {
     message
 }
 
-/// One attempt. Unless `streams`, the body is read here and returned
-/// beside the response (whose own body is then spent); it travels to the
-/// decoder in the [`Exchange`] of the [`Answer`], so the response keeps its
-/// status, headers and URL without being rebuilt.
-///
-/// `timeout` runs until the status line; after it, a body that delivers
-/// nothing for `stall` ends the attempt, however long it has been coming.
-/// One timer serves both (see [`read_body`]). A streamed body is the
+/// Hands one attempt's request to reqwest. A streamed body is the
 /// caller's to read, so there `timeout` covers the whole exchange, as
-/// reqwest's own timeout does.
-///
-/// The request is handed to reqwest before the future is made, so the
-/// future holds reqwest's (boxed) exchange rather than the request itself.
-fn send_once(
+/// reqwest's own timeout does; otherwise [`receive`]'s timer replaces
+/// reqwest's.
+fn send(
     http: &reqwest::Client,
     mut request: reqwest::Request,
     streams: bool,
     timeout: Duration,
-    stall: Duration,
-) -> impl Future<Output = Result<(reqwest::Response, Option<Bytes>), Failure>> + use<> {
+) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + use<> {
     if streams {
         *request.timeout_mut() = Some(timeout);
     } else if request.timeout().is_some() {
-        // The SDK's timer below replaces reqwest's; an absent timeout is
-        // left absent (setting one, even to `None`, costs the request a map).
+        // An absent timeout is left absent (setting one, even to `None`,
+        // costs the request a map).
         *request.timeout_mut() = None;
     }
-    let sent = http.execute(request);
-    async move {
-        if streams {
-            let response = sent.await.map_err(|error| Failure::http(error, false))?;
-            return Ok((response, None));
-        }
-        let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
-        let mut sent = std::pin::pin!(sent);
-        // The response first, as `tokio::time::timeout` does: one that is
-        // there when the timer runs out still counts.
-        let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
-            Poll::Ready(result) => Poll::Ready(Some(result)),
-            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
-        });
-        let mut response = match arrived.await {
-            Some(result) => result.map_err(|error| Failure::http(error, false))?,
-            None => {
-                return Err(Failure {
-                    cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
-                    reading_body: false,
-                    stalled: false,
-                });
-            }
-        };
-        let bytes = read_body(&mut response, timer, stall).await?;
-        Ok((response, Some(bytes)))
+    http.execute(request)
+}
+
+/// One attempt's answer to the request [`send`] handed over. Unless
+/// `streams`, the body is read here and returned beside the response
+/// (whose own body is then spent); it travels to the decoder in the
+/// [`Exchange`] of the [`Answer`], so the response keeps its status,
+/// headers and URL without being rebuilt.
+///
+/// `timeout` runs until the status line; after it, a body that delivers
+/// nothing for `stall` ends the attempt, however long it has been coming.
+/// One timer serves both (see [`read_body`]).
+///
+/// An `async fn` that does nothing until polled, so its future is made
+/// where the attempts await it rather than copied there.
+async fn receive(
+    sent: impl Future<Output = Result<reqwest::Response, reqwest::Error>>,
+    streams: bool,
+    timeout: Duration,
+    stall: Duration,
+) -> Result<(reqwest::Response, Option<Bytes>), Failure> {
+    if streams {
+        let response = sent.await.map_err(|error| Failure::http(error, false))?;
+        return Ok((response, None));
     }
+    let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
+    let mut sent = std::pin::pin!(sent);
+    // The response first, as `tokio::time::timeout` does: one that is
+    // there when the timer runs out still counts.
+    let arrived = std::future::poll_fn(|cx| match sent.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(Some(result)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    });
+    let mut response = match arrived.await {
+        Some(result) => result.map_err(|error| Failure::http(error, false))?,
+        None => {
+            return Err(Failure {
+                cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
+                reading_body: false,
+                stalled: false,
+            });
+        }
+    };
+    let bytes = read_body(&mut response, timer, stall).await?;
+    Ok((response, Some(bytes)))
 }
 
 /// A response whose body the caller reads as it arrives.
@@ -706,6 +727,7 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
     let Answer {
         mut response,
         exchange,
+        ..
     } = answer;
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
