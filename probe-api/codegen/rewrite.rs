@@ -248,7 +248,8 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
 /// the request (`.headers(header_map)`), which costs every request the map's
 /// allocations and a merge. The same statements write onto the built
 /// request's headers instead, each value replacing any of its name as the
-/// merge did (`append` becomes `insert`; every parameter has its own name).
+/// merge did: `append` where the request cannot hold the name yet, else
+/// `insert` (see [`HEADERS_A_REQUEST_MAY_HOLD`]).
 /// A request without such a map is left as it is.
 fn headers_onto_request(body: Vec<Stmt>) -> Result<Vec<Stmt>, String> {
     let map_of = |stmt: &Stmt| match stmt {
@@ -325,14 +326,47 @@ impl VisitMut for Unmerge<'_> {
 /// Makes `map.append(name, value)` a `map.insert(name, value)`.
 struct AppendToInsert<'m>(&'m syn::Ident);
 
+/// The headers a built request may already carry (from the builder chain,
+/// the credential and the cookies): a header parameter of one of these
+/// names replaces it. The OpenAPI specification ignores header parameters
+/// named `Accept`, `Content-Type` or `Authorization`, and parameters have
+/// distinct names, so any other is appended: the same operation on a
+/// request without it, and the code path the builder's own headers take.
+const HEADERS_A_REQUEST_MAY_HOLD: [&str; 4] = ["accept", "content-type", "authorization", "cookie"];
+
 impl VisitMut for AppendToInsert<'_> {
     fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
         syn::visit_mut::visit_expr_method_call_mut(self, call);
         if call.method == "append"
             && matches!(call.receiver.as_ref(), Expr::Path(p) if p.path.is_ident(self.0))
+            && call
+                .args
+                .first()
+                .and_then(header_name_literal)
+                .is_none_or(|name| {
+                    HEADERS_A_REQUEST_MAY_HOLD.contains(&name.to_ascii_lowercase().as_str())
+                })
         {
             call.method = syn::Ident::new("insert", call.method.span());
         }
+    }
+}
+
+/// The name a header write gives as a literal: `"name"` or
+/// `HeaderName::from_static("name")`.
+fn header_name_literal(expr: &Expr) -> Option<String> {
+    let literal = match expr {
+        Expr::Call(call) if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["from_static"])) => {
+            call.args.first()?
+        }
+        other => other,
+    };
+    match literal {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(name),
+            ..
+        }) => Some(name.value()),
+        _ => None,
     }
 }
 

@@ -187,9 +187,15 @@ impl Auth {
                     Some(Err(message)) => return Err(message.clone()),
                     None => return Err("the credential is not a valid header value".into()),
                 };
-                request
-                    .headers_mut()
-                    .insert(reqwest::header::AUTHORIZATION, value);
+                // Appended to a request without one (every generated
+                // request), the path the request's other headers take; a raw
+                // request's own `Authorization` is replaced.
+                let headers = request.headers_mut();
+                if headers.contains_key(reqwest::header::AUTHORIZATION) {
+                    headers.insert(reqwest::header::AUTHORIZATION, value);
+                } else {
+                    headers.append(reqwest::header::AUTHORIZATION, value);
+                }
             }
             AuthScheme::ApiKeyQuery => {
                 request

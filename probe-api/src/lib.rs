@@ -29,6 +29,7 @@ pub mod lenient;
 pub mod mock;
 pub mod raw;
 pub mod reports;
+mod request_url;
 pub mod response;
 pub mod retry;
 mod runtime;

@@ -30,10 +30,11 @@ pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};
 // What a streaming response needs; the Probe.dev document has none today.
+pub(crate) use crate::request_url::{PathSegment, append_query};
 pub(crate) use crate::spec::{
     BodySpec, CookieSpec, OperationSpec, ParameterLocation, ParameterSpec, QueryGroupSpec,
 };
-pub(crate) use crate::transport::{PathSegment, append_query, execute};
+pub(crate) use crate::transport::execute;
 #[allow(
     unused_imports,
     reason = "generated only for an operation that streams its body"

@@ -313,18 +313,7 @@ impl<'a> Call<'a> {
                 let timeout = match self.deadline {
                     None => self.timeout,
                     Some(deadline) => {
-                        let left = deadline.saturating_duration_since(attempt_started);
-                        let fitted = crate::timeouts::fit_to_deadline(self.spec, &request, left)
-                            .map_err(|message| {
-                                Error::timed_out(
-                                    format!(
-                                        "the call's deadline leaves too little time: {message}"
-                                    ),
-                                    Some(&exchange),
-                                )
-                            })?;
-                        crate::timeouts::apply_fitted(self.spec, &mut request, fitted);
-                        left
+                        self.fit_to_deadline(deadline, attempt_started, &mut request, &exchange)?
                     }
                 };
                 sent.store(attempt, Ordering::SeqCst);
@@ -343,17 +332,11 @@ impl<'a> Call<'a> {
                     }
                     // The next attempt's request is built once a retry is
                     // decided, into the place the last one was moved from.
-                    let retry = (retry_allowed && retryable && attempt <= policy.max_retries())
-                        .then(|| {
-                            let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
-                            policy.delay(attempt, unit, retry_after)
-                        })
-                        .flatten()
-                        .and_then(|delay| Some((delay, self.rebuild()?)))
-                        // A retry that could not start before the deadline, or
-                        // whose analysis times would no longer fit, is not
-                        // made: the last answer is the call's.
-                        .filter(|(delay, next)| self.retry_fits(next, *delay));
+                    let retry = if retry_allowed && retryable && attempt <= policy.max_retries() {
+                        self.plan_retry(attempt, &mut jitter, retry_after)
+                    } else {
+                        None
+                    };
                     let Some((delay, next)) = retry else {
                         span.record("attempt", attempt);
                         span.record(
@@ -372,19 +355,54 @@ impl<'a> Call<'a> {
                     request = next;
                     delay
                 };
-                // At INFO, outside a request span (which is DEBUG): the
-                // event says which call it is.
-                tracing::info!(
-                    operation = exchange.operation,
-                    method = %exchange.method,
-                    path = %exchange.path,
-                    attempt,
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying"
-                );
+                log_retry(&exchange, attempt, delay);
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+
+    /// The timeout of an attempt that starts at `attempt_started` within the
+    /// call's `deadline`, with the request's analysis times fitted into what
+    /// is left; an error when too little is left.
+    ///
+    /// Out of line, as are the retry's making and its event: the attempts'
+    /// code a call without them runs stays on as few cache lines as it can.
+    #[inline(never)]
+    fn fit_to_deadline(
+        &self,
+        deadline: Instant,
+        attempt_started: Instant,
+        request: &mut reqwest::Request,
+        exchange: &Exchange,
+    ) -> Result<Duration, Error> {
+        let left = deadline.saturating_duration_since(attempt_started);
+        let fitted =
+            crate::timeouts::fit_to_deadline(self.spec, request, left).map_err(|message| {
+                Error::timed_out(
+                    format!("the call's deadline leaves too little time: {message}"),
+                    Some(exchange),
+                )
+            })?;
+        crate::timeouts::apply_fitted(self.spec, request, fitted);
+        Ok(left)
+    }
+
+    /// The wait before a retry and its request, built again; `None` when
+    /// the policy gives no wait or the request cannot be built again, or
+    /// when the retry could not start before the deadline or its analysis
+    /// times would no longer fit: the last answer is then the call's.
+    #[cold]
+    #[inline(never)]
+    fn plan_retry(
+        &self,
+        attempt: u32,
+        jitter: &mut Option<Jitter>,
+        retry_after: Option<Duration>,
+    ) -> Option<(Duration, reqwest::Request)> {
+        let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
+        let delay = self.client.inner.retry.delay(attempt, unit, retry_after)?;
+        let next = self.rebuild()?;
+        self.retry_fits(&next, delay).then_some((delay, next))
     }
 
     /// Whether an attempt's outcome is worth a retry, and the wait the
@@ -402,17 +420,14 @@ impl<'a> Call<'a> {
                 let status = response.status();
                 tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
                 let retryable = is_retryable_status(status);
-                let retry_after = (retryable || is_overloaded(status))
-                    .then(|| {
-                        crate::retry::retry_after(response.headers(), std::time::SystemTime::now())
-                    })
-                    .flatten();
+                let retry_after = if retryable || is_overloaded(status) {
+                    server_wait(response.headers())
+                } else {
+                    None
+                };
                 (retryable, retry_after)
             }
-            Err(failure) => {
-                tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
-                (failure.is_retryable(), None)
-            }
+            Err(failure) => weigh_failure(failure, attempt, elapsed_ms),
         }
     }
 
@@ -424,6 +439,36 @@ impl<'a> Call<'a> {
         let left = deadline.saturating_duration_since(Instant::now() + delay);
         !left.is_zero() && crate::timeouts::fit_to_deadline(self.spec, next, left).is_ok()
     }
+}
+
+/// The event of a retry: at INFO, outside a request span (which is
+/// DEBUG), so it says which call it is.
+#[cold]
+#[inline(never)]
+fn log_retry(exchange: &Exchange, attempt: u32, delay: Duration) {
+    tracing::info!(
+        operation = exchange.operation,
+        method = %exchange.method,
+        path = %exchange.path,
+        attempt,
+        delay_ms = delay.as_millis() as u64,
+        "retrying"
+    );
+}
+
+/// The wait a retryable or overloaded answer asks for (`Retry-After`).
+#[cold]
+#[inline(never)]
+fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    crate::retry::retry_after(headers, std::time::SystemTime::now())
+}
+
+/// Whether a failed attempt is worth a retry; logged at DEBUG.
+#[cold]
+#[inline(never)]
+fn weigh_failure(failure: &Failure, attempt: u32, elapsed_ms: u64) -> (bool, Option<Duration>) {
+    tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
+    (failure.is_retryable(), None)
 }
 
 /// An answer that says the API is overloaded.
@@ -449,122 +494,6 @@ fn seconds(duration: Duration) -> String {
     format!("{:.1} s", duration.as_secs_f64())
 }
 
-/// Appends an operation's query parameters to the request URL in one edit.
-/// Generated `send()`s call this instead of reqwest's `query()` once per
-/// parameter (see `codegen/rewrite.rs`): that re-edits the URL for every
-/// parameter, set or not, and the file probes have dozens. The encoding is
-/// the same (serde_urlencoded into the URL's query pairs). An error names
-/// the first parameter that could not be encoded.
-pub(crate) fn append_query(
-    request: &mut reqwest::Request,
-    push_all: impl FnOnce(&mut QueryPairs<'_, '_>),
-) -> Result<(), String> {
-    let url = request.url_mut();
-    let mut error = None;
-    {
-        let mut pairs = url.query_pairs_mut();
-        push_all(&mut QueryPairs {
-            pairs: &mut pairs,
-            error: &mut error,
-        });
-    }
-    if url.query() == Some("") {
-        url.set_query(None);
-    }
-    error.map_or(Ok(()), Err)
-}
-
-/// A path parameter as it goes into the URL: the value's text,
-/// percent-encoded as one path segment. Generated `send()`s format it
-/// straight into the URL (see `codegen/rewrite.rs`), where progenitor
-/// writes the value to a string and encodes that into a second one. The
-/// encoding is the same: the controls, space, `"#<>?`{}/` and `%`.
-pub(crate) struct PathSegment<'a, T: ?Sized>(pub(crate) &'a T);
-
-/// The bytes a path segment cannot carry as they are.
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%');
-
-impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::fmt::Write as _;
-        // A value's text often comes in pieces (a UUID writes nine): a
-        // short one is gathered first and encoded in one pass, a long one
-        // is encoded piece by piece as it is written.
-        let mut short = Short {
-            bytes: [0; SHORT_SEGMENT],
-            len: 0,
-        };
-        if write!(short, "{}", self.0).is_ok()
-            && let Ok(text) = std::str::from_utf8(&short.bytes[..short.len])
-        {
-            return percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
-                .try_for_each(|piece| f.write_str(piece));
-        }
-        std::fmt::write(&mut Encoded(f), format_args!("{}", self.0))
-    }
-}
-
-/// The longest value text [`PathSegment`] gathers before encoding it.
-const SHORT_SEGMENT: usize = 64;
-
-/// A value's text of up to [`SHORT_SEGMENT`] bytes; a longer one is an error.
-struct Short {
-    bytes: [u8; SHORT_SEGMENT],
-    len: usize,
-}
-
-impl std::fmt::Write for Short {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        let end = self.len + text.len();
-        let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        slot.copy_from_slice(text.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Encodes each piece of a value's text as it is written.
-struct Encoded<'f, 'g>(&'f mut std::fmt::Formatter<'g>);
-
-impl std::fmt::Write for Encoded<'_, '_> {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        percent_encoding::utf8_percent_encode(text, PATH_SEGMENT)
-            .try_for_each(|piece| self.0.write_str(piece))
-    }
-}
-
-/// The query of a request being built; see [`append_query`].
-pub(crate) struct QueryPairs<'p, 'u> {
-    pairs: &'p mut url::form_urlencoded::Serializer<'u, url::UrlQuery<'u>>,
-    error: &'p mut Option<String>,
-}
-
-impl QueryPairs<'_, '_> {
-    /// Appends the parameter `name` (progenitor's `QueryParam`, which
-    /// encodes it in its style); after a failure the rest are skipped.
-    pub(crate) fn push<T: serde::Serialize + ?Sized>(&mut self, name: &str, param: &T) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(e) = param.serialize(serde_urlencoded::Serializer::new(self.pairs)) {
-            *self.error = Some(format!(
-                "the query parameter `{name}` cannot be encoded: {e}"
-            ));
-        }
-    }
-}
-
 /// A failed attempt, and whether it failed while reading the body (the
 /// status line had arrived).
 struct Failure {
@@ -586,6 +515,30 @@ impl Failure {
             cause: Cause::Http(error),
             reading_body,
             stalled: false,
+        }
+    }
+
+    #[cold]
+    fn no_response(timeout: Duration) -> Failure {
+        Failure {
+            cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
+            reading_body: false,
+            stalled: false,
+        }
+    }
+
+    /// A body that delivered nothing for `stall` after `total` bytes of
+    /// the `expected`.
+    #[cold]
+    fn stalled(stall: Duration, total: usize, expected: Option<u64>) -> Failure {
+        let expected = expected.map_or(String::new(), |n| format!(" of {n}"));
+        Failure {
+            cause: Cause::TimedOut(format!(
+                "the response body stalled: no bytes for {} after {total}{expected} bytes",
+                seconds(stall)
+            )),
+            reading_body: true,
+            stalled: true,
         }
     }
 
@@ -709,13 +662,7 @@ async fn receive(
     });
     let mut response = match arrived.await {
         Some(result) => result.map_err(|error| Failure::http(error, false))?,
-        None => {
-            return Err(Failure {
-                cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
-                reading_body: false,
-                stalled: false,
-            });
-        }
+        None => return Err(Failure::no_response(timeout)),
     };
     let bytes = read_body(&mut response, timer, stall).await?;
     Ok((response, Some(bytes)))
@@ -786,17 +733,7 @@ async fn read_body(
             .await
         };
         let Some(read) = read else {
-            let expected = response
-                .content_length()
-                .map_or(String::new(), |n| format!(" of {n}"));
-            return Err(Failure {
-                cause: Cause::TimedOut(format!(
-                    "the response body stalled: no bytes for {} after {total}{expected} bytes",
-                    seconds(stall)
-                )),
-                reading_body: true,
-                stalled: true,
-            });
+            return Err(Failure::stalled(stall, total, response.content_length()));
         };
         let Some(chunk) = read.map_err(|error| Failure::http(error, true))? else {
             break;
@@ -898,77 +835,4 @@ fn apply_cookies(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(url: &str) -> reqwest::Request {
-        reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"))
-    }
-
-    #[test]
-    fn parameters_are_appended_in_order_and_an_empty_query_leaves_no_question_mark() {
-        let mut r = request("http://127.0.0.1/v1/probe/file");
-        append_query(&mut r, |q| {
-            q.push("a[x]", &[("a[x]", "1 2")]);
-            q.push("none", &[("none", None::<u8>)]);
-            q.push("url", &[("url", "https://m.example/a b.mp4?x=1&y")]);
-        })
-        .expect("encodes");
-        assert_eq!(
-            r.url().query(),
-            Some("a%5Bx%5D=1+2&url=https%3A%2F%2Fm.example%2Fa+b.mp4%3Fx%3D1%26y")
-        );
-
-        let mut r = request("http://127.0.0.1/v1/probe/file");
-        append_query(&mut r, |q| q.push("none", &[("none", None::<u8>)])).expect("encodes");
-        assert_eq!(r.url().as_str(), "http://127.0.0.1/v1/probe/file");
-    }
-
-    #[test]
-    fn a_path_segment_is_encoded_as_the_generator_encodes_it() {
-        let values = [
-            "3f6c1e2a-8b4d-4c7e-9a15-2d0b7e9f4a61",
-            "a b/c?d#e%f",
-            "\"<>`{}\u{7f}\u{1}",
-            "café/日本",
-            "",
-            // Longer than a gathered value: encoded piece by piece.
-            "a/very/long/value/with spaces/that/does/not/fit/in/sixty-four/bytes?#",
-        ];
-        // Around the length gathered before encoding, with a byte to escape
-        // and a character that straddles the limit.
-        let edges = [63, 64, 65].map(|n| format!("{}/", "x".repeat(n - 1)));
-        let straddle = format!("{}é", "x".repeat(63));
-        let edges = edges.iter().chain([&straddle]).map(String::as_str);
-        for value in values.into_iter().chain(edges) {
-            assert_eq!(
-                PathSegment(value).to_string(),
-                progenitor_client::encode_path(value),
-                "{value:?}"
-            );
-        }
-        assert_eq!(PathSegment(&42_i64).to_string(), "42");
-        assert_eq!(
-            PathSegment(&uuid::Uuid::nil()).to_string(),
-            uuid::Uuid::nil().to_string()
-        );
-    }
-
-    #[test]
-    fn a_parameter_that_cannot_be_encoded_is_named_and_stops_the_rest() {
-        let mut r = request("http://127.0.0.1/x");
-        let error = append_query(&mut r, |q| {
-            q.push("count", &7u32);
-            q.push("after", &[("after", "1")]);
-        })
-        .expect_err("a bare number is not a query");
-        assert!(
-            error.starts_with("the query parameter `count` cannot be encoded"),
-            "{error}"
-        );
-        assert_eq!(r.url().query(), None);
-    }
 }

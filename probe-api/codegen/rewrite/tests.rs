@@ -115,10 +115,28 @@ fn header_parameters_are_written_onto_the_built_request() {
     );
     assert!(
         code.contains(
-            r#"request_not_built("get_thing",e))?;letheader_map=_request.headers_mut();header_map.insert("api-version",::reqwest::header::HeaderValue::from_static("v1"),);Ok(_request)"#
+            r#"request_not_built("get_thing",e))?;letheader_map=_request.headers_mut();header_map.append("api-version",::reqwest::header::HeaderValue::from_static("v1"),);Ok(_request)"#
         ),
         "{code}"
     );
+    // A name the request may already hold is replaced, as the merge did,
+    // whether written as a literal or as a `HeaderName`.
+    let code = rewritten_flat(
+        "let mut _request = client.client.get(_url).build()?;",
+        r#"let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+        header_map.append("Accept", ::reqwest::header::HeaderValue::from_static("text/csv"));
+        header_map.append(::reqwest::header::HeaderName::from_static("x-trace"), value);
+        header_map.append(name, value);
+        let mut _request = client.client.get(_url).headers(header_map).build()?;"#,
+    );
+    assert!(code.contains(r#"header_map.insert("Accept","#), "{code}");
+    assert!(
+        code.contains(
+            r#"header_map.append(::reqwest::header::HeaderName::from_static("x-trace"),value,)"#
+        ),
+        "{code}"
+    );
+    assert!(code.contains("header_map.insert(name,value)"), "{code}");
     assert!(
         !code.contains("with_capacity") && !code.contains(".headers("),
         "{code}"

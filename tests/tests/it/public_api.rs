@@ -277,12 +277,22 @@ async fn any_path_goes_through_the_credentials_and_retries_of_the_client() {
     struct Invoice {
         total: f64,
     }
+    // A request's own `Authorization` gives way to the client's credential:
+    // one header, the client's.
     let typed = client
         .request(Method::POST, "/frontend/api/v1/billing/invoice")
+        .header("Authorization", "Bearer someone-else")
         .send_json::<Invoice>()
         .await
         .expect("typed");
     assert_eq!(typed.total, 12.5);
+    let received = server.received_requests().await.expect("recording");
+    let sent: Vec<_> = received[received.len() - 1]
+        .headers
+        .get_all("authorization")
+        .iter()
+        .collect();
+    assert_eq!(sent, ["Bearer key-9"]);
     let bytes = client
         .request(Method::POST, "/frontend/api/v1/billing/invoice")
         .send_bytes()
