@@ -16,20 +16,20 @@ const OVERHEAD_GOAL: f64 = 1.03;
 /// Why a per-call row can miss its goal, as measured on the code this file
 /// describes (`PROBE_BENCH_ONLY=loop` under callgrind with its cache and
 /// branch simulation, and `strace -c`).
-const PER_CALL_MISS: &str = "Why the per-call rows are over 1.03: not by running more instructions. \
-     Counted with callgrind (`PROBE_BENCH_ONLY=loop`, the client thread, per call), the SDK runs \
-     1.006× the hand-written call's instructions for `get_session` (about 98k) and 1.012× for \
+const PER_CALL_MISS: &str = "Why the per-call rows are over 1.03: not by running more instructions. Counted with \
+     callgrind (`PROBE_BENCH_ONLY=loop`, the client thread, per call), the SDK runs 1.006× \
+     the hand-written call's instructions for `get_session` (about 98k) and 1.012× for \
      `get_file` (about 620k), and `strace -c` counts the same system calls on both sides (8 a \
-     call, the server's included). What differs is where those instructions are: the SDK's call \
-     goes through its own code (credentials, retries, timeouts, the response's parts) where the \
-     hand-written one goes through reqwest's, and callgrind's cache simulation counts about 215 \
-     (`get_session`) and 360 (`get_file`) more instruction-cache misses per call, and about 300 \
-     and 410 more data-cache misses: code and data spread over more lines, which a loopback call of 60 to 160 µs, half of \
-     it in the kernel, shows as a few percent. Copies are not it: counted under gdb, a \
-     `get_session` call copies 52.9 KB in `memcpy` (the hand-written call 45.4 KB), and cutting \
-     that from 56.6 KB changed no ratio beyond the noise; the same code measures up to 3 points \
-     apart from one run to the next. Against a real API, where a call takes milliseconds, it is \
-     well under 1 %.";
+     call, the server's included). What differs is where those instructions are: the SDK's \
+     call goes through its own code (credentials, retries, timeouts, the response's parts) \
+     where the hand-written one goes through reqwest's, and callgrind's cache simulation \
+     counts about 215 (`get_session`) and 360 (`get_file`) more instruction-cache misses per \
+     call, and about 300 and 410 more data-cache misses: code and data spread over more \
+     lines, which a loopback call of 60 to 160 µs, half of it in the kernel, shows as a few \
+     percent. Copies are not it: counted under gdb, a `get_session` call copies 52.9 KB in \
+     `memcpy` (the hand-written call 45.4 KB), and cutting that from 56.6 KB changed no ratio \
+     beyond the noise; the same code measures up to 3 points apart from one run to the next. \
+     Against a real API, where a call takes milliseconds, it is well under 1 %.";
 const WALK_MEMORY_GOAL: f64 = 64e6;
 
 fn yes_no(met: bool) -> &'static str {
