@@ -49,12 +49,48 @@ pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
 
 /// Rewrites the `send` methods inside the generated `builder` module.
 pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
+    let uuids: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        shape::builder_structs(file)?
+            .map(|s| (s.ident.to_string(), uuid_fields(s)))
+            .collect();
     let sends = shape::sends_mut(file)?;
     let count = sends.len();
     for (owner, method) in sends {
-        rewrite_send(method, &owner)?;
+        let uuids = uuids.get(&owner).cloned().unwrap_or_default();
+        rewrite_send(method, &owner, uuids)?;
     }
     Ok(count)
+}
+
+/// The fields of a builder that hold a UUID (`Uuid`, or one in an `Option`
+/// or a `Result`): their text is hex digits and hyphens, which a path
+/// segment carries as they are.
+fn uuid_fields(builder: &syn::ItemStruct) -> std::collections::BTreeSet<String> {
+    fn is_uuid(ty: &syn::Type) -> bool {
+        let syn::Type::Path(path) = ty else {
+            return false;
+        };
+        let Some(last) = path.path.segments.last() else {
+            return false;
+        };
+        if last.ident == "Uuid" {
+            return true;
+        }
+        match &last.arguments {
+            syn::PathArguments::AngleBracketed(args)
+                if last.ident == "Option" || last.ident == "Result" =>
+            {
+                matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_uuid(inner))
+            }
+            _ => false,
+        }
+    }
+    builder
+        .fields
+        .iter()
+        .filter(|field| is_uuid(&field.ty))
+        .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
+        .collect()
 }
 
 /// Makes every `send()` of the `builder` module a plain function that
@@ -97,7 +133,11 @@ fn generated_error(reason: impl Into<String>) -> SpecError {
     )
 }
 
-fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecError> {
+fn rewrite_send(
+    method: &mut syn::ImplItemFn,
+    owner: &str,
+    uuids: std::collections::BTreeSet<String>,
+) -> Result<(), SpecError> {
     let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
 
     // Result<ResponseValue<T>, Error<E>>  ->  Result<crate::runtime::Response<T>, crate::runtime::Error>
@@ -157,7 +197,10 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
             out = build_in_closure(out, &request).map_err(|e| fail(&e))?;
             saw_exec = true;
             out.push(parse_quote! {
-                let #pat = crate::runtime::execute(#client, &rebuild, #info, #streams).await;
+                static FACTS: crate::runtime::OperationFacts = crate::runtime::OperationFacts::new();
+            });
+            out.push(parse_quote! {
+                let #pat = crate::runtime::execute(#client, &rebuild, #info, &FACTS, #streams).await;
             });
             continue;
         }
@@ -187,6 +230,7 @@ fn rewrite_send(method: &mut syn::ImplItemFn, owner: &str) -> Result<(), SpecErr
     let mut rewriter = ErrorPaths {
         operation,
         response,
+        uuids,
         unknown: Vec::new(),
     };
     rewriter.visit_block_mut(&mut method.block);
@@ -226,12 +270,14 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
         .ok_or("no `let info = OperationInfo { .. }` after the request is built")?;
     let mut stmts = stmts;
     let tail = stmts.split_off(info);
-    let body = stmts.split_off(start);
+    let mut body = stmts.split_off(start);
+    body[0] = url_from_base(&body[0])?;
     // A raw body is moved into the request (`.body(value)`); the closure,
     // called for every attempt, gives each a copy.
     let mut body = headers_onto_request(body)?;
     for stmt in &mut body {
         CopyRawBody.visit_stmt_mut(stmt);
+        ConstHeaders.visit_stmt_mut(stmt);
     }
     stmts.push(parse_quote! {
         let rebuild = || -> ::std::result::Result<::reqwest::Request, crate::runtime::Error> {
@@ -241,6 +287,47 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
     });
     stmts.extend(tail);
     Ok(stmts)
+}
+
+/// progenitor formats the base URL and the path into one string
+/// (`let url = format!("{}/things/{}", client.baseurl, ..)`), which reqwest
+/// then parses whole, scheme and host included, on every call. The client
+/// keeps its base URL parsed; `request_url` sets the path on a copy of it,
+/// so only the path is parsed:
+/// `let url = crate::runtime::request_url(client, format_args!("/things/{}", ..))`.
+fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
+    let refuse = || "the URL is not `format!(\"{}/..\", client.baseurl, ..)`".to_string();
+    let Stmt::Local(local) = stmt else {
+        return Err(refuse());
+    };
+    let Some(Expr::Macro(mac)) = local.init.as_ref().map(|init| init.expr.as_ref()) else {
+        return Err(refuse());
+    };
+    let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+    let args = syn::parse::Parser::parse2(parser, mac.mac.tokens.clone()).map_err(|_| refuse())?;
+    let mut args = args.into_iter();
+    let (Some(Expr::Lit(pattern)), Some(Expr::Field(base))) = (args.next(), args.next()) else {
+        return Err(refuse());
+    };
+    let syn::Lit::Str(pattern) = &pattern.lit else {
+        return Err(refuse());
+    };
+    let path = pattern
+        .value()
+        .strip_prefix("{}")
+        .filter(|path| path.starts_with('/'))
+        .map(str::to_string)
+        .ok_or_else(refuse)?;
+    if !matches!(&base.member, syn::Member::Named(name) if name == "baseurl") {
+        return Err(refuse());
+    }
+    let client = &base.base;
+    let path = syn::LitStr::new(&path, pattern.span());
+    let rest: Vec<Expr> = args.collect();
+    let pat = &local.pat;
+    Ok(parse_quote! {
+        let #pat = crate::runtime::request_url(#client, format_args!(#path #(, #rest)*));
+    })
 }
 
 /// progenitor gathers the header parameters in a map of their own
@@ -379,6 +466,31 @@ fn path_ends_with(path: &syn::Path, segments: &[&str]) -> bool {
             .rev()
             .zip(segments.iter().rev())
             .all(|(s, name)| s.ident == name)
+}
+
+/// Makes `HeaderName::from_static("name")` and `HeaderValue::from_static("value")`
+/// of a literal constants (`const { .. }`), so a request does not check and
+/// look the text up again on every call.
+struct ConstHeaders;
+
+impl VisitMut for ConstHeaders {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Call(call) = expr
+            && let Expr::Path(function) = call.func.as_ref()
+            && (path_ends_with(&function.path, &["HeaderName", "from_static"])
+                || path_ends_with(&function.path, &["HeaderValue", "from_static"]))
+            && let [
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(_),
+                    ..
+                }),
+            ] = call.args.iter().collect::<Vec<_>>()[..]
+        {
+            *expr = parse_quote!(const { #call });
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
 }
 
 /// Makes `.body(value)` take a copy of `value`.
@@ -632,6 +744,8 @@ struct ErrorPaths {
     operation: syn::LitStr,
     /// The local holding the response.
     response: syn::Ident,
+    /// The parameters that hold a UUID.
+    uuids: std::collections::BTreeSet<String>,
     unknown: Vec<String>,
 }
 
@@ -722,6 +836,17 @@ impl VisitMut for ErrorPaths {
             && text.args.is_empty()
         {
             let value = &text.receiver;
+            // A UUID's text (hex digits and hyphens) needs no escape: it is
+            // written as it is, by the UUID's own formatting.
+            if let Expr::Path(local) = value.as_ref()
+                && local
+                    .path
+                    .get_ident()
+                    .is_some_and(|name| self.uuids.contains(&name.to_string()))
+            {
+                *expr = parse_quote!(#value.hyphenated());
+                return;
+            }
             *expr = parse_quote!(crate::runtime::PathSegment(&#value));
             return;
         }
@@ -774,10 +899,10 @@ impl VisitMut for ErrorPaths {
         syn::visit_mut::visit_expr_mut(self, expr);
     }
 
-    /// The URL is a `format!`, whose arguments the visitor does not see
+    /// The URL is a `format_args!`, whose arguments the visitor does not see
     /// as expressions: they are parsed, visited and written back.
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") {
+        if !mac.path.is_ident("format") && !mac.path.is_ident("format_args") {
             return;
         }
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;

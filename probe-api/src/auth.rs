@@ -176,6 +176,7 @@ impl Auth {
     }
 
     /// Puts the credential on a request, as the scheme defines.
+    #[inline]
     pub(crate) fn apply(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let secret = self.secret.expose();
         match self.scheme {

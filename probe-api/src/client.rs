@@ -40,6 +40,9 @@ pub const ENV_MAX_RETRIES: &str = "PROBE_MAX_RETRIES";
 /// `Default` and is not public.
 #[derive(Clone)]
 pub(crate) struct ClientState {
+    /// The base URL, parsed once: each request's URL is this with the
+    /// operation's path set (see [`crate::request_url::request_url`]).
+    pub(crate) base: reqwest::Url,
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
@@ -279,7 +282,8 @@ impl ClientBuilder {
             (None, Some(url)) => (url.to_string(), ENV_BASE_URL),
             (None, None) => (DEFAULT_BASE_URL.to_string(), "base_url"),
         };
-        let base_url = validate_base_url(&base_url).map_err(|r| config_error(base_setting, r))?;
+        let base = validate_base_url(&base_url).map_err(|r| config_error(base_setting, r))?;
+        let base_url = base.as_str().trim_end_matches('/').to_string();
 
         let credential = match &self.credential {
             Some((secret, is_jwt)) => Some((
@@ -335,6 +339,7 @@ impl ClientBuilder {
             &base_url,
             http,
             ClientState {
+                base,
                 auth,
                 timeout,
                 retry,
@@ -434,7 +439,7 @@ fn warn_about_query_credentials(scheme: AuthScheme) {
     }
 }
 
-fn validate_base_url(text: &str) -> Result<String, String> {
+fn validate_base_url(text: &str) -> Result<reqwest::Url, String> {
     let url = reqwest::Url::parse(text.trim())
         .map_err(|e| format!("`{text}` is not an absolute URL ({e})"))?;
     if url.query().is_some() || url.fragment().is_some() {
@@ -453,7 +458,7 @@ fn validate_base_url(text: &str) -> Result<String, String> {
         }
         other => return Err(format!("`{text}` has scheme `{other}`; use https")),
     }
-    Ok(url.as_str().trim_end_matches('/').to_string())
+    Ok(url)
 }
 
 fn is_loopback(host: &str) -> bool {

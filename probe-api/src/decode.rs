@@ -43,13 +43,12 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
         let (mut response, mut exchange) = answer.into_parts();
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        // A walk decodes the body as it arrives (see `reports::walk`).
-        let sink = crate::reports::walk::take_sink();
-        if sink.is_none()
-            && let Some(bytes) = exchange.as_mut().and_then(|e| e.body.take())
-        {
+        // A body read within the attempt is no walk's: a walked call
+        // streams (`transport::start`), its body decoded as it arrives.
+        if let Some(bytes) = exchange.as_mut().and_then(|e| e.body.take()) {
             return decoded(&bytes, status, headers, exchange, body_request_id);
         }
+        let sink = crate::reports::walk::take_sink();
         Box::pin(read_and_decode(
             response,
             status,
@@ -102,6 +101,7 @@ async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
 
 /// The response for a body that was read: its value, or the error that says
 /// where it did not decode.
+#[inline]
 fn decoded<T: DeserializeOwned>(
     bytes: &[u8],
     status: StatusCode,
@@ -217,6 +217,7 @@ pub(crate) fn stream_parts(
 /// What a successful response says besides its value: attempts and time
 /// from the exchange, and what its request id is found from when asked
 /// for (the headers, else the body's id).
+#[inline]
 fn parts(
     status: StatusCode,
     headers: HeaderMap,

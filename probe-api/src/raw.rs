@@ -222,7 +222,8 @@ impl RawRequest<'_> {
                 ))
             })
         };
-        let answer = crate::transport::execute(client, &build, &info, streams).await?;
+        static FACTS: crate::transport::OperationFacts = crate::transport::OperationFacts::new();
+        let answer = crate::transport::execute(client, &build, &info, &FACTS, streams).await?;
         if answer.status().is_success() {
             Ok(answer)
         } else {

@@ -1,6 +1,37 @@
-//! The URL of a generated request: path parameters encoded as they are
-//! written into it ([`PathSegment`]) and the query parameters appended in
-//! one edit ([`append_query`]), with the encodings progenitor uses.
+//! The URL of a generated request: the client's base URL, parsed once,
+//! with the operation's path set ([`request_url`]), path parameters encoded
+//! as they are written into it ([`PathSegment`]) and the query parameters
+//! appended in one edit ([`append_query`]), with the encodings progenitor
+//! uses.
+
+/// The URL of a request to `path` (the operation's path, its parameters
+/// written through [`PathSegment`]): the client's base URL with `path`
+/// after the base's own.
+///
+/// Generated `send()`s call this where progenitor formats the base URL and
+/// the path into a string that reqwest then parses whole (see
+/// `codegen/rewrite.rs`). The base was parsed once, when the client was
+/// built; only the path is parsed here, by the same parser and with the
+/// same result, so the scheme and the host (and its IDNA processing) are not
+/// parsed again on every call.
+#[inline]
+pub(crate) fn request_url(client: &crate::Client, path: std::fmt::Arguments<'_>) -> reqwest::Url {
+    use std::fmt::Write as _;
+    let base = &client.inner.base;
+    let prefix = base.path().trim_end_matches('/');
+    let mut joined = String::with_capacity(prefix.len() + PATH_CAPACITY);
+    joined.push_str(prefix);
+    // Writing to a `String` fails only if a value's `Display` does, which
+    // none of the generated parameter types' does.
+    let _ = joined.write_fmt(path);
+    let mut url = base.clone();
+    url.set_path(&joined);
+    url
+}
+
+/// Room for an operation's path, set aside once: the longest of the
+/// document's paths with a UUID in each parameter fits.
+const PATH_CAPACITY: usize = 96;
 
 /// Appends an operation's query parameters to the request URL in one edit.
 /// Generated `send()`s call this instead of reqwest's `query()` once per

@@ -9,7 +9,8 @@
 //! | name | used by the generated code for |
 //! |---|---|
 //! | [`ClientState`] | the state progenitor keeps in `Client` (`with_inner_type`) |
-//! | [`execute`] | sending every request: credentials, cookies, timeouts, retries, span |
+//! | [`execute`], [`OperationFacts`] | sending every request: credentials, cookies, timeouts, retries, span; what the transport keeps of each operation |
+//! | [`request_url`] | a request's URL: the client's parsed base URL with the operation's path |
 //! | [`append_query`] | a request's query parameters in one URL edit |
 //! | [`PathSegment`] | a path parameter, encoded as it is written into the URL |
 //! | [`request_not_built`], [`Error`] | every failure of a `send()`, naming its operation |
@@ -30,11 +31,11 @@ pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};
 // What a streaming response needs; the Probe.dev document has none today.
-pub(crate) use crate::request_url::{PathSegment, append_query};
+pub(crate) use crate::request_url::{PathSegment, append_query, request_url};
 pub(crate) use crate::spec::{
     BodySpec, CookieSpec, OperationSpec, ParameterLocation, ParameterSpec, QueryGroupSpec,
 };
-pub(crate) use crate::transport::execute;
+pub(crate) use crate::transport::{OperationFacts, execute};
 #[allow(
     unused_imports,
     reason = "generated only for an operation that streams its body"

@@ -38,6 +38,7 @@ pub const ANALYSIS_MARGIN: Duration = Duration::from_secs(15);
 /// `timeout` plus `queue_timeout` the request asks for (the document's
 /// defaults when it does not say) plus [`ANALYSIS_MARGIN`]; never less than
 /// `floor`.
+#[inline]
 pub fn request_timeout(
     spec: Option<&OperationSpec>,
     request: &reqwest::Request,

@@ -37,6 +37,7 @@ pub(crate) async fn execute(
     client: &Client,
     build: Build<'_>,
     info: &OperationInfo,
+    facts: &OperationFacts,
     streams: bool,
 ) -> Result<Answer, Error> {
     let sent = AtomicU32::new(0);
@@ -46,7 +47,7 @@ pub(crate) async fn execute(
     // place in an `async fn`'s state until its scope ends). The future is
     // pinned where it is made: it is large, and each move of it is a copy.
     let mut attempts = std::pin::pin!({
-        let (call, request, exchange, request_span) = start(client, build, info, streams)?;
+        let (call, request, exchange, request_span) = start(client, build, info, facts, streams)?;
         deadline = call.deadline;
         // Boxed: only a call with a deadline keeps it, beside every await.
         context = deadline.map(|_| Box::new(exchange.clone()));
@@ -90,11 +91,12 @@ fn start<'a>(
     client: &'a Client,
     build: Build<'a>,
     info: &OperationInfo,
+    facts: &OperationFacts,
     streams: bool,
 ) -> Result<(Call<'a>, reqwest::Request, Exchange, tracing::Span), Error> {
     let started = Instant::now();
     let mut request = build()?;
-    let known = operation_spec(info.operation_id);
+    let known = facts.get(info.operation_id);
     let spec = known.map(|k| k.spec);
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
@@ -118,6 +120,7 @@ fn start<'a>(
         // credentials; every other operation accepts the configured scheme
         // or rejects it on the server side with the API's own message.
         needs_auth: known.is_none_or(|k| k.needs_auth),
+        takes_cookies: known.is_some_and(|k| k.takes_cookies),
         timeout: Duration::ZERO,
         deadline: state.deadline.map(|limit| started + limit),
         // A walked report is decoded as its body arrives (`reports::walk`).
@@ -175,6 +178,7 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// A response and the exchange it belongs to.
+    #[inline]
     pub(crate) fn new(response: reqwest::Response, exchange: Exchange) -> Answer {
         Answer {
             status: response.status().as_u16(),
@@ -244,6 +248,8 @@ struct Call<'a> {
     build: Build<'a>,
     spec: Option<&'static OperationSpec>,
     needs_auth: bool,
+    /// The operation has cookie parameters.
+    takes_cookies: bool,
     /// Each attempt's timeout until the status line, without a deadline.
     timeout: Duration,
     deadline: Option<Instant>,
@@ -254,12 +260,15 @@ impl<'a> Call<'a> {
     /// Adds what the client, not the caller, puts on a request: the
     /// credential where its scheme puts it, and the cookies the operation
     /// takes.
+    #[inline]
     fn prepare(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let state = &self.client.inner;
         if let (Some(auth), true) = (&state.auth, self.needs_auth) {
             auth.apply(request)?;
         }
-        if let Some(spec) = self.spec {
+        if self.takes_cookies
+            && let Some(spec) = self.spec
+        {
             apply_cookies(spec, state, request)?;
         }
         Ok(())
@@ -277,13 +286,20 @@ impl<'a> Call<'a> {
     /// left. A plain function returning an `async` block, not an `async
     /// fn`: the block uses `request` and `exchange` where they were moved
     /// in, where an `async fn` would keep a second copy of each.
+    ///
+    /// The first attempt of a call with neither a limiter nor a deadline,
+    /// which is nearly every call, is made here on as little code as it
+    /// can take: a loopback call's cost follows the code it runs through
+    /// more than the instructions (BENCHMARKS.md). Everything else (a
+    /// limiter's permit, a deadline to fit, a retry and its back-off) is
+    /// [`Call::attempts_from`], boxed, so its code is not on that path.
     #[allow(
         clippy::manual_async_fn,
         reason = "an `async fn` would store its arguments twice"
     )]
     fn attempts<'s>(
         self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         mut exchange: Exchange,
         sent: &'s AtomicU32,
         span: &'s tracing::Span,
@@ -293,72 +309,140 @@ impl<'a> Call<'a> {
     {
         async move {
             let state = &self.client.inner;
-            let policy = &state.retry;
-            let retry_allowed = policy.allows(&exchange.method);
-            // Seeded on the first retry: a call that succeeds at once needs none.
-            let mut jitter: Option<Jitter> = None;
+            if state.limiter.is_some() || self.deadline.is_some() {
+                let first = Resume {
+                    request,
+                    exchange,
+                    wait: None,
+                    jitter: None,
+                };
+                return Box::pin(self.attempts_from(first, sent, span)).await;
+            }
+            exchange.attempts = 1;
+            sent.store(1, Ordering::SeqCst);
             let started = exchange.started;
-            loop {
-                exchange.attempts += 1;
-                let attempt = exchange.attempts;
-                let permit = match &state.limiter {
-                    Some(limiter) => Some(limiter.acquire().await),
-                    None => None,
-                };
-                let attempt_started = if attempt == 1 && permit.is_none() {
-                    started
-                } else {
-                    Instant::now()
-                };
-                let timeout = match self.deadline {
-                    None => self.timeout,
-                    Some(deadline) => {
-                        self.fit_to_deadline(deadline, attempt_started, &mut request, &exchange)?
-                    }
-                };
-                sent.store(attempt, Ordering::SeqCst);
-                // In a block, so the outcome and the next request are not
-                // kept beside the back-off's timer.
-                let delay = {
-                    // Handed to reqwest here, so the attempt's future holds
-                    // reqwest's (boxed) exchange rather than the request.
-                    let sent = send(&self.client.client, request, self.streams, timeout);
-                    let outcome = receive(sent, self.streams, timeout, state.stall_timeout()).await;
-                    let ended = Instant::now();
-                    let (retryable, retry_after) =
-                        self.weigh(&outcome, attempt, attempt_started, ended);
-                    if let Some(permit) = permit {
-                        permit.finish(load(&outcome, retry_after));
-                    }
-                    // The next attempt's request is built once a retry is
-                    // decided, into the place the last one was moved from.
-                    let retry = if retry_allowed && retryable && attempt <= policy.max_retries() {
-                        self.plan_retry(attempt, &mut jitter, retry_after)
-                    } else {
-                        None
+            let attempt = send(&self.client.client, request, self.streams, self.timeout);
+            let outcome = receive(attempt, self.streams, self.timeout, state.stall_timeout()).await;
+            let mut jitter = None;
+            match self.settle(outcome, exchange, started, &mut jitter, None, span) {
+                Settled::Done(result) => result,
+                Settled::Retry(delay, request, exchange) => {
+                    let resume = Resume {
+                        request,
+                        exchange,
+                        wait: Some(delay),
+                        jitter,
                     };
-                    let Some((delay, next)) = retry else {
-                        span.record("attempt", attempt);
-                        span.record(
-                            "duration_ms",
-                            ended.duration_since(started).as_millis() as u64,
-                        );
-                        return match outcome {
-                            Ok((response, body)) => {
-                                span.record("status", response.status().as_u16());
-                                exchange.body = body;
-                                Ok(Answer::new(response, exchange))
-                            }
-                            Err(failure) => Err(failure.into_error(&exchange)),
-                        };
-                    };
-                    request = next;
-                    delay
-                };
-                log_retry(&exchange, attempt, delay);
-                tokio::time::sleep(delay).await;
+                    Box::pin(self.attempts_from(resume, sent, span)).await
+                }
             }
         }
+    }
+
+    /// The attempts from `resume` on, each through the limiter and within
+    /// the deadline when the client has them, after the wait `resume` asks
+    /// for (the back-off after a first attempt [`Call::attempts`] made).
+    async fn attempts_from(
+        self,
+        resume: Resume,
+        sent: &AtomicU32,
+        span: &tracing::Span,
+    ) -> Result<Answer, Error> {
+        let Resume {
+            mut request,
+            mut exchange,
+            mut wait,
+            mut jitter,
+        } = resume;
+        let state = &self.client.inner;
+        let started = exchange.started;
+        loop {
+            if let Some(delay) = wait.take() {
+                log_retry(&exchange, exchange.attempts, delay);
+                tokio::time::sleep(delay).await;
+            }
+            exchange.attempts += 1;
+            let attempt = exchange.attempts;
+            let permit = match &state.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
+            let attempt_started = if attempt == 1 && permit.is_none() {
+                started
+            } else {
+                Instant::now()
+            };
+            let timeout = match self.deadline {
+                None => self.timeout,
+                Some(deadline) => {
+                    self.fit_to_deadline(deadline, attempt_started, &mut request, &exchange)?
+                }
+            };
+            sent.store(attempt, Ordering::SeqCst);
+            // Handed to reqwest here, so the attempt's future holds
+            // reqwest's (boxed) exchange rather than the request.
+            let sent_request = send(&self.client.client, request, self.streams, timeout);
+            let outcome = receive(sent_request, self.streams, timeout, state.stall_timeout()).await;
+            match self.settle(
+                outcome,
+                exchange,
+                attempt_started,
+                &mut jitter,
+                permit,
+                span,
+            ) {
+                Settled::Done(result) => return result,
+                Settled::Retry(delay, next, kept) => {
+                    request = next;
+                    exchange = kept;
+                    wait = Some(delay);
+                }
+            }
+        }
+    }
+
+    /// What an attempt's `outcome` leads to: the call's result, or a retry
+    /// after a wait with the request built again. The span records the
+    /// call's last attempt; the limiter's `permit` learns how the attempt
+    /// went.
+    #[inline]
+    fn settle(
+        &self,
+        outcome: Result<(reqwest::Response, Option<Bytes>), Failure>,
+        mut exchange: Exchange,
+        attempt_started: Instant,
+        jitter: &mut Option<Jitter>,
+        permit: Option<crate::batch::limit::Permit>,
+        span: &tracing::Span,
+    ) -> Settled {
+        let attempt = exchange.attempts;
+        let ended = Instant::now();
+        let (retryable, retry_after) = self.weigh(&outcome, attempt, attempt_started, ended);
+        if let Some(permit) = permit {
+            permit.finish(load(&outcome, retry_after));
+        }
+        if retryable {
+            let policy = &self.client.inner.retry;
+            if policy.allows(&exchange.method)
+                && attempt <= policy.max_retries()
+                && let Some((delay, next)) = self.plan_retry(attempt, jitter, retry_after)
+            {
+                return Settled::Retry(delay, next, exchange);
+            }
+        }
+        span.record("attempt", attempt);
+        span.record(
+            "duration_ms",
+            ended.duration_since(exchange.started).as_millis() as u64,
+        );
+        Settled::Done(match outcome {
+            Ok((response, body)) => {
+                span.record("status", response.status().as_u16());
+                exchange.body = body;
+                Ok(Answer::new(response, exchange))
+            }
+            Err(failure) => Err(failure.into_error(&exchange)),
+        })
     }
 
     /// The timeout of an attempt that starts at `attempt_started` within the
@@ -407,6 +491,7 @@ impl<'a> Call<'a> {
 
     /// Whether an attempt's outcome is worth a retry, and the wait the
     /// server asked for; logged at DEBUG.
+    #[inline]
     fn weigh(
         &self,
         outcome: &Result<(reqwest::Response, Option<Bytes>), Failure>,
@@ -439,6 +524,22 @@ impl<'a> Call<'a> {
         let left = deadline.saturating_duration_since(Instant::now() + delay);
         !left.is_zero() && crate::timeouts::fit_to_deadline(self.spec, next, left).is_ok()
     }
+}
+
+/// Where [`Call::attempts_from`] takes up a call.
+struct Resume {
+    request: reqwest::Request,
+    exchange: Exchange,
+    /// The back-off before the next attempt.
+    wait: Option<Duration>,
+    jitter: Option<Jitter>,
+}
+
+/// What an attempt's outcome leads to ([`Call::settle`]).
+enum Settled {
+    Done(Result<Answer, Error>),
+    /// A retry after the wait, with its request and the exchange so far.
+    Retry(Duration, reqwest::Request, Exchange),
 }
 
 /// The event of a retry: at INFO, outside a request span (which is
@@ -614,6 +715,7 @@ fn error_chain(error: &dyn StdError) -> String {
 /// caller's to read, so there `timeout` covers the whole exchange, as
 /// reqwest's own timeout does; otherwise [`receive`]'s timer replaces
 /// reqwest's.
+#[inline]
 fn send(
     http: &reqwest::Client,
     mut request: reqwest::Request,
@@ -701,15 +803,6 @@ async fn read_body(
     mut timer: Pin<&mut tokio::time::Sleep>,
     stall: Duration,
 ) -> Result<Bytes, Failure> {
-    // reqwest hides the size when it may decompress, but removes the
-    // `content-length` header when it does: the header is the body's size.
-    // It is only a hint, capped so a wrong one cannot reserve much.
-    let announced = response
-        .headers()
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .or(response.content_length())
-        .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize);
     let mut first: Option<Bytes> = None;
     // Chunks after the first of a body whose size is not known in time.
     let mut rest: Vec<Bytes> = Vec::new();
@@ -749,7 +842,13 @@ async fn read_body(
         };
         // With two chunks the body is not one piece: from here on it goes
         // into the buffer, sized by the announced length when it covers
-        // what came so far; else the chunks are kept until the end.
+        // what came so far; else the chunks are kept until the end. (A body
+        // of one chunk, as most small ones are, never reads the length.)
+        let announced = if rest.is_empty() {
+            announced_size(response)
+        } else {
+            0
+        };
         if rest.is_empty() && announced >= total {
             all.reserve(announced);
             all.extend_from_slice(head);
@@ -776,9 +875,45 @@ async fn read_body(
     Ok(all.freeze())
 }
 
+/// The body's size as the response announces it, for the buffer of a body
+/// that arrives in pieces. reqwest hides the size when it may decompress,
+/// but removes the `content-length` header when it does: the header is the
+/// body's size. It is only a hint, capped so a wrong one cannot reserve
+/// much.
+#[inline(never)]
+fn announced_size(response: &reqwest::Response) -> usize {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .or(response.content_length())
+        .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize)
+}
+
 /// The most a `content-length` may reserve ahead of the body (128 MiB);
 /// a larger body grows its buffer as it arrives.
 const MAX_PREALLOCATED: u64 = 128 << 20;
+
+/// What the transport knows of one operation, looked up on the operation's
+/// first call and kept: each generated `send()` has a static of its own
+/// (see `codegen/rewrite.rs`), so a call reads one value where it would
+/// search the operations by name.
+pub(crate) struct OperationFacts(OnceLock<Option<Known>>);
+
+impl OperationFacts {
+    /// Facts not looked up yet.
+    pub(crate) const fn new() -> OperationFacts {
+        OperationFacts(OnceLock::new())
+    }
+
+    /// The facts of the operation with the Rust method name `rust_name`
+    /// (the same name on every call), `None` for a request that is no
+    /// operation of the document.
+    #[inline]
+    fn get(&self, rust_name: &str) -> Option<Known> {
+        *self.0.get_or_init(|| operation_spec(rust_name))
+    }
+}
 
 /// An operation, with what the transport asks of it on every call worked
 /// out once (the file probes have dozens of parameters to look through).
@@ -789,6 +924,8 @@ struct Known {
     secret_path: bool,
     /// The document lists security for it: every operation but sign-in.
     needs_auth: bool,
+    /// It has cookie parameters (`OperationSpec::cookies`).
+    takes_cookies: bool,
 }
 
 /// The operation with the given Rust method name, by binary search in an
@@ -802,6 +939,7 @@ fn operation_spec(rust_name: &str) -> Option<Known> {
                 spec,
                 secret_path: spec.has_secret_parameters(),
                 needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
+                takes_cookies: !spec.cookies.is_empty(),
             })
             .collect();
         index.sort_by_key(|k| k.spec.rust_name);

@@ -46,7 +46,15 @@ fn a_send_is_routed_through_the_layer_with_its_own_local_names() {
         "{code}"
     );
     assert!(
-        code.contains("crate::runtime::execute(client, &rebuild, &info, false)"),
+        code.contains("crate::runtime::execute(client, &rebuild, &info, &FACTS, false)"),
+        "{code}"
+    );
+    // What the transport knows of the operation is kept in a static of
+    // the send's own.
+    assert!(
+        code.contains(
+            "static FACTS: crate::runtime::OperationFacts = crate::runtime::OperationFacts::new();"
+        ),
         "{code}"
     );
     // No `?` leans on a `From` conversion: the request's build names
@@ -82,7 +90,10 @@ fn a_send_is_routed_through_the_layer_with_its_own_local_names() {
     let closure = flat
         .find("letrebuild=||->::std::result::Result<::reqwest::Request,crate::runtime::Error")
         .expect("the request is built in a closure");
-    let url = flat.find("let_url=format!").expect("the url");
+    // The URL is the client's parsed base URL with the path set.
+    let url = flat
+        .find(r#"let_url=crate::runtime::request_url(client,format_args!("/thing"));"#)
+        .expect("the url");
     let returned = flat
         .find("Ok(_request)};")
         .expect("the closure returns the request");
@@ -98,11 +109,44 @@ fn a_path_parameter_is_encoded_as_it_is_formatted() {
     );
     assert!(
         code.contains(
-            r#"format!("{}/things/{}",client.baseurl,crate::runtime::PathSegment(&thing_id))"#
+            r#"request_url(client,format_args!("/things/{}",crate::runtime::PathSegment(&thing_id))"#
         ),
         "{code}"
     );
     assert!(!code.contains("encode_path"), "{code}");
+}
+
+#[test]
+fn a_uuid_path_parameter_is_written_as_it_is() {
+    let send = SEND.replace(
+        r#"let _url = format!("{}/thing", client.baseurl);"#,
+        r#"let _url = format!("{}/things/{}/{}", client.baseurl, encode_path(&thing_id.to_string()), encode_path(&name.to_string()));"#,
+    );
+    let mut f: syn::File = syn::parse_str(&format!(
+        "pub mod builder {{ pub struct GetThing {{ thing_id: Result<::uuid::Uuid, String>, name: Result<String, String> }} impl GetThing {{ {send} }} }}"
+    ))
+    .expect("test source parses");
+    route_sends_through_layer(&mut f).expect("rewritten");
+    let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+    assert!(
+        code.contains(
+            r#"format_args!("/things/{}/{}",thing_id.hyphenated(),crate::runtime::PathSegment(&name))"#
+        ),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_url_not_formatted_from_the_base_url_is_refused() {
+    let mut f = file(&SEND.replace(
+        r#"format!("{}/thing", client.baseurl)"#,
+        r#"format!("{}/thing", other)"#,
+    ));
+    let error = route_sends_through_layer(&mut f).expect_err("unknown URL");
+    assert!(
+        error.reason.contains("GetThing::send") && error.reason.contains("client.baseurl"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -115,7 +159,7 @@ fn header_parameters_are_written_onto_the_built_request() {
     );
     assert!(
         code.contains(
-            r#"request_not_built("get_thing",e))?;letheader_map=_request.headers_mut();header_map.append("api-version",::reqwest::header::HeaderValue::from_static("v1"),);Ok(_request)"#
+            r#"request_not_built("get_thing",e))?;letheader_map=_request.headers_mut();header_map.append("api-version",const{::reqwest::header::HeaderValue::from_static("v1")},);Ok(_request)"#
         ),
         "{code}"
     );
@@ -132,7 +176,7 @@ fn header_parameters_are_written_onto_the_built_request() {
     assert!(code.contains(r#"header_map.insert("Accept","#), "{code}");
     assert!(
         code.contains(
-            r#"header_map.append(::reqwest::header::HeaderName::from_static("x-trace"),value,)"#
+            r#"header_map.append(const{::reqwest::header::HeaderName::from_static("x-trace")},value,)"#
         ),
         "{code}"
     );
@@ -215,7 +259,7 @@ fn a_streamed_response_is_handed_over_unread() {
     route_sends_through_layer(&mut f).expect("rewritten");
     let code = prettyplease::unparse(&f);
     assert!(
-        code.contains("crate::runtime::execute(client, &rebuild, &info, true)"),
+        code.contains("crate::runtime::execute(client, &rebuild, &info, &FACTS, true)"),
         "{code}"
     );
     assert!(
@@ -249,4 +293,28 @@ fn an_unknown_shape_is_refused_naming_the_method() {
     ));
     let error = route_sends_through_layer(&mut f).expect_err("unknown constructor");
     assert!(error.reason.contains("Error::Custom"), "{error}");
+}
+
+#[test]
+fn a_header_of_literal_text_is_a_constant() {
+    let code = rewritten_flat(
+        "let mut _request = client.client.get(_url).build()?;",
+        r#"let mut _request = client.client.get(_url)
+            .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+            .header(::reqwest::header::HeaderName::from_static("x-a"), ::reqwest::header::HeaderValue::from_static(version()))
+            .build()?;"#,
+    );
+    assert!(
+        code.contains(r#"const{::reqwest::header::HeaderValue::from_static("application/json""#),
+        "{code}"
+    );
+    assert!(
+        code.contains(r#"const{::reqwest::header::HeaderName::from_static("x-a")}"#),
+        "{code}"
+    );
+    // A value that is not a literal is left to run.
+    assert!(
+        code.contains("::reqwest::header::HeaderValue::from_static(version())"),
+        "{code}"
+    );
 }

@@ -97,6 +97,7 @@ where
 }
 
 /// Whether the current call is walked (see [`walk_ffprobe`]).
+#[inline]
 pub(crate) fn walking() -> bool {
     WALK.try_with(|w| w.borrow().is_some()).unwrap_or(false)
 }
