@@ -734,6 +734,17 @@ async fn overhead(base: &str, bodies: &Bodies) {
     )
     .await;
     emit_overhead("get_file", "sequential", "untimed", sequential, &s, &h);
+    // The method's floor: two identical hand-written clients, made
+    // together, each with its own pool, in the same alternating rounds.
+    let (first, second) = (default_http_client(), default_http_client());
+    let (s, h) = alternate(
+        sequential,
+        SEQUENTIAL_ROUNDS,
+        || async { drop(hand_get_session(&first, base, session_timeout).await) },
+        || async { drop(hand_get_session(&second, base, session_timeout).await) },
+    )
+    .await;
+    emit_overhead("get_session", "sequential", "a/a", sequential, &s, &h);
 
     // An application that logs at INFO (tracing-subscriber's `fmt`, writing
     // nowhere): the SDK's span is recorded on every call, the hand-written
@@ -775,8 +786,9 @@ fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
 
 /// `setup`: `default` (the clients users build on both sides), `shared`
 /// (the SDK on the hand-written call's reqwest client, no retries),
-/// `untimed` (default clients, the hand-written call without a timeout) or
-/// `traced` (default clients, a `tracing` subscriber at INFO installed).
+/// `untimed` (default clients, the hand-written call without a timeout),
+/// `a/a` (two hand-written clients, the method's floor) or `traced`
+/// (default clients, a `tracing` subscriber at INFO installed).
 fn emit_overhead(
     operation: &str,
     mode: &str,
@@ -798,6 +810,15 @@ fn emit_overhead(
         Batch::Sequential(_) => (common::median(&cpus(sdk)), common::median(&cpus(hand))),
         Batch::Concurrent { .. } => (f64::NAN, f64::NAN),
     };
+    // Like the wall ratio, the median of the rounds' ratios: a round's two
+    // sides ran back to back, so what slowed the machine then slowed both.
+    let cpu_ratio = match batch {
+        Batch::Sequential(_) => {
+            let per_round: Vec<f64> = sdk.iter().zip(hand).map(|(s, h)| s.cpu / h.cpu).collect();
+            common::median(&per_round)
+        }
+        Batch::Concurrent { .. } => f64::NAN,
+    };
     common::emit(json!({
         "bench": "overhead",
         "operation": operation,
@@ -813,7 +834,7 @@ fn emit_overhead(
         "ratio_p75": common::quantile(&r, 0.75),
         "sdk_cpu_us": sdk_cpu * 1e6,
         "hand_cpu_us": hand_cpu * 1e6,
-        "cpu_ratio": sdk_cpu / hand_cpu,
+        "cpu_ratio": cpu_ratio,
     }));
 }
 

@@ -19,7 +19,9 @@
 //! does not recognise is an error naming the method, so a progenitor upgrade
 //! that changes them fails the build instead of silently bypassing the layer.
 
+use std::collections::{BTreeMap, BTreeSet};
 use syn::visit_mut::VisitMut;
+
 use syn::{Expr, Stmt, parse_quote};
 
 use super::{SpecError, shape};
@@ -49,48 +51,69 @@ pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
 
 /// Rewrites the `send` methods inside the generated `builder` module.
 pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
-    let uuids: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        shape::builder_structs(file)?
-            .map(|s| (s.ident.to_string(), uuid_fields(s)))
-            .collect();
+    let fields: BTreeMap<String, Fields> = shape::builder_structs(file)?
+        .map(|s| (s.ident.to_string(), Fields::of(s)))
+        .collect();
     let sends = shape::sends_mut(file)?;
     let count = sends.len();
     for (owner, method) in sends {
-        let uuids = uuids.get(&owner).cloned().unwrap_or_default();
-        rewrite_send(method, &owner, uuids)?;
+        let fields = fields.get(&owner).cloned().unwrap_or_default();
+        rewrite_send(method, &owner, fields)?;
     }
     Ok(count)
 }
 
-/// The fields of a builder that hold a UUID (`Uuid`, or one in an `Option`
-/// or a `Result`): their text is hex digits and hyphens, which a path
-/// segment carries as they are.
-fn uuid_fields(builder: &syn::ItemStruct) -> std::collections::BTreeSet<String> {
-    fn is_uuid(ty: &syn::Type) -> bool {
-        let syn::Type::Path(path) = ty else {
-            return false;
-        };
-        let Some(last) = path.path.segments.last() else {
-            return false;
-        };
-        if last.ident == "Uuid" {
-            return true;
-        }
-        match &last.arguments {
-            syn::PathArguments::AngleBracketed(args)
-                if last.ident == "Option" || last.ident == "Result" =>
-            {
-                matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_uuid(inner))
+/// What the send rewrite reads off a builder's fields (progenitor's
+/// `Result<T, String>`, `Result<Option<T>, String>` when optional).
+#[derive(Clone, Default)]
+struct Fields {
+    /// The fields that hold a UUID: their text is hex digits and hyphens,
+    /// which a path segment carries as they are.
+    uuids: BTreeSet<String>,
+    /// The optional fields: in `send()`, after their check, an `Option`.
+    optional: BTreeSet<String>,
+}
+
+impl Fields {
+    fn of(builder: &syn::ItemStruct) -> Fields {
+        let mut fields = Fields::default();
+        for field in &builder.fields {
+            let Some(name) = field.ident.as_ref().map(ToString::to_string) else {
+                continue;
+            };
+            let value = generic_argument(&field.ty, "Result").unwrap_or(&field.ty);
+            let inner = generic_argument(value, "Option");
+            if inner.is_some() {
+                fields.optional.insert(name.clone());
             }
-            _ => false,
+            if last_segment_is(inner.unwrap_or(value), "Uuid") {
+                fields.uuids.insert(name);
+            }
         }
+        fields
     }
-    builder
-        .fields
-        .iter()
-        .filter(|field| is_uuid(&field.ty))
-        .filter_map(|field| field.ident.as_ref().map(ToString::to_string))
-        .collect()
+}
+
+/// `T` of a type `Wrapper<T, ..>`.
+fn generic_argument<'t>(ty: &'t syn::Type, wrapper: &str) -> Option<&'t syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+fn last_segment_is(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// Makes every `send()` of the `builder` module a plain function that
@@ -136,7 +159,7 @@ fn generated_error(reason: impl Into<String>) -> SpecError {
 fn rewrite_send(
     method: &mut syn::ImplItemFn,
     owner: &str,
-    uuids: std::collections::BTreeSet<String>,
+    fields: Fields,
 ) -> Result<(), SpecError> {
     let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
 
@@ -204,7 +227,9 @@ fn rewrite_send(
             });
             continue;
         }
-        if let Some((stmt, append)) = batch_query(&stmt, &operation).map_err(|e| fail(&e))? {
+        if let Some((stmt, append)) =
+            batch_query(&stmt, &operation, &fields.optional).map_err(|e| fail(&e))?
+        {
             out.push(stmt);
             out.push(append);
             continue;
@@ -230,7 +255,7 @@ fn rewrite_send(
     let mut rewriter = ErrorPaths {
         operation,
         response,
-        uuids,
+        uuids: fields.uuids,
         unknown: Vec::new(),
     };
     rewriter.visit_block_mut(&mut method.block);
@@ -510,8 +535,14 @@ impl VisitMut for CopyRawBody {
 /// For `let mut request = <builder>...query(p1)...query(pN)....build()?;`,
 /// the statement without the `query` calls and the statement that appends
 /// all of them at once; `None` for any other statement or a request
-/// without query parameters.
-fn batch_query(stmt: &Stmt, operation: &syn::LitStr) -> Result<Option<(Stmt, Stmt)>, String> {
+/// without query parameters. A parameter whose local is `optional` (an
+/// `Option`) is pushed only when it is set: a file probe has about a
+/// hundred parameters, of which a call sets a few.
+fn batch_query(
+    stmt: &Stmt,
+    operation: &syn::LitStr,
+    optional: &BTreeSet<String>,
+) -> Result<Option<(Stmt, Stmt)>, String> {
     let Stmt::Local(local) = stmt else {
         return Ok(None);
     };
@@ -569,13 +600,40 @@ fn batch_query(stmt: &Stmt, operation: &syn::LitStr) -> Result<Option<(Stmt, Stm
     if let Some(init) = local.init.as_mut() {
         *init.expr = Expr::Try(built);
     }
+    let pushes = names.iter().zip(&params).map(|(name, param)| -> Stmt {
+        match query_param_value(param) {
+            Some(local) if optional.contains(&local.to_string()) => parse_quote! {
+                if #local.is_some() {
+                    query.push(#name, #param);
+                }
+            },
+            _ => parse_quote!(query.push(#name, #param);),
+        }
+    });
     let append: Stmt = parse_quote! {
         crate::runtime::append_query(&mut #request, |query| {
-            #( query.push(#names, #params); )*
+            #( #pushes )*
         })
         .map_err(|message: String| crate::runtime::Error::invalid_request_in(#operation, message))?;
     };
     Ok(Some((Stmt::Local(local), append)))
+}
+
+/// The local `value` in `&progenitor_client::QueryParam::new("name", &value)`.
+fn query_param_value(param: &Expr) -> Option<&syn::Ident> {
+    let Expr::Reference(reference) = param else {
+        return None;
+    };
+    let Expr::Call(call) = reference.expr.as_ref() else {
+        return None;
+    };
+    let Some(Expr::Reference(value)) = call.args.iter().nth(1) else {
+        return None;
+    };
+    match value.expr.as_ref() {
+        Expr::Path(local) => local.path.get_ident(),
+        _ => None,
+    }
 }
 
 /// The name in `&progenitor_client::QueryParam::new("name", &value)`.
@@ -745,7 +803,7 @@ struct ErrorPaths {
     /// The local holding the response.
     response: syn::Ident,
     /// The parameters that hold a UUID.
-    uuids: std::collections::BTreeSet<String>,
+    uuids: BTreeSet<String>,
     unknown: Vec<String>,
 }
 

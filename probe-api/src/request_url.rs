@@ -152,6 +152,11 @@ pub(crate) struct QueryPairs<'p, 'u> {
 impl QueryPairs<'_, '_> {
     /// Appends the parameter `name` (progenitor's `QueryParam`, which
     /// encodes it in its style); after a failure the rest are skipped.
+    ///
+    /// Out of line: a file probe's `send()` checks about a hundred
+    /// parameters of which a call sets a few, and the checks stay on a few
+    /// cache lines when the pushes are not written out between them.
+    #[inline(never)]
     pub(crate) fn push<T: serde::Serialize + ?Sized>(&mut self, name: &str, param: &T) {
         if self.error.is_some() {
             return;

@@ -318,3 +318,26 @@ fn a_header_of_literal_text_is_a_constant() {
         "{code}"
     );
 }
+
+#[test]
+fn an_optional_query_parameter_is_pushed_only_when_set() {
+    let send = SEND.replace(
+        "client.client.get(_url).build()?",
+        r#"client.client.get(_url)
+            .query(&progenitor_client::QueryParam::new("a", &a))
+            .query(&progenitor_client::QueryParam::new("b", &b))
+            .build()?"#,
+    );
+    let mut f: syn::File = syn::parse_str(&format!(
+        "pub mod builder {{ pub struct GetThing {{ a: Result<Option<String>, String>, b: Result<String, String> }} impl GetThing {{ {send} }} }}"
+    ))
+    .expect("test source parses");
+    route_sends_through_layer(&mut f).expect("rewritten");
+    let code: String = prettyplease::unparse(&f).split_whitespace().collect();
+    assert!(
+        code.contains(
+            r#"ifa.is_some(){query.push("a",&progenitor_client::QueryParam::new("a",&a));}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
+        ),
+        "{code}"
+    );
+}
