@@ -81,39 +81,17 @@ impl Fields {
             let Some(name) = field.ident.as_ref().map(ToString::to_string) else {
                 continue;
             };
-            let value = generic_argument(&field.ty, "Result").unwrap_or(&field.ty);
-            let inner = generic_argument(value, "Option");
+            let value = shape::type_argument(&field.ty, "Result", 0).unwrap_or(&field.ty);
+            let inner = shape::type_argument(value, "Option", 0);
             if inner.is_some() {
                 fields.optional.insert(name.clone());
             }
-            if last_segment_is(inner.unwrap_or(value), "Uuid") {
+            if shape::last_ident(inner.unwrap_or(value)).is_some_and(|i| i == "Uuid") {
                 fields.uuids.insert(name);
             }
         }
         fields
     }
-}
-
-/// `T` of a type `Wrapper<T, ..>`.
-fn generic_argument<'t>(ty: &'t syn::Type, wrapper: &str) -> Option<&'t syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let last = path.path.segments.last()?;
-    if last.ident != wrapper {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(inner) => Some(inner),
-        _ => None,
-    }
-}
-
-fn last_segment_is(ty: &syn::Type, name: &str) -> bool {
-    matches!(ty, syn::Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 /// Makes every `send()` of the `builder` module a plain function that

@@ -810,7 +810,7 @@ pub fn type_arguments(ty: &Type) -> impl Iterator<Item = &Type> {
 
 /// The `index`th type argument of a path type whose last segment is `name`:
 /// `T` for `Result<T, E>` and index 0.
-fn type_argument<'t>(ty: &'t Type, name: &str, index: usize) -> Option<&'t Type> {
+pub fn type_argument<'t>(ty: &'t Type, name: &str, index: usize) -> Option<&'t Type> {
     last_ident(ty).filter(|i| *i == name)?;
     type_arguments(ty).nth(index)
 }
