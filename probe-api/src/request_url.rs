@@ -16,14 +16,32 @@
 /// parsed again on every call.
 #[inline]
 pub(crate) fn request_url(client: &crate::Client, path: std::fmt::Arguments<'_>) -> reqwest::Url {
+    url_below(&client.inner.base, path)
+}
+
+/// `base` with `path` after the base's own path, as the whole URL's text
+/// would parse.
+fn url_below(base: &reqwest::Url, path: std::fmt::Arguments<'_>) -> reqwest::Url {
     use std::fmt::Write as _;
-    let base = &client.inner.base;
     let prefix = base.path().trim_end_matches('/');
     let mut joined = String::with_capacity(prefix.len() + PATH_CAPACITY);
     joined.push_str(prefix);
     // Writing to a `String` fails only if a value's `Display` does, which
     // none of the generated parameter types' does.
     let _ = joined.write_fmt(path);
+    // A path of plain characters is parsed as a path-absolute reference
+    // against the base, whose scheme and host are copied as they are. One
+    // that starts with two slashes (an empty first parameter) or holds a
+    // backslash or a space or control would read as another host there, or
+    // be cleaned differently: it is set on a copy of the base, which parses
+    // it as a path whatever it holds.
+    let plain = joined.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if plain
+        && !joined.starts_with("//")
+        && let Ok(url) = reqwest::Url::options().base_url(Some(base)).parse(&joined)
+    {
+        return url;
+    }
     let mut url = base.clone();
     url.set_path(&joined);
     url
@@ -158,6 +176,22 @@ impl QueryPairs<'_, '_> {
     /// cache lines when the pushes are not written out between them.
     #[inline(never)]
     pub(crate) fn push<T: serde::Serialize + ?Sized>(&mut self, name: &str, param: &T) {
+        self.push_inner(name, param);
+    }
+
+    /// [`push`](Self::push) of an optional parameter that is set. Cold: a
+    /// call sets few of an operation's optional parameters, so the checks
+    /// of the others run on as few cache lines as they can, the pushes
+    /// laid out apart.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn push_set<T: serde::Serialize + ?Sized>(&mut self, name: &str, param: &T) {
+        self.push_inner(name, param);
+    }
+
+    /// Both pushes: the parameter encoded, or the first failure kept.
+    #[inline(always)]
+    fn push_inner<T: serde::Serialize + ?Sized>(&mut self, name: &str, param: &T) {
         if self.error.is_some() {
             return;
         }
@@ -194,6 +228,45 @@ mod tests {
         let mut r = request("http://127.0.0.1/v1/probe/file");
         append_query(&mut r, |q| q.push("none", &[("none", None::<u8>)])).expect("encodes");
         assert_eq!(r.url().as_str(), "http://127.0.0.1/v1/probe/file");
+    }
+
+    #[test]
+    fn a_request_url_is_the_url_the_whole_text_parses_to() {
+        let values = [
+            "3f6c1e2a-8b4d-4c7e-9a15-2d0b7e9f4a61",
+            "",
+            ".",
+            "..",
+            "%2e%2E",
+            "a b/c?d#e%f",
+            "\\\\evil.example",
+            "\\evil.example",
+            "/evil.example",
+            "\tx\ny",
+            "café/日本",
+            "@evil.example",
+        ];
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://api.example/prefix/",
+            "https://h.example/a/b",
+        ] {
+            let parsed = reqwest::Url::parse(base).expect("base");
+            let text = parsed.as_str().trim_end_matches('/');
+            for value in values {
+                for template in ["/things/{}", "/{}/x", "/{}{}"] {
+                    let path = template.replace("{}", &PathSegment(value).to_string());
+                    let expected = reqwest::Url::parse(&format!("{text}{path}")).expect("whole");
+                    let got = url_below(&parsed, format_args!("{path}"));
+                    assert_eq!(got, expected, "{base} {template} {value:?}");
+                    assert_eq!(
+                        got.host_str(),
+                        parsed.host_str(),
+                        "{base} {template} {value:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

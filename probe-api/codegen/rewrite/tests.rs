@@ -88,7 +88,7 @@ fn a_send_is_routed_through_the_layer_with_its_own_local_names() {
     // attempt; the operation info stays outside it.
     let flat: String = code.split_whitespace().collect();
     let closure = flat
-        .find("letrebuild=||->::std::result::Result<::reqwest::Request,crate::runtime::Error")
+        .find("letrebuild=move||->::std::result::Result<::reqwest::Request,crate::runtime::Error")
         .expect("the request is built in a closure");
     // The URL is the client's parsed base URL with the path set.
     let url = flat
@@ -336,7 +336,7 @@ fn an_optional_query_parameter_is_pushed_only_when_set() {
     let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
         code.contains(
-            r#"ifa.is_some(){query.push("a",&progenitor_client::QueryParam::new("a",&a));}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
+            r#"ifa.is_some(){query.push_set("a",&progenitor_client::QueryParam::new("a",&a));}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
         ),
         "{code}"
     );
