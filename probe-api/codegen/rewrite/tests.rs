@@ -336,7 +336,7 @@ fn an_optional_query_parameter_is_pushed_only_when_set() {
     let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
         code.contains(
-            r#"ifa.is_some(){query.push_set("a",&progenitor_client::QueryParam::new("a",&a));}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
+            r#"ifa.is_some(){query.push_set("a",&progenitor_client::QueryParam::new("a",&a),);}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
         ),
         "{code}"
     );
