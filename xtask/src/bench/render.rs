@@ -23,8 +23,8 @@ const PER_CALL_COST: &str = "What the per-call rows are made of: about two third
      the server's, pushes the client's code and data out of the CPU caches, so what the SDK adds is \
      paid per region of code and data its call runs through (each a cache miss) more than per \
      instruction: counted with callgrind (`PROBE_BENCH_ONLY=loop`, the client thread, per call) the \
-     SDK runs 0.93× the hand-written call's instructions for `get_session` (it parses only the \
-     request's path, where `reqwest::Client::get(String)` parses the whole URL) and 1.000× for \
+     SDK runs 0.94× the hand-written call's instructions for `get_session` (it parses only the \
+     request's path, where `reqwest::Client::get(String)` parses the whole URL) and 0.999× for \
      `get_file`, and what remains of its cost is its own steps on the path (the operation's facts, \
      the credential, the timers, the retry decision, the response's parts). Against a real API, \
      where a call takes milliseconds, the difference is well under 1 %.";
