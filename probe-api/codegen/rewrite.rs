@@ -546,7 +546,7 @@ fn batch_query(
     let request = &request.ident;
 
     // Unwind the chain from `build` down to its root, dropping `query` calls.
-    let mut params = Vec::new();
+    let mut pushes: Vec<Stmt> = Vec::new();
     let mut kept = Vec::new();
     let mut link = build.receiver.as_ref();
     while let Expr::MethodCall(call) = link {
@@ -554,20 +554,27 @@ fn batch_query(
             let [param] = call.args.iter().collect::<Vec<_>>()[..] else {
                 return Err(String::from("a `query` call without exactly one argument"));
             };
-            let name = query_param_name(param).ok_or_else(|| {
+            let (name, value) = query_param(param).ok_or_else(|| {
                 String::from("a `query` argument that is not `&QueryParam::new(\"name\", &value)`")
             })?;
-            params.push((name, param.clone()));
+            // An optional parameter (an `Option` local) is pushed only when set.
+            pushes.push(match value {
+                Some(local) if optional.contains(&local.to_string()) => parse_quote! {
+                    if #local.is_some() {
+                        query.push_set(#name, #param);
+                    }
+                },
+                _ => parse_quote!(query.push(#name, #param);),
+            });
         } else {
             kept.push(call);
         }
         link = call.receiver.as_ref();
     }
-    if params.is_empty() {
+    if pushes.is_empty() {
         return Ok(None);
     }
-    params.reverse();
-    let (names, params): (Vec<syn::LitStr>, Vec<Expr>) = params.into_iter().unzip();
+    pushes.reverse();
     let mut chain = link.clone();
     for call in kept.into_iter().rev() {
         let mut call = call.clone();
@@ -582,16 +589,6 @@ fn batch_query(
     if let Some(init) = local.init.as_mut() {
         *init.expr = Expr::Try(built);
     }
-    let pushes = names.iter().zip(&params).map(|(name, param)| -> Stmt {
-        match query_param_value(param) {
-            Some(local) if optional.contains(&local.to_string()) => parse_quote! {
-                if #local.is_some() {
-                    query.push_set(#name, #param);
-                }
-            },
-            _ => parse_quote!(query.push(#name, #param);),
-        }
-    });
     let append: Stmt = parse_quote! {
         crate::runtime::append_query(&mut #request, |query| {
             #( #pushes )*
@@ -601,25 +598,9 @@ fn batch_query(
     Ok(Some((Stmt::Local(local), append)))
 }
 
-/// The local `value` in `&progenitor_client::QueryParam::new("name", &value)`.
-fn query_param_value(param: &Expr) -> Option<&syn::Ident> {
-    let Expr::Reference(reference) = param else {
-        return None;
-    };
-    let Expr::Call(call) = reference.expr.as_ref() else {
-        return None;
-    };
-    let Some(Expr::Reference(value)) = call.args.iter().nth(1) else {
-        return None;
-    };
-    match value.expr.as_ref() {
-        Expr::Path(local) => local.path.get_ident(),
-        _ => None,
-    }
-}
-
-/// The name in `&progenitor_client::QueryParam::new("name", &value)`.
-fn query_param_name(param: &Expr) -> Option<syn::LitStr> {
+/// The name in `&progenitor_client::QueryParam::new("name", &value)`, and
+/// the local `value` when it is one.
+fn query_param(param: &Expr) -> Option<(syn::LitStr, Option<&syn::Ident>)> {
     let Expr::Reference(reference) = param else {
         return None;
     };
@@ -639,13 +620,22 @@ fn query_param_name(param: &Expr) -> Option<syn::LitStr> {
     if !named.eq(["new", "QueryParam"]) {
         return None;
     }
-    match call.args.first() {
-        Some(Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(name),
-            ..
-        })) => Some(name.clone()),
+    let mut args = call.args.iter();
+    let Some(Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(name),
+        ..
+    })) = args.next()
+    else {
+        return None;
+    };
+    let local = match args.next() {
+        Some(Expr::Reference(value)) => match value.expr.as_ref() {
+            Expr::Path(local) => local.path.get_ident(),
+            _ => None,
+        },
         _ => None,
-    }
+    };
+    Some((name.clone(), local))
 }
 
 /// `T` of `Result<ResponseValue<T>, _>`, with `ResponseValue` already
@@ -942,7 +932,7 @@ impl VisitMut for ErrorPaths {
     /// The URL is a `format_args!`, whose arguments the visitor does not see
     /// as expressions: they are parsed, visited and written back.
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") && !mac.path.is_ident("format_args") {
+        if !mac.path.is_ident("format_args") {
             return;
         }
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;

@@ -844,18 +844,14 @@ async fn read_body(
         // into the buffer, sized by the announced length when it covers
         // what came so far; else the chunks are kept until the end. (A body
         // of one chunk, as most small ones are, never reads the length.)
-        let announced = if rest.is_empty() {
-            announced_size(response)
-        } else {
-            0
-        };
-        if rest.is_empty() && announced >= total {
-            all.reserve(announced);
-            all.extend_from_slice(head);
-            all.extend_from_slice(&chunk);
-            first = None;
-        } else {
-            rest.push(chunk);
+        match rest.is_empty().then(|| announced_size(response)) {
+            Some(announced) if announced >= total => {
+                all.reserve(announced);
+                all.extend_from_slice(head);
+                all.extend_from_slice(&chunk);
+                first = None;
+            }
+            _ => rest.push(chunk),
         }
     }
     if all.capacity() > 0 {

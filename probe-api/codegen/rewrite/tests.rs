@@ -3,8 +3,18 @@
 use super::*;
 
 fn file(body: &str) -> syn::File {
+    file_with_fields("", body)
+}
+
+/// A builder `GetThing` with the fields `fields` (none: a unit struct).
+fn file_with_fields(fields: &str, body: &str) -> syn::File {
+    let fields = if fields.is_empty() {
+        String::from(";")
+    } else {
+        format!(" {{ {fields} }}")
+    };
     syn::parse_str(&format!(
-        "pub mod builder {{ pub struct GetThing; impl GetThing {{ {body} }} }}"
+        "pub mod builder {{ pub struct GetThing{fields} impl GetThing {{ {body} }} }}"
     ))
     .expect("test source parses")
 }
@@ -122,10 +132,10 @@ fn a_uuid_path_parameter_is_written_as_it_is() {
         r#"let _url = format!("{}/thing", client.baseurl);"#,
         r#"let _url = format!("{}/things/{}/{}", client.baseurl, encode_path(&thing_id.to_string()), encode_path(&name.to_string()));"#,
     );
-    let mut f: syn::File = syn::parse_str(&format!(
-        "pub mod builder {{ pub struct GetThing {{ thing_id: Result<::uuid::Uuid, String>, name: Result<String, String> }} impl GetThing {{ {send} }} }}"
-    ))
-    .expect("test source parses");
+    let mut f = file_with_fields(
+        "thing_id: Result<::uuid::Uuid, String>, name: Result<String, String>",
+        &send,
+    );
     route_sends_through_layer(&mut f).expect("rewritten");
     let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
@@ -328,10 +338,10 @@ fn an_optional_query_parameter_is_pushed_only_when_set() {
             .query(&progenitor_client::QueryParam::new("b", &b))
             .build()?"#,
     );
-    let mut f: syn::File = syn::parse_str(&format!(
-        "pub mod builder {{ pub struct GetThing {{ a: Result<Option<String>, String>, b: Result<String, String> }} impl GetThing {{ {send} }} }}"
-    ))
-    .expect("test source parses");
+    let mut f = file_with_fields(
+        "a: Result<Option<String>, String>, b: Result<String, String>",
+        &send,
+    );
     route_sends_through_layer(&mut f).expect("rewritten");
     let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
