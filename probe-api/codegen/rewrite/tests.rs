@@ -41,7 +41,12 @@ const SEND: &str = r#"
 /// `SEND` with `from` replaced by `to`, rewritten, without whitespace
 /// (prettyplease breaks long chains where it likes).
 fn rewritten_flat(from: &str, to: &str) -> String {
-    let mut f = file(&SEND.replace(from, to));
+    rewritten_flat_with_fields("", from, to)
+}
+
+/// [`rewritten_flat`] of a builder with the fields `fields`.
+fn rewritten_flat_with_fields(fields: &str, from: &str, to: &str) -> String {
+    let mut f = file_with_fields(fields, &SEND.replace(from, to));
     route_sends_through_layer(&mut f).expect("rewritten");
     prettyplease::unparse(&f).split_whitespace().collect()
 }
@@ -128,16 +133,11 @@ fn a_path_parameter_is_encoded_as_it_is_formatted() {
 
 #[test]
 fn a_uuid_path_parameter_is_written_as_it_is() {
-    let send = SEND.replace(
+    let code = rewritten_flat_with_fields(
+        "thing_id: Result<::uuid::Uuid, String>, name: Result<String, String>",
         r#"let _url = format!("{}/thing", client.baseurl);"#,
         r#"let _url = format!("{}/things/{}/{}", client.baseurl, encode_path(&thing_id.to_string()), encode_path(&name.to_string()));"#,
     );
-    let mut f = file_with_fields(
-        "thing_id: Result<::uuid::Uuid, String>, name: Result<String, String>",
-        &send,
-    );
-    route_sends_through_layer(&mut f).expect("rewritten");
-    let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
         code.contains(
             r#"format_args!("/things/{}/{}",thing_id.hyphenated(),crate::runtime::PathSegment(&name))"#
@@ -331,19 +331,14 @@ fn a_header_of_literal_text_is_a_constant() {
 
 #[test]
 fn an_optional_query_parameter_is_pushed_only_when_set() {
-    let send = SEND.replace(
+    let code = rewritten_flat_with_fields(
+        "a: Result<Option<String>, String>, b: Result<String, String>",
         "client.client.get(_url).build()?",
         r#"client.client.get(_url)
             .query(&progenitor_client::QueryParam::new("a", &a))
             .query(&progenitor_client::QueryParam::new("b", &b))
             .build()?"#,
     );
-    let mut f = file_with_fields(
-        "a: Result<Option<String>, String>, b: Result<String, String>",
-        &send,
-    );
-    route_sends_through_layer(&mut f).expect("rewritten");
-    let code: String = prettyplease::unparse(&f).split_whitespace().collect();
     assert!(
         code.contains(
             r#"ifa.is_some(){query.push_set("a",&progenitor_client::QueryParam::new("a",&a),);}query.push("b",&progenitor_client::QueryParam::new("b",&b));"#
