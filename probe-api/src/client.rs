@@ -19,7 +19,21 @@ pub const ALTERNATE_BASE_URL: &str = "https://api.probedev.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a response body may deliver no bytes, after its status line,
 /// before the attempt ends, by default.
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+///
+/// A server writes a body it has already made: once the status line is
+/// there, the bytes follow within milliseconds even for a large report, so
+/// ten seconds of silence means a broken connection or a proxy holding
+/// it, not a slow answer. Ten seconds (aws-sdk-rust's stalled-stream
+/// protection waits five) leaves room for a loaded network, and a call
+/// gives stalled bodies at most [`STALL_BUDGET_PERIODS`] grace periods in
+/// all, retries included: 30 s by default.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many stall timeouts a call may spend on bodies that stall, retries
+/// included: a retry after a stalled body is made only when it could
+/// stall in its turn and still end within this many grace periods of the
+/// call's start.
+pub const STALL_BUDGET_PERIODS: u32 = 3;
 
 /// Environment variable holding the API key, as the Probe.dev docs name it.
 pub const ENV_API_TOKEN: &str = "PROBE_API_TOKEN";
@@ -45,6 +59,11 @@ pub(crate) struct ClientState {
     pub(crate) base: reqwest::Url,
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
+    /// The caller set the timeout (builder, environment or
+    /// [`Client::with_timeout`]): it then bounds each attempt whole, status
+    /// line and body, and a media request's analysis times are fitted in
+    /// it. Otherwise it is a floor that media operations raise.
+    pub(crate) timeout_is_bound: bool,
     pub(crate) retry: RetryPolicy,
     /// Values for the operations' cookie parameters, by cookie name.
     pub(crate) cookies: Arc<[(String, Secret)]>,
@@ -68,6 +87,7 @@ impl fmt::Debug for ClientState {
         f.debug_struct("ClientState")
             .field("auth_scheme", &self.auth.as_ref().map(|a| a.scheme))
             .field("timeout", &self.timeout)
+            .field("timeout_is_bound", &self.timeout_is_bound)
             .field("retry", &self.retry)
             .field("stall_timeout", &self.stall_timeout())
             .field("deadline", &self.deadline)
@@ -199,10 +219,17 @@ impl ClientBuilder {
         self
     }
 
-    /// The least time a request may take before the client gives up. Media
-    /// operations get more when their `timeout` and `queue_timeout` ask the
-    /// server for more (see [`crate::timeouts`]). It runs until the status
-    /// line; then the [stall timeout](Self::stall_timeout) governs the body.
+    /// The most time each attempt of a request may take, status line and
+    /// body, as reqwest's own `timeout` means it. A media probe that does
+    /// not set its analysis time (`timeout`, `queue_timeout`) asks the
+    /// server for what fits in it; one that sets more than fits is refused
+    /// before anything is sent (see [`crate::timeouts`]). Retries each get
+    /// the whole timeout again, after their back-off.
+    ///
+    /// Unset (and without [`ENV_TIMEOUT`]), each request waits at least
+    /// [`DEFAULT_TIMEOUT`](crate::timeouts::DEFAULT_TIMEOUT) for its status
+    /// line, a media probe as long as the analysis it asks for, and the
+    /// [stall timeout](Self::stall_timeout) governs the body.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -307,6 +334,7 @@ impl ClientBuilder {
             ENV_CONNECT_TIMEOUT,
             DEFAULT_CONNECT_TIMEOUT,
         )?;
+        let timeout_is_bound = self.timeout.is_some() || self.env(ENV_TIMEOUT).is_some();
         let timeout = self.duration(
             self.timeout,
             "timeout",
@@ -342,6 +370,7 @@ impl ClientBuilder {
                 base,
                 auth,
                 timeout,
+                timeout_is_bound,
                 retry,
                 cookies: Arc::from(Vec::new()),
                 stall_timeout: self.stall_timeout,
@@ -492,9 +521,17 @@ impl Client {
         &self.baseurl
     }
 
-    /// The least request timeout; media operations may get more.
+    /// The request timeout: each attempt's bound when the caller set it
+    /// ([`Client::timeout_is_bound`]), else the least time a request waits
+    /// for its status line (media operations may wait longer).
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// Whether the caller set the timeout, so that it bounds each attempt
+    /// whole (see [`ClientBuilder::timeout`]).
+    pub fn timeout_is_bound(&self) -> bool {
+        self.inner.timeout_is_bound
     }
 
     /// The security scheme credentials are sent with, if the client has any.
@@ -529,9 +566,9 @@ impl Client {
         Client::new_with_client(&self.baseurl, self.client.clone(), state)
     }
 
-    /// The same client with another least request timeout, for the calls
-    /// made through it; media operations still get at least the analysis
-    /// time they ask for (see [`crate::timeouts`]).
+    /// The same client bounding each attempt of the calls made through it
+    /// to `timeout`, status line and body (see [`ClientBuilder::timeout`]);
+    /// zero keeps the current setting.
     ///
     /// ```
     /// # fn main() -> Result<(), probe_api::ConfigError> {
@@ -542,12 +579,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn with_timeout(&self, timeout: Duration) -> Client {
-        let timeout = if timeout.is_zero() {
-            self.inner.timeout
-        } else {
-            timeout
-        };
-        self.with_state(|state| state.timeout = timeout)
+        if timeout.is_zero() {
+            return self.clone();
+        }
+        self.with_state(|state| {
+            state.timeout = timeout;
+            state.timeout_is_bound = true;
+        })
     }
 
     /// The same client with another retry policy, for the calls made

@@ -34,6 +34,7 @@ pub mod response;
 pub mod retry;
 mod runtime;
 pub mod spec;
+pub mod telemetry;
 pub mod timeouts;
 mod transport;
 
@@ -41,7 +42,7 @@ pub use auth::{AuthScheme, Secret};
 pub use client::{
     ALTERNATE_BASE_URL, ClientBuilder, ConfigError, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_STALL_TIMEOUT, ENV_API_TOKEN, ENV_BASE_URL, ENV_CONNECT_TIMEOUT, ENV_JWT,
-    ENV_MAX_RETRIES, ENV_TIMEOUT,
+    ENV_MAX_RETRIES, ENV_TIMEOUT, STALL_BUDGET_PERIODS,
 };
 pub use error::{ApiError, Error, ErrorKind};
 pub use generated::{Client, builder, types};

@@ -77,6 +77,17 @@ pub fn fit_to_deadline(
     request: &reqwest::Request,
     left: Duration,
 ) -> Result<(Option<u64>, Option<u64>), String> {
+    fit_analysis(spec, request, left, "the deadline leaves")
+}
+
+/// [`fit_to_deadline`] for a limit named by `limit` in its messages ("the
+/// deadline leaves", "the client's timeout allows").
+pub(crate) fn fit_analysis(
+    spec: Option<&OperationSpec>,
+    request: &reqwest::Request,
+    left: Duration,
+    limit: &str,
+) -> Result<(Option<u64>, Option<u64>), String> {
     let Some(spec) = spec else {
         return Ok((None, None));
     };
@@ -92,7 +103,7 @@ pub fn fit_to_deadline(
         (Some(timeout), Some(queue)) => {
             if timeout.saturating_add(queue) > left.as_millis() as u64 {
                 return Err(format!(
-                    "{name} asks the server for up to {} (timeout {timeout} ms + queue_timeout {queue} ms), more than the {} the deadline leaves; lower them, or leave them unset for the SDK to fit them, or lengthen the deadline",
+                    "{name} asks the server for up to {} (timeout {timeout} ms + queue_timeout {queue} ms), more than the {} {limit}; lower them, or leave them unset for the SDK to fit them, or allow more time",
                     millis(timeout.saturating_add(queue)),
                     millis(left.as_millis() as u64),
                 ));
@@ -107,7 +118,7 @@ pub fn fit_to_deadline(
             };
             let rest = budget.checked_sub(set).filter(|rest| *rest > 0).ok_or_else(|| {
                 format!(
-                    "{name} sets {which} to {set} ms, which leaves no time for the other within the {} the deadline leaves; lower it or lengthen the deadline",
+                    "{name} sets {which} to {set} ms, which leaves no time for the other within the {} {limit}; lower it or allow more time",
                     millis(left.as_millis() as u64),
                 )
             })?;
@@ -120,7 +131,7 @@ pub fn fit_to_deadline(
         (None, None) => {
             if budget == 0 {
                 return Err(format!(
-                    "{name}: the {} the deadline leaves is too short to ask the server for any analysis",
+                    "{name}: the {} {limit} is too short to ask the server for any analysis",
                     millis(left.as_millis() as u64),
                 ));
             }

@@ -122,17 +122,21 @@ fn start<'a>(
         needs_auth: known.is_none_or(|k| k.needs_auth),
         takes_cookies: known.is_some_and(|k| k.takes_cookies),
         timeout: Duration::ZERO,
+        bound: state.timeout_is_bound.then_some(state.timeout),
         deadline: state.deadline.map(|limit| started + limit),
         // A walked report is decoded as its body arrives (`reports::walk`).
         streams: streams || crate::reports::walk::walking(),
     };
     call.prepare(&mut request).map_err(refuse)?;
-    // Analysis times the caller set that cannot fit are refused before
-    // anything is sent or waited for.
-    if let Some(limit) = state.deadline {
-        crate::timeouts::fit_to_deadline(spec, &request, limit).map_err(refuse)?;
+    // Analysis times the caller set that cannot fit the deadline or the
+    // caller's timeout are refused before anything is sent or waited for.
+    if let Some((limit, name)) = call.limit(started) {
+        crate::timeouts::fit_analysis(spec, &request, limit, name).map_err(refuse)?;
     }
-    call.timeout = crate::timeouts::request_timeout(spec, &request, state.timeout);
+    call.timeout = match call.bound {
+        Some(bound) => bound,
+        None => crate::timeouts::request_timeout(spec, &request, state.timeout),
+    };
 
     // DEBUG: one span a request is detail an application asks for
     // (`probe_api=debug`); at INFO it would cost every call its fields
@@ -144,6 +148,7 @@ fn start<'a>(
         method = %method,
         path = %path,
         timeout_ms = call.timeout.as_millis() as u64,
+        deadline_left_ms = tracing::field::Empty,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
@@ -250,8 +255,11 @@ struct Call<'a> {
     needs_auth: bool,
     /// The operation has cookie parameters.
     takes_cookies: bool,
-    /// Each attempt's timeout until the status line, without a deadline.
+    /// Each attempt's timeout: until the status line when the caller set
+    /// neither a timeout nor a deadline, else the whole attempt.
     timeout: Duration,
+    /// The timeout the caller set, which bounds each attempt whole.
+    bound: Option<Duration>,
     deadline: Option<Instant>,
     streams: bool,
 }
@@ -283,84 +291,20 @@ impl<'a> Call<'a> {
     }
 
     /// The attempts, one after another, until one answers or no retry is
-    /// left. A plain function returning an `async` block, not an `async
-    /// fn`: the block uses `request` and `exchange` where they were moved
-    /// in, where an `async fn` would keep a second copy of each.
-    ///
-    /// The first attempt of a call with neither a limiter nor a deadline,
-    /// which is nearly every call, is made here on as little code as it
-    /// can take: a loopback call's cost follows the code it runs through
-    /// more than the instructions (BENCHMARKS.md). Everything else (a
-    /// limiter's permit, a deadline to fit, a retry and its back-off) is
-    /// [`Call::attempts_from`], boxed, so its code is not on that path.
-    #[allow(
-        clippy::manual_async_fn,
-        reason = "an `async fn` would store its arguments twice"
-    )]
-    fn attempts<'s>(
+    /// left: a limiter permit, the attempt's time (the caller's timeout, the
+    /// deadline, or the request timeout) with the analysis fitted in it,
+    /// the request sent and its answer read, then the retry decision and
+    /// the back-off.
+    async fn attempts(
         self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         mut exchange: Exchange,
-        sent: &'s AtomicU32,
-        span: &'s tracing::Span,
-    ) -> impl Future<Output = Result<Answer, Error>> + 's
-    where
-        'a: 's,
-    {
-        async move {
-            let state = &self.client.inner;
-            if state.limiter.is_some() || self.deadline.is_some() {
-                let first = Resume {
-                    request,
-                    exchange,
-                    wait: None,
-                    jitter: None,
-                };
-                return Box::pin(self.attempts_from(first, sent, span)).await;
-            }
-            exchange.attempts = 1;
-            sent.store(1, Ordering::SeqCst);
-            let started = exchange.started;
-            let attempt = send(&self.client.client, request, self.streams, self.timeout);
-            let outcome = receive(attempt, self.streams, self.timeout, state.stall_timeout()).await;
-            let mut jitter = None;
-            match self.settle(outcome, exchange, started, &mut jitter, None, span) {
-                Settled::Done(result) => result,
-                Settled::Retry(delay, request, exchange) => {
-                    let resume = Resume {
-                        request,
-                        exchange,
-                        wait: Some(delay),
-                        jitter,
-                    };
-                    Box::pin(self.attempts_from(resume, sent, span)).await
-                }
-            }
-        }
-    }
-
-    /// The attempts from `resume` on, each through the limiter and within
-    /// the deadline when the client has them, after the wait `resume` asks
-    /// for (the back-off after a first attempt [`Call::attempts`] made).
-    async fn attempts_from(
-        self,
-        resume: Resume,
         sent: &AtomicU32,
         span: &tracing::Span,
     ) -> Result<Answer, Error> {
-        let Resume {
-            mut request,
-            mut exchange,
-            mut wait,
-            mut jitter,
-        } = resume;
         let state = &self.client.inner;
-        let started = exchange.started;
+        let mut jitter = None;
         loop {
-            if let Some(delay) = wait.take() {
-                log_retry(&exchange, exchange.attempts, delay);
-                tokio::time::sleep(delay).await;
-            }
             exchange.attempts += 1;
             let attempt = exchange.attempts;
             let permit = match &state.limiter {
@@ -368,21 +312,33 @@ impl<'a> Call<'a> {
                 None => None,
             };
             let attempt_started = if attempt == 1 && permit.is_none() {
-                started
+                exchange.started
             } else {
                 Instant::now()
             };
-            let timeout = match self.deadline {
-                None => self.timeout,
-                Some(deadline) => {
-                    self.fit_to_deadline(deadline, attempt_started, &mut request, &exchange)?
+            // The time this attempt may take: bounded whole when the caller
+            // set a timeout or a deadline, else until the status line.
+            let (timeout, until) = match self.limit(attempt_started) {
+                None => (self.timeout, None),
+                Some((limit, name)) => {
+                    self.fit_analysis(limit, name, &mut request, &exchange, span)?;
+                    (limit, Some(attempt_started + limit))
                 }
             };
             sent.store(attempt, Ordering::SeqCst);
+            crate::telemetry::attempt(exchange.operation);
             // Handed to reqwest here, so the attempt's future holds
             // reqwest's (boxed) exchange rather than the request.
             let sent_request = send(&self.client.client, request, self.streams, timeout);
-            let outcome = receive(sent_request, self.streams, timeout, state.stall_timeout()).await;
+            let outcome = receive(
+                sent_request,
+                exchange.operation,
+                self.streams,
+                timeout,
+                until,
+                state.stall_timeout(),
+            )
+            .await;
             match self.settle(
                 outcome,
                 exchange,
@@ -395,9 +351,27 @@ impl<'a> Call<'a> {
                 Settled::Retry(delay, next, kept) => {
                     request = next;
                     exchange = kept;
-                    wait = Some(delay);
+                    log_retry(&exchange, attempt, delay);
+                    tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// The most an attempt starting at `at` may take, and how messages name
+    /// that limit: the deadline's time left, the caller's timeout, or the
+    /// shorter of both; `None` when the caller set neither.
+    fn limit(&self, at: Instant) -> Option<(Duration, &'static str)> {
+        let left = self
+            .deadline
+            .map(|deadline| deadline.saturating_duration_since(at));
+        match (left, self.bound) {
+            (Some(left), Some(bound)) if bound < left => {
+                Some((bound, "the client's timeout allows"))
+            }
+            (Some(left), _) => Some((left, "the deadline leaves")),
+            (None, Some(bound)) => Some((bound, "the client's timeout allows")),
+            (None, None) => None,
         }
     }
 
@@ -423,18 +397,25 @@ impl<'a> Call<'a> {
         }
         if retryable {
             let policy = &self.client.inner.retry;
+            let stalled = matches!(&outcome, Err(failure) if failure.stalled);
             if policy.allows(&exchange.method)
                 && attempt <= policy.max_retries()
                 && let Some((delay, next)) = self.plan_retry(attempt, jitter, retry_after)
+                && (!stalled || self.stall_retry_fits(exchange.started, delay))
             {
+                crate::telemetry::retry(exchange.operation, retry_reason(&outcome));
                 return Settled::Retry(delay, next, exchange);
             }
         }
+        let duration = ended.duration_since(exchange.started);
+        let outcome_label = match &outcome {
+            Ok((response, _)) => crate::telemetry::Outcome::of_status(response.status().as_u16()),
+            Err(failure) if failure.is_timeout() => crate::telemetry::Outcome::Timeout,
+            Err(_) => crate::telemetry::Outcome::Transport,
+        };
+        crate::telemetry::call(exchange.operation, outcome_label, duration);
         span.record("attempt", attempt);
-        span.record(
-            "duration_ms",
-            ended.duration_since(exchange.started).as_millis() as u64,
-        );
+        span.record("duration_ms", duration.as_millis() as u64);
         Settled::Done(match outcome {
             Ok((response, body)) => {
                 span.record("status", response.status().as_u16());
@@ -445,30 +426,42 @@ impl<'a> Call<'a> {
         })
     }
 
-    /// The timeout of an attempt that starts at `attempt_started` within the
-    /// call's `deadline`, with the request's analysis times fitted into what
-    /// is left; an error when too little is left.
-    ///
-    /// Out of line, as are the retry's making and its event: the attempts'
-    /// code a call without them runs stays on as few cache lines as it can.
-    #[inline(never)]
-    fn fit_to_deadline(
+    /// Sets on `request` the analysis times that fit in `limit` (the time
+    /// the attempt may take), unless the caller set them; an error when
+    /// too little is left. The span shows what was sent.
+    fn fit_analysis(
         &self,
-        deadline: Instant,
-        attempt_started: Instant,
+        limit: Duration,
+        name: &str,
         request: &mut reqwest::Request,
         exchange: &Exchange,
-    ) -> Result<Duration, Error> {
-        let left = deadline.saturating_duration_since(attempt_started);
+        span: &tracing::Span,
+    ) -> Result<(), Error> {
         let fitted =
-            crate::timeouts::fit_to_deadline(self.spec, request, left).map_err(|message| {
+            crate::timeouts::fit_analysis(self.spec, request, limit, name).map_err(|message| {
                 Error::timed_out(
-                    format!("the call's deadline leaves too little time: {message}"),
+                    format!("too little time is left for the attempt: {message}"),
                     Some(exchange),
                 )
             })?;
         crate::timeouts::apply_fitted(self.spec, request, fitted);
-        Ok(left)
+        span.record("timeout_ms", limit.as_millis() as u64);
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            span.record("deadline_left_ms", left.as_millis() as u64);
+        }
+        Ok(())
+    }
+
+    /// Whether a retry after a stalled body, made after `delay`, could
+    /// stall in its turn and still end within the call's stall budget
+    /// ([`STALL_BUDGET_PERIODS`](crate::STALL_BUDGET_PERIODS) stall
+    /// timeouts from `started`): stalled bodies do not multiply the time a
+    /// call takes by its attempts.
+    fn stall_retry_fits(&self, started: Instant, delay: Duration) -> bool {
+        let stall = self.client.inner.stall_timeout();
+        let budget = stall.saturating_mul(crate::STALL_BUDGET_PERIODS);
+        started.elapsed() + delay + stall <= budget
     }
 
     /// The wait before a retry and its request, built again; `None` when
@@ -516,23 +509,20 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Whether a retry of `next` after `delay` still fits in the deadline.
+    /// Whether a retry of `next` after `delay` still fits in the deadline
+    /// and the caller's timeout. Under a timeout the caller set, a retry
+    /// waits no longer than that timeout: a `Retry-After` asking for more
+    /// ends the call with the answer that asked, so a call takes at most
+    /// its attempts' timeouts and their back-offs.
     fn retry_fits(&self, next: &reqwest::Request, delay: Duration) -> bool {
-        let Some(deadline) = self.deadline else {
+        if self.bound.is_some_and(|bound| delay > bound) {
+            return false;
+        }
+        let Some((left, name)) = self.limit(Instant::now() + delay) else {
             return true;
         };
-        let left = deadline.saturating_duration_since(Instant::now() + delay);
-        !left.is_zero() && crate::timeouts::fit_to_deadline(self.spec, next, left).is_ok()
+        !left.is_zero() && crate::timeouts::fit_analysis(self.spec, next, left, name).is_ok()
     }
-}
-
-/// Where [`Call::attempts_from`] takes up a call.
-struct Resume {
-    request: reqwest::Request,
-    exchange: Exchange,
-    /// The back-off before the next attempt.
-    wait: Option<Duration>,
-    jitter: Option<Jitter>,
 }
 
 /// What an attempt's outcome leads to ([`Call::settle`]).
@@ -570,6 +560,28 @@ fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 fn weigh_failure(failure: &Failure, attempt: u32, elapsed_ms: u64) -> (bool, Option<Duration>) {
     tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
     (failure.is_retryable(), None)
+}
+
+/// Why an attempt is retried, as the retry metric's `reason` label says it.
+fn retry_reason(outcome: &Result<(reqwest::Response, Option<Bytes>), Failure>) -> &'static str {
+    match outcome {
+        Ok((response, _)) => match response.status().as_u16() {
+            408 => "status_408",
+            429 => "status_429",
+            500 => "status_500",
+            502 => "status_502",
+            503 => "status_503",
+            504 => "status_504",
+            _ => "status_other",
+        },
+        Err(failure) if failure.stalled => "stalled_body",
+        Err(Failure {
+            cause: Cause::Http(error),
+            ..
+        }) if error.is_connect() => "connect",
+        Err(failure) if failure.reading_body => "body",
+        Err(_) => "request",
+    }
 }
 
 /// An answer that says the API is overloaded.
@@ -640,6 +652,22 @@ impl Failure {
             )),
             reading_body: true,
             stalled: true,
+        }
+    }
+
+    /// A body still coming when the attempt's `limit` (the caller's
+    /// timeout or the deadline) ran out, after `total` of the `expected`
+    /// bytes.
+    #[cold]
+    fn body_too_slow(limit: Duration, total: usize, expected: Option<u64>) -> Failure {
+        let expected = expected.map_or(String::new(), |n| format!(" of {n}"));
+        Failure {
+            cause: Cause::TimedOut(format!(
+                "the response body was not complete within the attempt's {} ({total}{expected} bytes arrived)",
+                seconds(limit)
+            )),
+            reading_body: true,
+            stalled: false,
         }
     }
 
@@ -739,19 +767,21 @@ fn send(
 /// headers and URL without being rebuilt.
 ///
 /// `timeout` runs until the status line; after it, a body that delivers
-/// nothing for `stall` ends the attempt, however long it has been coming.
-/// One timer serves both (see [`read_body`]).
-///
-/// An `async fn` that does nothing until polled, so its future is made
-/// where the attempts await it rather than copied there.
+/// nothing for `stall` ends the attempt, and none may run past `until`
+/// (the end of an attempt the caller bounded). One timer serves all three
+/// (see [`read_body`]).
 async fn receive(
     sent: impl Future<Output = Result<reqwest::Response, reqwest::Error>>,
+    operation: &'static str,
     streams: bool,
     timeout: Duration,
+    until: Option<Instant>,
     stall: Duration,
 ) -> Result<(reqwest::Response, Option<Bytes>), Failure> {
+    let began = Instant::now();
     if streams {
         let response = sent.await.map_err(|error| Failure::http(error, false))?;
+        crate::telemetry::response_head(operation, began.elapsed());
         return Ok((response, None));
     }
     let mut timer = std::pin::pin!(tokio::time::sleep(timeout));
@@ -766,7 +796,9 @@ async fn receive(
         Some(result) => result.map_err(|error| Failure::http(error, false))?,
         None => return Err(Failure::no_response(timeout)),
     };
-    let bytes = read_body(&mut response, timer, stall).await?;
+    crate::telemetry::response_head(operation, began.elapsed());
+    let bytes = read_body(&mut response, timer, stall, until.map(|u| (u, timeout))).await?;
+    crate::telemetry::response_bytes(operation, bytes.len());
     Ok((response, Some(bytes)))
 }
 
@@ -788,11 +820,11 @@ pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStre
     crate::decode::stream_parts(status, headers, exchange, crate::ByteStream::new(body))
 }
 
-/// Reads the whole body, each chunk within `stall` of the last, on the
-/// attempt's `timer`. The timer is moved to `stall` from now only when a
+/// Reads the whole body, each chunk within `stall` of the last and all of
+/// it before the attempt's end (`bound`: when, and the attempt's limit, for
+/// the message), on the attempt's `timer`. The timer is moved only when a
 /// read has to wait: a body that is there when it is read (a small one
-/// usually is) costs no timer work, and a later move is an extension,
-/// which the timer takes without a lock.
+/// usually is) costs no timer work.
 ///
 /// A body that arrives in one chunk is not copied; any other is copied
 /// once, into a buffer of its exact size: a buffer grown by doubling would
@@ -802,6 +834,7 @@ async fn read_body(
     response: &mut reqwest::Response,
     mut timer: Pin<&mut tokio::time::Sleep>,
     stall: Duration,
+    bound: Option<(Instant, Duration)>,
 ) -> Result<Bytes, Failure> {
     let mut first: Option<Bytes> = None;
     // Chunks after the first of a body whose size is not known in time.
@@ -818,7 +851,9 @@ async fn read_body(
                     return Poll::Ready(Some(read));
                 }
                 if !armed {
-                    timer.as_mut().reset(tokio::time::Instant::now() + stall);
+                    let stalls_at = Instant::now() + stall;
+                    let end = bound.map_or(stalls_at, |(until, _)| stalls_at.min(until));
+                    timer.as_mut().reset(end.into());
                     armed = true;
                 }
                 timer.as_mut().poll(cx).map(|()| None)
@@ -826,7 +861,12 @@ async fn read_body(
             .await
         };
         let Some(read) = read else {
-            return Err(Failure::stalled(stall, total, response.content_length()));
+            return Err(match bound {
+                Some((until, limit)) if Instant::now() >= until => {
+                    Failure::body_too_slow(limit, total, response.content_length())
+                }
+                _ => Failure::stalled(stall, total, response.content_length()),
+            });
         };
         let Some(chunk) = read.map_err(|error| Failure::http(error, true))? else {
             break;

@@ -1,0 +1,115 @@
+//! The metrics a fleet's operators scrape, through a real Prometheus
+//! exporter on loopback after a scripted run against the mock. (Its own
+//! test binary: a metrics recorder is installed once per process, and the
+//! counts must hold only this run's calls.)
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusBuilder;
+use probe_api::RetryPolicy;
+use probe_api::mock::{self, Fault, MockServer};
+
+/// Every sample of a Prometheus text page: `name{labels}` to value.
+fn samples(page: &str) -> HashMap<String, f64> {
+    page.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (key, value) = line.rsplit_once(' ')?;
+            Some((key.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn value(samples: &HashMap<String, f64>, key: &str) -> f64 {
+    *samples
+        .get(key)
+        .unwrap_or_else(|| panic!("no sample {key} in {:#?}", samples.keys()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
+    let address: SocketAddr = listener.local_addr().expect("address");
+    drop(listener);
+    PrometheusBuilder::new()
+        .with_http_listener(address)
+        .install()
+        .expect("the Prometheus exporter");
+
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock
+        .client_builder()
+        .retry(RetryPolicy::default().with_initial_backoff(Duration::from_millis(5)))
+        .build()
+        .expect("client");
+
+    // One retried success, two plain successes, one client error.
+    mock.inject("get_current_user", [Fault::status(503)])
+        .expect("inject");
+    let user = client.get_current_user().send().await.expect("user");
+    assert_eq!(user.attempts(), 2);
+    for _ in 0..2 {
+        client
+            .get_file()
+            .url(mock::SAMPLE_URL)
+            .send()
+            .await
+            .expect("probe");
+    }
+    mock.inject("get_sessions", [Fault::status(404)])
+        .expect("inject");
+    client.get_sessions().send().await.expect_err("not found");
+
+    let page = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("page");
+    let all = samples(&page);
+    let get = |key: &str| value(&all, key);
+
+    assert_eq!(
+        get(r#"probe_api_calls_total{operation="get_current_user",outcome="success"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"probe_api_attempts_total{operation="get_current_user"}"#),
+        2.0
+    );
+    assert_eq!(
+        get(r#"probe_api_retries_total{operation="get_current_user",reason="status_503"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"probe_api_calls_total{operation="get_file",outcome="success"}"#),
+        2.0
+    );
+    assert_eq!(
+        get(r#"probe_api_attempts_total{operation="get_file"}"#),
+        2.0
+    );
+    assert_eq!(
+        get(r#"probe_api_calls_total{operation="get_sessions",outcome="client_error"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"probe_api_call_duration_seconds_count{operation="get_file",outcome="success"}"#),
+        2.0
+    );
+    assert_eq!(
+        get(r#"probe_api_response_latency_seconds_count{operation="get_current_user"}"#),
+        2.0
+    );
+    assert!(get(r#"probe_api_response_bytes_total{operation="get_file"}"#) > 1000.0);
+
+    // No label holds a URL, a host or the credential.
+    for forbidden in [mock::API_KEY, "media.example", "http", "127.0.0.1"] {
+        assert!(
+            !page.contains(forbidden),
+            "the metrics hold {forbidden}:\n{page}"
+        );
+    }
+}
