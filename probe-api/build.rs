@@ -1,7 +1,8 @@
 //! Generates the Probe.dev client from the pinned document at compile time.
 //!
-//! Reads only `spec/openapi.json` and `spec/overlay.json` inside this package,
-//! writes only `$OUT_DIR/codegen.rs`.
+//! Reads only `spec/openapi.json`, `spec/overlay.json` and `spec/pin.json`
+//! inside this package; writes only `$OUT_DIR/codegen.rs` (the client) and
+//! `$OUT_DIR/effective.json` (the document the mock validates against).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +35,7 @@ fn build() -> Result<(), String> {
     for input in [
         "spec/openapi.json",
         "spec/overlay.json",
+        "spec/pin.json",
         "codegen",
         "build.rs",
     ] {
@@ -75,6 +77,9 @@ fn build() -> Result<(), String> {
     // The document's revision goes into the User-Agent.
     let revision: String = sha256_prefix(&document);
     println!("cargo::rustc-env=PROBE_API_DOCUMENT_REVISION={revision}");
+    // The API revision: the pinned document's date and the overlay's version.
+    let api_revision = api_revision(&read(&manifest_dir.join("spec/pin.json"))?, &overlay)?;
+    println!("cargo::rustc-env=PROBE_API_REVISION={api_revision}");
     // The effective document (pinned document with the overlay, still 3.1)
     // is what the built-in mock server validates requests against.
     let effective = serde_json::to_string(&pipeline.effective)
@@ -86,6 +91,28 @@ fn build() -> Result<(), String> {
     std::fs::write(&target, code)
         .map_err(|e| format!("probe-api: cannot write {}: {e}", target.display()))?;
     Ok(())
+}
+
+/// `{document_date}+overlay.{version}`, such as `2025-06-24+overlay.2025-07-30.2`:
+/// what the provider published that the client was generated from.
+fn api_revision(pin: &[u8], overlay: &[u8]) -> Result<String, String> {
+    let field = |bytes: &[u8], pointer: &str, file: &str| -> Result<String, String> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("probe-api: spec/{file} is not JSON: {e}"))?;
+        value
+            .pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                format!(
+                    "probe-api: spec/{file} has no string at {pointer}; \
+                     run `cargo xtask spec sync` from the workspace root to restore it"
+                )
+            })
+    };
+    let date = field(pin, "/document_date", "pin.json")?;
+    let version = field(overlay, "/info/version", "overlay.json")?;
+    Ok(format!("{date}+overlay.{version}"))
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

@@ -56,13 +56,21 @@ pub use retry::RetryPolicy;
 pub use serde_json;
 pub use uuid;
 
-/// The `User-Agent` the client sends: crate name and version, and the
-/// revision (sha256 prefix) of the API document it was generated from.
+/// The revision of the API this client was generated from: the pinned
+/// document's date and the overlay's version, such as
+/// `2025-06-24+overlay.2025-07-30.2`. It changes, with the crate's version,
+/// whenever the document or the overlay does.
+pub const API_REVISION: &str = env!("PROBE_API_REVISION");
+
+/// The `User-Agent` the client sends: crate name and version, the
+/// [`API_REVISION`], and the sha256 prefix of the pinned document.
 pub const USER_AGENT: &str = concat!(
     env!("CARGO_PKG_NAME"),
     "/",
     env!("CARGO_PKG_VERSION"),
-    " (openapi ",
+    " (api ",
+    env!("PROBE_API_REVISION"),
+    "; openapi ",
     env!("PROBE_API_DOCUMENT_REVISION"),
     ")"
 );

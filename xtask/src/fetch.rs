@@ -265,7 +265,8 @@ fn run(layout: &Layout, options: &Options, progress: &mut dyn Write) -> Result<O
     let files: Vec<(PathBuf, Vec<u8>)> = vec![
         (layout.document(), bytes.clone()),
         (layout.package_document(), bytes),
-        (layout.pin(), pin_text.into_bytes()),
+        (layout.pin(), pin_text.clone().into_bytes()),
+        (layout.package_pin(), pin_text.into_bytes()),
         (layout.api_surface(), surface.into_bytes()),
     ];
     if options.dry_run {

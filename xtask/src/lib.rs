@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod pin;
 pub mod readme;
 pub mod report;
+pub mod semver;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +61,15 @@ impl Layout {
     pub fn package_overlay(&self) -> PathBuf {
         self.root.join("probe-api/spec/overlay.json")
     }
+    /// The copy of the pin record inside the `probe-api` package, which
+    /// gives `probe_api::API_REVISION` the document's date.
+    pub fn package_pin(&self) -> PathBuf {
+        self.root.join("probe-api/spec/pin.json")
+    }
+    /// Where `cargo xtask codegen` writes the generated client for reading.
+    pub fn generated_client(&self) -> PathBuf {
+        self.root.join("target/codegen/probe_api.rs")
+    }
     /// The committed API surface, rendered by `cargo xtask api`.
     pub fn api_surface(&self) -> PathBuf {
         self.root.join("probe-api/API.md")
@@ -67,6 +77,29 @@ impl Layout {
     /// The spec documents used as regeneration fixtures.
     pub fn fixtures(&self) -> PathBuf {
         self.root.join("tests/fixtures/spec")
+    }
+
+    /// Writes the client `build.rs` generates, formatted, to
+    /// [`Layout::generated_client`], for a maintainer to read; returns the
+    /// path.
+    ///
+    /// # Errors
+    ///
+    /// The pipeline or the generator fails, or the file cannot be written.
+    pub fn write_generated_client(&self) -> Result<PathBuf, String> {
+        let pipeline = self.pipeline()?;
+        let code = codegen::generate::generate(&pipeline.normalized).map_err(|e| e.to_string())?;
+        // The tables appended after progenitor's part are token text: one
+        // more pass through the formatter makes the whole file read alike.
+        let file = syn::parse_file(&code)
+            .map_err(|e| format!("the generated client does not parse: {e}"))?;
+        let path = self.generated_client();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        write_atomic(&path, prettyplease::unparse(&file).as_bytes())?;
+        Ok(path)
     }
 
     /// Reads the pinned document and the overlay and runs the pipeline.

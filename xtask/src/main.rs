@@ -37,6 +37,12 @@ Commands:
                          set capacity, about 2 minutes) and replaces only its section
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
+  codegen                Write the generated client, formatted, to target/codegen/probe_api.rs: the
+                         code build.rs hands the compiler, for reading (nothing reads it back)
+  semver [--baseline REV]
+                         Check the public API of probe-api (and probe-cli once released) against
+                         the last release tag (v*) with cargo-semver-checks: an API break without
+                         the version bump semver asks for fails
   readme-crate           Build every Rust example of the user guide (probe-api/README.md) in a
                          scratch crate that has only the dependencies the guide lists (offline,
                          target/readme-crate)
@@ -64,6 +70,11 @@ fn main() -> ExitCode {
         ["verify"] => run_verify(&layout),
         ["bench"] => xtask::bench::run(&layout),
         ["readme-crate"] => xtask::readme::run(&layout),
+        ["codegen"] => layout
+            .write_generated_client()
+            .map(|path| println!("{}", path.display())),
+        ["semver"] => xtask::semver::run(&layout, None),
+        ["semver", "--baseline", rev] => xtask::semver::run(&layout, Some(rev)),
         ["bench", "--only", "batch"] => xtask::bench_batch::run(&layout),
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
@@ -102,6 +113,7 @@ fn sync(layout: &Layout) -> Result<(), String> {
     for (from, to) in [
         (layout.document(), layout.package_document()),
         (layout.overlay(), layout.package_overlay()),
+        (layout.pin(), layout.package_pin()),
     ] {
         let bytes = xtask::read(&from)?;
         write_atomic(&to, &bytes)?;

@@ -61,6 +61,7 @@ pub fn check(layout: &Layout) -> Vec<Problem> {
             layout.package_overlay(),
             "openapi.overlay.json",
         ),
+        (layout.pin(), layout.package_pin(), "openapi.pin.json"),
     ] {
         // When openapi.json itself no longer matches its pin, copying it
         // into the package would spread the damage; restoring it comes first.

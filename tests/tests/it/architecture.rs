@@ -124,3 +124,21 @@ fn the_reader_catches_a_name_that_is_gone() {
         )]
     );
 }
+
+#[test]
+fn the_generated_client_opens_at_the_path_the_page_names() {
+    let page = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let layout = xtask::Layout::at(&root());
+    let path = layout
+        .write_generated_client()
+        .expect("cargo xtask codegen");
+    let relative = path.strip_prefix(root()).expect("inside the workspace");
+    assert!(
+        page.contains(&format!("`{}`", relative.display())),
+        "ARCHITECTURE.md does not name {}",
+        relative.display()
+    );
+    let code = std::fs::read_to_string(&path).expect("the generated client");
+    assert!(code.contains("pub struct Client"), "{}", path.display());
+    assert!(code.contains("crate::runtime::"), "{}", path.display());
+}

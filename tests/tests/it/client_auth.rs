@@ -112,9 +112,11 @@ async fn the_default_scheme_for_an_api_key_is_the_bearer_header_and_headers_name
     let agent = header(&request, "user-agent").unwrap_or_default();
     assert_eq!(agent, probe_api::USER_AGENT);
     assert!(
-        agent.starts_with("probe-api/") && agent.contains("(openapi 62c58eb3b03f)"),
+        agent.starts_with("probe-api/")
+            && agent.contains("(api 2025-06-24+overlay.2025-07-30.2; openapi 62c58eb3b03f)"),
         "{agent}"
     );
+    assert_eq!(probe_api::API_REVISION, "2025-06-24+overlay.2025-07-30.2");
     assert_eq!(header(&request, "api-version"), Some("v1.0"));
 }
 
