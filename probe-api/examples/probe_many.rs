@@ -12,7 +12,7 @@
 //! adaptive limit has something to find), and without input it probes the
 //! mock's samples.
 //!
-//! - `--concurrency N`: at most N probes in flight (default 32); the limit
+//! - `--concurrency N`: at most N probes in flight (default 256); the limit
 //!   adapts below it. `--fixed` keeps exactly N.
 //! - `--rate R`: at most R requests a second.
 //! - `--deadline SECS`: bound each probe, retries included.

@@ -632,8 +632,9 @@ impl Client {
 
     /// The same client (sharing its connection pool) sending every request
     /// under `limiter`: each attempt, retries included, waits for a slot,
-    /// its outcome moves the limit, and a `Retry-After` on any answer holds
-    /// every request of the limiter for that long.
+    /// its outcome moves the limit, and refusals that show the service
+    /// refusing everything hold every request of the limiter until their
+    /// `Retry-After` has passed ([`PauseRule`](crate::batch::limit::PauseRule)).
     pub fn with_limiter(&self, limiter: crate::batch::Limiter) -> Client {
         self.with_state(|state| state.limiter = Some(limiter))
     }

@@ -595,10 +595,10 @@ fn load(
     retry_after: Option<Duration>,
 ) -> Outcome {
     match outcome {
-        Ok((response, _)) if is_overloaded(response.status()) => Outcome::Overloaded(retry_after),
+        Ok((response, _)) if is_overloaded(response.status()) => Outcome::Refused(retry_after),
         Ok((response, _)) if response.status().is_success() => Outcome::Success,
         Ok(_) => Outcome::Neutral,
-        Err(failure) if failure.is_timeout() && !failure.stalled => Outcome::Overloaded(None),
+        Err(failure) if failure.is_timeout() && !failure.stalled => Outcome::TimedOut,
         Err(_) => Outcome::Neutral,
     }
 }

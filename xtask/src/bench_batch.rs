@@ -1,6 +1,7 @@
 //! The batch section of BENCHMARKS.md: `probe-api/benches/batch.rs` runs
 //! `probe_many` against the mock with a set capacity, adaptive and at
-//! fixed concurrencies, and this renders what it measured.
+//! fixed concurrencies, then against a queueing and a refusing service at
+//! three capacities, and this renders what it measured.
 //!
 //! `cargo xtask bench` runs it with the other benches; `cargo xtask bench
 //! --only batch` runs only it and replaces only its section of the
@@ -18,9 +19,13 @@ use crate::{Layout, write_atomic};
 const START: &str = "<!-- batch -->";
 const END: &str = "<!-- /batch -->";
 
-/// Goals the adaptive batch must meet.
+/// Goals the adaptive batch must meet against a service that queues.
 const THROUGHPUT_GOAL: f64 = 0.9;
 const REFUSED_GOAL: f64 = 0.02;
+/// Goals against a service that refuses at once: the time against a fixed
+/// concurrency equal to the capacity, and the share refused.
+const REFUSING_TIME_GOAL: f64 = 1.25;
+const REFUSING_REFUSED_GOAL: f64 = 0.05;
 
 /// Runs the batch bench alone and splices its section into BENCHMARKS.md.
 pub fn run(layout: &Layout) -> Result<(), String> {
@@ -182,12 +187,89 @@ pub fn section(results: &[Value]) -> String {
     }
     let _ = writeln!(
         out,
-        "\nA fixed 256 overruns the queue: most of its requests are refused, every refusal's `Retry-After`\n\
-         holds the whole batch for a second, and probes refused three times fail. A fixed 8 is never refused\n\
-         but leaves half the workers idle. The adaptive limit starts at 4, grows while latency holds and\n\
+        "\nA fixed 256 overruns the queue: most of its requests are refused, each refused probe waits its\n\
+         `Retry-After`, and probes refused three times fail. A fixed 8 is never refused but leaves half the\n\
+         workers idle. The adaptive limit starts at 4, doubles each round trip until latency rises, and\n\
          settles a few requests above the workers (see `probe_api::batch::limit`).\n"
     );
+    services(&mut out, results);
     out
+}
+
+/// Whether `met` holds, as the section says it.
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**not met**" }
+}
+
+/// The table of each kind of service at each capacity.
+fn services(out: &mut String, results: &[Value]) {
+    let rows: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("bench").and_then(Value::as_str) == Some("batch_service"))
+        .collect();
+    let Some(first) = rows.first() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "### Each kind of service\n\n\
+         A service that queues (a queue as long as its workers, then 429) and one that refuses at once beyond\n\
+         its workers (429 with no queue, so latency never shows it is full), each at three capacities, {} ms a\n\
+         probe and `Retry-After: {}`: the default batch (`ProbeMany::new()`) beside a fixed concurrency equal\n\
+         to the capacity, which a user would have to know to choose, in the same run. Of capacity: the\n\
+         URLs over the time the workers would take at full use. Each figure is the median of {} rounds.\n",
+        num(first, "service_ms"),
+        num(first, "retry_after_s"),
+        num(first, "rounds"),
+    );
+    let _ = writeln!(
+        out,
+        "| service | capacity | URLs | default batch | fixed = capacity | time ratio | of capacity (default / fixed) | requests answered 429 (default / fixed) | probes failed | most in flight at the mock | goal |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    for row in &rows {
+        let service = row.get("service").and_then(Value::as_str).unwrap_or("?");
+        let ratio = num(row, "time_ratio");
+        let refused = num(row, "refused_share");
+        let goal = if service == "refusing" {
+            format!(
+                "at most {REFUSING_TIME_GOAL:.2}x the time, {:.0} % refused: {}",
+                REFUSING_REFUSED_GOAL * 100.0,
+                verdict(ratio <= REFUSING_TIME_GOAL && refused <= REFUSING_REFUSED_GOAL)
+            )
+        } else {
+            // The fixed concurrency fills every worker and is never
+            // refused: the measured capacity.
+            format!(
+                "at least {:.0} % of the fixed's throughput, {:.0} % refused: {}",
+                THROUGHPUT_GOAL * 100.0,
+                REFUSED_GOAL * 100.0,
+                verdict(1.0 / ratio >= THROUGHPUT_GOAL && refused <= REFUSED_GOAL)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| {service} | {:.0} | {:.0} | {:.1} s | {:.1} s | {:.2}x | {:.1} % / {:.1} % | {:.1} % / {:.1} % | {:.0} | {:.0} | {goal} |",
+            num(row, "workers"),
+            num(row, "urls"),
+            num(row, "seconds"),
+            num(row, "fixed_seconds"),
+            ratio,
+            100.0 * num(row, "of_capacity"),
+            100.0 * num(row, "fixed_of_capacity"),
+            100.0 * refused,
+            100.0 * num(row, "fixed_refused_share"),
+            num(row, "failed"),
+            num(row, "max_in_flight"),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nThe default batch finds each capacity by itself: it doubles until the first refusal or rise in\n\
+         latency, then a refusal lowers the limit to 90 % of what the service was taking and only the refused\n\
+         probe waits its `Retry-After`; the whole batch pauses only when the service refuses everything\n\
+         (`probe_api::batch::limit::PauseRule`).\n"
+    );
 }
 
 #[cfg(test)]
@@ -208,5 +290,35 @@ mod tests {
             "# Benchmarks\n\nbefore\n\n<!-- batch -->\nnew\n<!-- /batch -->\n"
         );
         assert_eq!(splice(&appended, "new\n"), appended);
+    }
+
+    #[test]
+    fn each_kind_of_service_is_judged_by_its_own_goal() {
+        let row = |service: &str, ratio: f64, refused: f64| {
+            serde_json::json!({
+                "bench": "batch_service", "service": service, "workers": 6, "urls": 400,
+                "service_ms": 200, "retry_after_s": 1, "rounds": 3, "seconds": 16.0 * ratio,
+                "fixed_seconds": 16.0, "time_ratio": ratio, "of_capacity": 0.8 / ratio,
+                "fixed_of_capacity": 0.8, "refused_share": refused, "fixed_refused_share": 0.0,
+                "failed": 0, "max_in_flight": 7,
+            })
+        };
+        let rendered = section(&[
+            row("refusing", 1.2, 0.04),
+            row("refusing", 1.3, 0.01),
+            row("queueing", 1.05, 0.01),
+            row("queueing", 1.05, 0.03),
+        ]);
+        let goals: Vec<&str> = rendered
+            .lines()
+            .filter(|l| l.starts_with("| refusing") || l.starts_with("| queueing"))
+            .map(|l| l.rsplit(": ").next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            goals,
+            ["met |", "**not met** |", "met |", "**not met** |"],
+            "{rendered}"
+        );
+        assert!(rendered.contains("| refusing | 6 | 400 | 19.2 s | 16.0 s | 1.20x |"));
     }
 }

@@ -1,24 +1,37 @@
-//! A concurrency limit shared by many calls, which adapts to how the
-//! service copes, pauses every call when the service asks for a pause, and
+//! A concurrency limit shared by many calls, which finds how many calls the
+//! service takes, holds every call when the service refuses everything, and
 //! can hold a request rate.
 //!
 //! # How the limit moves
 //!
-//! The limit follows TCP Vegas, as concurrency limiters for services do:
-//! it compares the latency of recent calls with the lowest latency seen,
-//! which estimates how many requests wait in the service's queue
-//! (`limit × (1 − lowest / recent)`):
+//! A service shows that it is full in one of two ways: it queues the work
+//! (latency rises before anything is refused), or it refuses at once beyond
+//! its capacity (429 with `Retry-After`, latency unchanged). The limit reads
+//! both.
 //!
-//! - it starts at [`initial`](Limiter::initial) (4 by default, never above
-//!   the ceiling) and, while that estimate stays under 3 requests, grows by
-//!   half a request per successful call (about ×1.5 per round trip) until
-//!   the first sign of queueing, then by one request per round trip;
-//! - above 6 queued requests it shrinks by one request per round trip, so
-//!   a service that slows down gets fewer requests before it refuses any;
-//! - a refusal (429, 503, 504) or a timeout halves it, at most once per
-//!   round trip (calls that were already in flight when it was halved do
-//!   not halve it again);
-//! - it never exceeds the ceiling and never drops below 1.
+//! - **Slow start.** It starts at [`initial`](Limiter::initial)
+//!   ([`DEFAULT_INITIAL`], never above the ceiling) and grows by one call
+//!   per success, doubling each round trip, until the first sign of
+//!   queueing or the first refusal. A service that takes 48 at once is
+//!   reached in four round trips rather than forty.
+//! - **Queueing** is estimated as TCP Vegas does: the latency of recent
+//!   calls against the lowest seen tells how many requests wait in the
+//!   service's queue (`limit × (1 − lowest / recent)`). Under 3 the limit
+//!   grows by one call per round trip; above 6 it shrinks by one per round
+//!   trip, so a service that slows down gets fewer requests before it
+//!   refuses any.
+//! - **A refusal** (429, 503, 504) shows where the capacity is: the calls
+//!   the service was serving when it refused one (those in flight, less
+//!   any the latency shows queued). The limit drops to 90 % of that, at
+//!   most once per round trip (calls already in flight when it dropped do
+//!   not lower it again), and then grows by only a quarter of a call per
+//!   round trip until it is a quarter past that capacity, where it grows
+//!   at the usual pace again. A gentle cut keeps a service that refuses at
+//!   once nearly full; the slow return keeps its refusals rare (one per
+//!   some forty calls at a capacity of 6, far fewer above).
+//! - **A timeout** halves the limit (once per round trip): it says the
+//!   service is slow, not how many it takes.
+//! - It never exceeds the ceiling and never drops below 1.
 //!
 //! "Recent" is an average of the last few calls, so one slow file does not
 //! move the limit; "lowest" is the lowest such average of the last few
@@ -27,11 +40,37 @@
 //! take; refusals still keep it safe. A [`fixed`](Limiter::fixed) limiter
 //! keeps its concurrency and only pauses and paces.
 //!
-//! A `Retry-After` on any answer pauses every call of the limiter for that
-//! long: no request is sent until it has passed, while the calls already
-//! in flight finish.
+//! The ceiling of a batch is [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY)
+//! (256) unless the caller sets one: far above what most services take, so
+//! the limit, not the ceiling, finds the capacity, while staying well
+//! within a process's usual 1,024 open files and bounding what a service
+//! that never pushes back receives.
+//!
+//! # When the whole batch pauses
+//!
+//! A refusal is answered in proportion. The refused call waits its own
+//! `Retry-After` before it is sent again (the retry policy), and the limit
+//! drops; the other calls go on. A single 429 from a service at its
+//! capacity says "one too many", not "stop": pausing every call for its
+//! `Retry-After` would leave the service idle for that long each time the
+//! limit touches the capacity.
+//!
+//! Every call pauses only when the refusals show the service refusing
+//! everything, as one whose quota is spent does: [`PauseRule`] decides.
+//! After a refusal, calls sent *after* it was answered are the evidence,
+//! since they were sent knowing of it and under the lowered limit: when
+//! [`DEFAULT_CONFIRMATIONS`] (3) of them are refused with no success of such
+//! a call between them, and within the `Retry-After` window the first
+//! refusal asked for, no call starts until the latest `Retry-After` of those
+//! refusals has passed (1 s when none gave one), while calls in flight
+//! finish. Calls that were already on their way when the first refusal came
+//! say nothing more: a service at capacity refuses a burst of them and
+//! accepts the next ones, where a spent quota refuses the next ones too. A
+//! timeout is neither evidence nor a success. [`Limiter::pause`] pauses by
+//! hand.
 
 use std::fmt;
+use std::ops::Add;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,6 +83,13 @@ use crate::Error;
 /// How many calls an adaptive limiter allows at first.
 pub const DEFAULT_INITIAL: usize = 4;
 
+/// Refusals of calls sent after a first refusal that make a [`PauseRule`]
+/// pause every call.
+pub const DEFAULT_CONFIRMATIONS: u32 = 3;
+
+/// The pause after refusals that gave no `Retry-After`.
+pub const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
+
 /// Queued requests (estimated) under which the limit grows.
 const ALPHA: f64 = 3.0;
 /// Queued requests (estimated) over which the limit shrinks.
@@ -53,6 +99,13 @@ const SMOOTHING: f64 = 0.125;
 /// Calls per window of the lowest latency; the lowest of the current and
 /// the previous window counts.
 const WINDOW: u32 = 2_000;
+/// The share of the capacity a refusal showed that the limit drops to.
+const BACK_OFF: f64 = 0.9;
+/// Round trips per call of growth while the limit is near the capacity a
+/// refusal showed.
+const PROBE_ROUNDS: f64 = 4.0;
+/// How far past the capacity a refusal showed the limit grows slowly.
+const NEAR: f64 = 1.25;
 
 /// A shared concurrency limit: cheap to clone, every clone is the same
 /// limit. See the [module docs](self) for how it adapts.
@@ -85,8 +138,10 @@ struct Shared {
 struct State {
     control: Control,
     in_flight: usize,
-    /// No request starts before this instant (a `Retry-After`).
+    /// No request starts before this instant (a pause).
     paused_until: Option<Instant>,
+    /// Whether the refusals show the service refusing everything.
+    rule: PauseRule<Instant>,
     /// The least time between two starts, for a rate limit.
     interval: Option<Duration>,
     next_start: Option<Instant>,
@@ -94,6 +149,15 @@ struct State {
     /// not decrease the limit again.
     epoch: u64,
     overloads: u64,
+}
+
+impl State {
+    /// Holds every start until `until`; a longer pause already set is kept.
+    fn pause_until(&mut self, until: Instant) {
+        if self.paused_until.is_none_or(|current| current < until) {
+            self.paused_until = Some(until);
+        }
+    }
 }
 
 impl fmt::Debug for Limiter {
@@ -118,7 +182,7 @@ impl Limiter {
     }
 
     /// A limit of exactly `concurrency` calls (at least 1); it still pauses
-    /// for `Retry-After` and paces to a rate limit.
+    /// when the service refuses everything and paces to a rate limit.
     pub fn fixed(concurrency: usize) -> Limiter {
         Limiter::new(Control::fixed(concurrency.max(1)))
     }
@@ -130,6 +194,7 @@ impl Limiter {
                     control,
                     in_flight: 0,
                     paused_until: None,
+                    rule: PauseRule::new(),
                     interval: None,
                     next_start: None,
                     epoch: 0,
@@ -185,20 +250,18 @@ impl Limiter {
         self.lock().overloads
     }
 
-    /// How long calls are still paused for a `Retry-After`, if they are.
+    /// How long calls are still paused for, if they are: the service
+    /// refusing everything, or [`pause`](Self::pause).
     pub fn paused_for(&self) -> Option<Duration> {
         let until = self.lock().paused_until?;
         until.checked_duration_since(Instant::now())
     }
 
-    /// Holds every call that has not started yet for `wait`, as a
-    /// `Retry-After` does; a longer pause already set is kept.
+    /// Holds every call that has not started yet for `wait`; a longer
+    /// pause already set is kept.
     pub fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut state = self.lock();
-        if state.paused_until.is_none_or(|current| current < until) {
-            state.paused_until = Some(until);
-        }
+        self.lock().pause_until(until);
     }
 
     /// Waits for a slot (and for a pause or the rate limit to allow a
@@ -289,8 +352,11 @@ impl fmt::Debug for Permit {
 pub(crate) enum Outcome {
     /// A success: its latency is a sample.
     Success,
-    /// A refusal or a timeout, with the wait the service asked for.
-    Overloaded(Option<Duration>),
+    /// A refusal for load (429, 503, 504), with the wait the service asked
+    /// for.
+    Refused(Option<Duration>),
+    /// No answer in time.
+    TimedOut,
     /// Says nothing about load (a client error, a refused connection).
     Neutral,
 }
@@ -301,15 +367,15 @@ impl Permit {
         self.finish(Outcome::Success);
     }
 
-    /// The service refused the call for load or it timed out; `retry_after`
-    /// pauses every call of the limiter.
+    /// The service refused the call for load (429, 503, 504), asking for
+    /// `retry_after`: the limit drops, and the refusal counts towards a
+    /// pause of every call ([`PauseRule`]).
     pub fn overloaded(self, retry_after: Option<Duration>) {
-        self.finish(Outcome::Overloaded(retry_after));
+        self.finish(Outcome::Refused(retry_after));
     }
 
     /// Reports a call's result: a success, a refusal for load (429, 503,
-    /// 504) or timeout, or neither (any other error frees the slot only).
-    /// A `Retry-After` on the error pauses every call of the limiter.
+    /// 504), a timeout, or neither (any other error frees the slot only).
     pub fn record<T>(self, result: &Result<T, Error>) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
@@ -326,20 +392,25 @@ impl Permit {
         let before = state.control.current();
         match outcome {
             Outcome::Success => {
+                state.rule.succeeded(self.started);
                 let busy = state.in_flight + 1;
                 state
                     .control
                     .on_success(now.saturating_duration_since(self.started), busy);
             }
-            Outcome::Overloaded(retry_after) => {
+            Outcome::Refused(retry_after) => {
                 state.overloads += 1;
-                if let Some(wait) = retry_after {
-                    let until = now + wait;
-                    if state.paused_until.is_none_or(|current| current < until) {
-                        state.paused_until = Some(until);
-                    }
+                if let Some(until) = state.rule.refused(self.started, now, retry_after) {
+                    state.pause_until(until);
                 }
-                if self.epoch == state.epoch && state.control.on_overload() {
+                let (others, fresh) = (state.in_flight, self.epoch == state.epoch);
+                if state.control.on_refusal(others, fresh) {
+                    state.epoch += 1;
+                }
+            }
+            Outcome::TimedOut => {
+                state.overloads += 1;
+                if self.epoch == state.epoch && state.control.on_timeout() {
                     state.epoch += 1;
                 }
             }
@@ -367,12 +438,121 @@ impl Drop for Permit {
 
 /// What an error says about the service's load.
 pub(crate) fn classify_error(error: &Error) -> Outcome {
-    let overloaded =
-        error.is_timeout() || matches!(error.status().map(|s| s.as_u16()), Some(429 | 503 | 504));
-    if overloaded {
-        Outcome::Overloaded(error.retry_after())
+    if error.is_timeout() {
+        Outcome::TimedOut
+    } else if matches!(error.status().map(|s| s.as_u16()), Some(429 | 503 | 504)) {
+        Outcome::Refused(error.retry_after())
     } else {
         Outcome::Neutral
+    }
+}
+
+/// Decides when refusals show a service refusing everything (a spent
+/// quota), so that every call stops until the service's `Retry-After` has
+/// passed, rather than when one call was refused at capacity. A pure
+/// record of outcomes and their times: the [`Limiter`] feeds it its own
+/// calls, and a fleet of processes can feed one the calls of all of them on
+/// a shared clock, to pause together. The [module docs](self#when-the-whole-batch-pauses)
+/// give the rule and the reasoning.
+///
+/// `T` is the clock: [`std::time::Instant`], [`tokio::time::Instant`],
+/// [`std::time::SystemTime`], or a [`Duration`] since some start.
+///
+/// ```
+/// use std::time::Duration;
+/// use probe_api::batch::limit::PauseRule;
+///
+/// let s = Duration::from_secs;
+/// let mut rule = PauseRule::new();
+/// // Calls sent at 0 s are refused at 1 s, asking for 2 s: the first shows
+/// // the refusals, the others were on their way before it and add nothing.
+/// assert_eq!(rule.refused(s(0), s(1), Some(s(2))), None);
+/// assert_eq!(rule.refused(s(0), s(1), Some(s(2))), None);
+/// // Calls sent after it are refused too: the third pauses until 3 s.
+/// assert_eq!(rule.refused(s(1), s(1), Some(s(2))), None);
+/// assert_eq!(rule.refused(s(1), s(1), Some(s(2))), None);
+/// assert_eq!(rule.refused(s(1), s(1), Some(s(2))), Some(s(3)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PauseRule<T> {
+    confirmations: u32,
+    run: Option<Run<T>>,
+}
+
+/// Refusals since the last success of a call sent after the first of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run<T> {
+    /// When the first refusal was answered.
+    seen: T,
+    /// Refusals of calls sent at or after `seen`.
+    confirmed: u32,
+    /// The latest time a refusal of the run asked to wait until.
+    until: T,
+}
+
+impl<T> Default for PauseRule<T> {
+    fn default() -> Self {
+        PauseRule {
+            confirmations: DEFAULT_CONFIRMATIONS,
+            run: None,
+        }
+    }
+}
+
+impl<T: Copy + Ord + Add<Duration, Output = T>> PauseRule<T> {
+    /// A rule that pauses after [`DEFAULT_CONFIRMATIONS`] refusals of calls
+    /// sent after a first refusal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pauses after `refusals` (at least 1) refusals of calls sent after a
+    /// first refusal, instead of [`DEFAULT_CONFIRMATIONS`].
+    #[must_use]
+    pub fn confirmations(mut self, refusals: u32) -> Self {
+        self.confirmations = refusals.max(1);
+        self
+    }
+
+    /// A call sent at `sent` succeeded: when it was sent after the first
+    /// refusal of the current run, the service is not refusing everything
+    /// and the run ends.
+    pub fn succeeded(&mut self, sent: T) {
+        if self.run.is_some_and(|run| sent >= run.seen) {
+            self.run = None;
+        }
+    }
+
+    /// A call sent at `sent` was refused at `answered`, the service asking
+    /// for `retry_after`; returns the time until which every call should
+    /// wait when this refusal completes the evidence that the service is
+    /// refusing everything, and starts collecting afresh.
+    pub fn refused(&mut self, sent: T, answered: T, retry_after: Option<Duration>) -> Option<T> {
+        let until = answered + retry_after.unwrap_or(DEFAULT_PAUSE);
+        let run = match &mut self.run {
+            // Within the wait the run's first refusal asked for.
+            Some(run) if answered <= run.until => {
+                run.until = run.until.max(until);
+                if sent >= run.seen {
+                    run.confirmed += 1;
+                }
+                *run
+            }
+            _ => {
+                let run = Run {
+                    seen: answered,
+                    confirmed: 0,
+                    until,
+                };
+                self.run = Some(run);
+                run
+            }
+        };
+        if run.confirmed < self.confirmations {
+            return None;
+        }
+        self.run = None;
+        Some(run.until)
     }
 }
 
@@ -383,7 +563,12 @@ pub(crate) struct Control {
     pub(crate) ceiling: usize,
     adaptive: bool,
     limit: f64,
-    starting: bool,
+    /// Doubling each round trip, until the first sign of queueing or the
+    /// first refusal.
+    slow_start: bool,
+    /// The calls the service was serving when it last refused one: its
+    /// capacity as last seen, near which the limit grows slowly.
+    refused_at: Option<f64>,
     /// Recent latency (seconds), smoothed.
     recent: Option<f64>,
     window_low: f64,
@@ -397,7 +582,8 @@ impl Control {
             ceiling,
             adaptive: true,
             limit: initial.clamp(1, ceiling) as f64,
-            starting: true,
+            slow_start: true,
+            refused_at: None,
             recent: None,
             window_low: f64::INFINITY,
             previous_low: f64::INFINITY,
@@ -415,6 +601,16 @@ impl Control {
 
     pub(crate) fn current(&self) -> usize {
         (self.limit.floor() as usize).clamp(1, self.ceiling)
+    }
+
+    /// The lowest recent latency against the recent one: the share of the
+    /// calls in flight the service works on rather than queues.
+    fn unqueued(&self) -> f64 {
+        let lowest = self.window_low.min(self.previous_low);
+        match self.recent {
+            Some(recent) if recent > 0.0 && lowest.is_finite() => (lowest / recent).min(1.0),
+            _ => 1.0,
+        }
     }
 
     /// A success that took `latency` with `busy` calls in flight.
@@ -435,33 +631,64 @@ impl Control {
             self.window_low = recent;
             self.window_calls = 0;
         }
-        let lowest = self.window_low.min(self.previous_low);
-        let queued = if recent > 0.0 {
-            self.limit * (1.0 - lowest / recent)
-        } else {
-            0.0
-        };
-        // A limit the caller does not use tells nothing about a larger one.
-        let used = busy as f64 + 1.0 >= self.limit * 0.5;
-        if queued < ALPHA {
-            if used {
-                let step = if self.starting { 0.5 } else { 1.0 / self.limit };
-                self.limit = (self.limit + step).min(self.ceiling as f64);
-            }
-        } else {
-            self.starting = false;
+        let queued = self.limit * (1.0 - self.unqueued());
+        if queued >= ALPHA {
+            self.slow_start = false;
             if queued > BETA {
                 self.limit = (self.limit - 1.0 / self.limit).max(1.0);
             }
+            return;
         }
+        // A limit the caller does not use tells nothing about a larger one.
+        if (busy as f64 + 1.0) < self.limit * 0.5 {
+            return;
+        }
+        let step = if self.slow_start {
+            1.0
+        } else if self
+            .refused_at
+            .is_some_and(|capacity| self.limit < capacity * NEAR)
+        {
+            1.0 / (PROBE_ROUNDS * self.limit)
+        } else {
+            // Well past the capacity last seen: the service took more since.
+            self.refused_at = None;
+            1.0 / self.limit
+        };
+        self.limit = (self.limit + step).min(self.ceiling as f64);
     }
 
-    /// A refusal or timeout; whether the limit was lowered.
-    pub(crate) fn on_overload(&mut self) -> bool {
+    /// A refusal with `others` calls still in flight, of a call sent
+    /// before the last decrease or not (`fresh`); whether the limit was
+    /// decreased (it drops at most once per round trip).
+    pub(crate) fn on_refusal(&mut self, others: usize, fresh: bool) -> bool {
         if !self.adaptive {
             return false;
         }
-        self.starting = false;
+        self.slow_start = false;
+        // Those in flight were let in (or are about to be refused too),
+        // less the ones the latency shows waiting in a queue.
+        let taken = (others as f64 * self.unqueued()).max(1.0);
+        if fresh {
+            let capacity = taken.min(self.limit);
+            self.refused_at = Some(capacity);
+            self.limit = (capacity * BACK_OFF).max(1.0);
+        } else {
+            // A call sent before the last decrease: each such refusal
+            // leaves fewer in flight, a closer bound of what the service
+            // took, without decreasing the limit again.
+            self.refused_at = Some(self.refused_at.map_or(taken, |at| at.min(taken)));
+            self.limit = self.limit.min((taken * BACK_OFF).max(1.0));
+        }
+        fresh
+    }
+
+    /// A timeout; whether the limit was lowered.
+    pub(crate) fn on_timeout(&mut self) -> bool {
+        if !self.adaptive {
+            return false;
+        }
+        self.slow_start = false;
         self.limit = (self.limit * 0.5).max(1.0);
         true
     }
@@ -475,104 +702,306 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
+    use std::cmp::Reverse;
+    use std::collections::{BinaryHeap, VecDeque};
+
     use super::*;
 
-    /// A service with `workers` that each take `service` per request and a
-    /// queue of `queue` more, driven in simulated time by a client under
-    /// `control` with `calls` to make; returns (calls per second, refused).
-    fn simulate(mut control: Control, workers: usize, queue: usize, calls: usize) -> (f64, usize) {
-        let service = 0.02;
-        // Each request in the service: when it started and when it ends.
-        let mut running: Vec<(f64, f64)> = Vec::new();
-        let mut waiting: std::collections::VecDeque<f64> = Default::default();
-        let (mut now, mut done, mut refused, mut sent) = (0.0f64, 0usize, 0usize, 0usize);
+    /// A simulated service: `workers` that each take `service` seconds per
+    /// call, a queue of `queue` more (0: a refusal at once beyond the
+    /// workers), and a `Retry-After` of `retry_after` seconds that the
+    /// refused call waits before it is sent again.
+    struct Service {
+        workers: usize,
+        queue: usize,
+        service: f64,
+        retry_after: f64,
+    }
+
+    /// What a simulated batch measured.
+    #[derive(Debug)]
+    struct Run {
+        seconds: f64,
+        sent: usize,
+        refused: usize,
+    }
+
+    impl Run {
+        fn refused_share(&self) -> f64 {
+            self.refused as f64 / self.sent as f64
+        }
+    }
+
+    /// An answer the client will read: when, whether it is a success, and
+    /// the epoch and time its call was sent in.
+    #[derive(Debug)]
+    struct Event {
+        at: f64,
+        success: bool,
+        sent: f64,
+        epoch: u64,
+    }
+
+    impl PartialEq for Event {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other).is_eq()
+        }
+    }
+    impl Eq for Event {}
+    impl PartialOrd for Event {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Event {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            self.at.total_cmp(&other.at)
+        }
+    }
+
+    /// `calls` calls under `control` against `service`, in simulated time
+    /// (a refusal is answered after 1 ms).
+    fn simulate(mut control: Control, service: &Service, calls: usize) -> Run {
+        let mut answers: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+        let mut waiting: VecDeque<(f64, u64)> = VecDeque::new();
+        let mut retries: BinaryHeap<Reverse<Event>> = BinaryHeap::new();
+        let (mut now, mut fresh, mut done, mut in_flight, mut working) = (0.0, calls, 0, 0, 0);
+        let (mut epoch, mut sent, mut refused) = (0u64, 0usize, 0usize);
         while done < calls {
-            // Start as many as the limit allows.
-            while running.len() + waiting.len() < control.current() && sent < calls {
-                sent += 1;
-                if running.len() < workers {
-                    running.push((now, now + service));
-                } else if waiting.len() < queue {
-                    waiting.push_back(now);
+            // Send what the limit allows: retries whose wait is over first.
+            while in_flight < control.current() {
+                if retries.peek().is_some_and(|r| r.0.at <= now) {
+                    retries.pop();
+                } else if fresh > 0 {
+                    fresh -= 1;
                 } else {
-                    refused += 1;
-                    sent -= 1;
-                    control.on_overload();
                     break;
                 }
+                in_flight += 1;
+                sent += 1;
+                if working < service.workers {
+                    working += 1;
+                    answers.push(Reverse(Event {
+                        at: now + service.service,
+                        success: true,
+                        sent: now,
+                        epoch,
+                    }));
+                } else if waiting.len() < service.queue {
+                    waiting.push_back((now, epoch));
+                } else {
+                    answers.push(Reverse(Event {
+                        at: now + 0.001,
+                        success: false,
+                        sent: now,
+                        epoch,
+                    }));
+                }
             }
-            // The next completion.
-            let Some((i, _)) = running
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
-            else {
-                break;
+            let next_retry = retries.peek().map(|r| r.0.at).filter(|at| *at > now);
+            let Some(Reverse(answer)) = answers.pop() else {
+                now = next_retry.expect("a retry is waiting");
+                continue;
             };
-            let (started, ended) = running.swap_remove(i);
-            now = ended;
-            done += 1;
-            let in_flight = running.len() + waiting.len();
-            control.on_success(Duration::from_secs_f64(ended - started), in_flight + 1);
-            if let Some(queued_at) = waiting.pop_front() {
-                running.push((queued_at, now + service));
+            if let Some(at) = next_retry.filter(|at| *at < answer.at) {
+                answers.push(Reverse(answer));
+                now = at;
+                continue;
+            }
+            now = answer.at;
+            in_flight -= 1;
+            if answer.success {
+                done += 1;
+                control.on_success(Duration::from_secs_f64(now - answer.sent), in_flight + 1);
+                working -= 1;
+                if let Some((queued_at, queued_epoch)) = waiting.pop_front() {
+                    working += 1;
+                    answers.push(Reverse(Event {
+                        at: now + service.service,
+                        success: true,
+                        sent: queued_at,
+                        epoch: queued_epoch,
+                    }));
+                }
+            } else {
+                refused += 1;
+                if control.on_refusal(in_flight, answer.epoch == epoch) {
+                    epoch += 1;
+                }
+                retries.push(Reverse(Event {
+                    at: now + service.retry_after,
+                    ..answer
+                }));
             }
         }
-        (calls as f64 / now, refused)
+        Run {
+            seconds: now,
+            sent,
+            refused,
+        }
+    }
+
+    fn refusing(workers: usize) -> Service {
+        Service {
+            workers,
+            queue: 0,
+            service: 0.2,
+            retry_after: 1.0,
+        }
     }
 
     #[test]
-    fn an_adaptive_limit_finds_a_queueing_service_capacity_without_refusals() {
-        let (rate, refused) = simulate(Control::adaptive(256, 4), 16, 16, 2000);
-        let capacity = 16.0 / 0.02;
-        assert!(rate >= 0.9 * capacity, "{rate} of {capacity}");
-        assert_eq!(refused, 0);
+    fn against_a_service_that_refuses_at_once_the_limit_stays_near_its_capacity() {
+        for (workers, calls) in [(6, 400), (16, 800), (48, 1600)] {
+            let service = refusing(workers);
+            let adaptive = simulate(Control::adaptive(256, DEFAULT_INITIAL), &service, calls);
+            let fixed = simulate(Control::fixed(workers), &service, calls);
+            assert_eq!(fixed.refused, 0);
+            let ratio = adaptive.seconds / fixed.seconds;
+            assert!(
+                ratio <= 1.15 && adaptive.refused_share() <= 0.05,
+                "capacity {workers}: {ratio:.2}x the time, {adaptive:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_adaptive_limit_finds_a_queueing_service_capacity_with_few_refusals() {
+        for workers in [6, 16, 48] {
+            let service = Service {
+                workers,
+                queue: workers,
+                service: 0.02,
+                retry_after: 1.0,
+            };
+            let calls = 125 * workers;
+            let run = simulate(Control::adaptive(256, DEFAULT_INITIAL), &service, calls);
+            let capacity = workers as f64 / 0.02;
+            let rate = calls as f64 / run.seconds;
+            assert!(
+                rate >= 0.9 * capacity && run.refused_share() <= 0.02,
+                "capacity {workers}: {rate} of {capacity}, {run:?}"
+            );
+        }
         // A fixed 256 overruns it, a fixed 8 leaves half of it unused.
-        let (_, refused) = simulate(Control::fixed(256), 16, 16, 2000);
-        assert!(refused > 0);
-        let (rate, _) = simulate(Control::fixed(8), 16, 16, 2000);
-        assert!(rate <= 0.55 * capacity, "{rate}");
+        let service = Service {
+            workers: 16,
+            queue: 16,
+            service: 0.02,
+            retry_after: 1.0,
+        };
+        assert!(simulate(Control::fixed(256), &service, 2000).refused > 0);
+        let run = simulate(Control::fixed(8), &service, 2000);
+        assert!(2000.0 / run.seconds <= 0.55 * 800.0, "{run:?}");
     }
 
     #[test]
-    fn refusals_halve_the_limit_and_it_stays_within_bounds() {
+    fn slow_start_doubles_each_round_trip_until_the_first_refusal() {
+        let mut control = Control::adaptive(256, 4);
+        // Four calls succeed at full use: the limit doubles.
+        for _ in 0..4 {
+            control.on_success(Duration::from_millis(200), 4);
+        }
+        assert_eq!(control.current(), 8);
+        for _ in 0..8 {
+            control.on_success(Duration::from_millis(200), 8);
+        }
+        assert_eq!(control.current(), 16);
+        // Refused with 12 others in flight: 90 % of 12, then slow growth.
+        assert!(control.on_refusal(12, true));
+        assert_eq!(control.current(), 10);
+        for _ in 0..10 {
+            control.on_success(Duration::from_millis(200), 10);
+        }
+        assert_eq!(control.current(), 11, "a quarter of a call per round trip");
+    }
+
+    #[test]
+    fn refusals_lower_the_limit_and_it_stays_within_bounds() {
         let mut control = Control::adaptive(10, 40);
         assert_eq!(control.current(), 10, "the ceiling caps the start");
-        assert!(control.on_overload());
-        assert_eq!(control.current(), 5);
+        assert!(control.on_refusal(10, true));
+        assert_eq!(control.current(), 9);
+        assert!(!control.on_refusal(9, false), "a call sent before the decrease");
+        assert_eq!(control.current(), 8, "90 % of the 9 still in flight");
         for _ in 0..10 {
-            control.on_overload();
+            control.on_refusal(0, true);
         }
         assert_eq!(control.current(), 1);
         for _ in 0..1000 {
             control.on_success(Duration::from_millis(10), 10);
         }
         assert_eq!(control.current(), 10);
+        assert!(control.on_timeout());
+        assert_eq!(control.current(), 5, "a timeout halves it");
         let mut fixed = Control::fixed(3);
-        assert!(!fixed.on_overload());
+        assert!(!fixed.on_refusal(2, true));
+        assert!(!fixed.on_timeout());
         fixed.on_success(Duration::from_millis(1), 3);
         assert_eq!(fixed.current(), 3);
     }
 
+    #[test]
+    fn the_pause_rule_pauses_only_when_calls_sent_after_a_refusal_are_refused_too() {
+        let ms = Duration::from_millis;
+        let wait = Some(Duration::from_secs(1));
+        // A burst of refusals of calls sent before the first was seen, as
+        // when the limit overshoots a capacity: no pause.
+        let mut rule = PauseRule::new();
+        for _ in 0..20 {
+            assert_eq!(rule.refused(ms(0), ms(10), wait), None);
+        }
+        // Two calls sent after it are refused, then one succeeds: no pause,
+        // and the next refusals start afresh.
+        assert_eq!(rule.refused(ms(20), ms(21), wait), None);
+        assert_eq!(rule.refused(ms(20), ms(22), wait), None);
+        rule.succeeded(ms(5));
+        assert_eq!(rule.refused(ms(23), ms(24), wait), Some(ms(1024)), "an old success says nothing");
+        let mut rule = PauseRule::new();
+        rule.refused(ms(0), ms(10), wait);
+        rule.refused(ms(20), ms(21), wait);
+        rule.refused(ms(20), ms(22), wait);
+        rule.succeeded(ms(20));
+        for answered in [31, 32, 33, 41, 42] {
+            let sent = if answered < 40 { 30 } else { 40 };
+            assert_eq!(rule.refused(ms(sent), ms(answered), wait), None);
+        }
+        assert_eq!(rule.refused(ms(40), ms(43), wait), Some(ms(1043)));
+        // Refusals further apart than the wait the first asked for are
+        // not one run; without a `Retry-After` the wait is a second.
+        let mut rule = PauseRule::new().confirmations(1);
+        rule.refused(ms(0), ms(0), Some(ms(100)));
+        assert_eq!(rule.refused(ms(200), ms(200), None), None);
+        assert_eq!(rule.refused(ms(300), ms(300), None), Some(ms(1300)));
+    }
+
     #[tokio::test(flavor = "current_thread", start_paused = true)]
-    async fn a_pause_holds_new_permits_and_slots_are_shared() {
+    async fn refusals_of_calls_sent_after_a_refusal_pause_new_permits_and_slots_are_shared() {
         let limiter = Limiter::fixed(2);
         let a = limiter.acquire().await;
-        let _b = limiter.acquire().await;
+        let b = limiter.acquire().await;
         assert_eq!(limiter.in_flight(), 2);
+        tokio::time::advance(Duration::from_millis(10)).await;
         let waiting = limiter.clone();
-        let third = tokio::spawn(async move { waiting.acquire().await.succeeded() });
+        let third = tokio::spawn(async move { waiting.acquire().await });
         tokio::task::yield_now().await;
         assert!(!third.is_finished(), "no third slot");
-        let started = tokio::time::Instant::now();
+        // One refusal frees its slot without pausing anyone.
         a.overloaded(Some(Duration::from_secs(2)));
-        third.await.expect("third permit");
-        assert!(
-            started.elapsed() >= Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(limiter.overloads(), 1);
+        let c = third.await.expect("third permit");
+        assert_eq!(limiter.paused_for(), None);
+        // `b` was on its way before the refusal; three calls sent after it
+        // are refused too: a pause of 2 s.
+        b.overloaded(None);
+        c.overloaded(Some(Duration::from_secs(2)));
+        limiter.acquire().await.overloaded(Some(Duration::from_secs(2)));
+        assert_eq!(limiter.paused_for(), None);
+        limiter.acquire().await.overloaded(Some(Duration::from_secs(2)));
+        assert_eq!(limiter.paused_for(), Some(Duration::from_secs(2)));
+        let started = tokio::time::Instant::now();
+        limiter.acquire().await.succeeded();
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        assert_eq!(limiter.overloads(), 5);
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]

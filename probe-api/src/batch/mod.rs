@@ -6,13 +6,18 @@
 //! result like any other, so one bad file never stops the batch.
 //!
 //! - **Concurrency adapts** to the service: it starts at 4 probes in
-//!   flight, grows while probes succeed and their latency holds, and shrinks
-//!   when the service queues them, refuses them (429, 503) or times out,
-//!   never above [`concurrency`](ProbeMany::concurrency) (see [`limit`] for
-//!   the rule). [`fixed_concurrency`](ProbeMany::fixed_concurrency) keeps it
-//!   fixed; [`rate_limit`](ProbeMany::rate_limit) caps requests per second.
-//! - **One back-off for all**: a `Retry-After` on any answer holds every
-//!   probe of the batch, retries included, for that long.
+//!   flight, doubles each round trip until the service first queues or
+//!   refuses one, then grows while probes succeed and their latency holds,
+//!   and shrinks when the service queues them, refuses them (429, 503,
+//!   504) or times out, never above [`concurrency`](ProbeMany::concurrency)
+//!   (see [`limit`] for the rule).
+//!   [`fixed_concurrency`](ProbeMany::fixed_concurrency) keeps it fixed;
+//!   [`rate_limit`](ProbeMany::rate_limit) caps requests per second.
+//! - **Refusals in proportion**: a refused probe waits its own
+//!   `Retry-After` and the limit drops, while the others go on; when the
+//!   refusals show the service refusing everything (a spent quota), every
+//!   probe of the batch, retries included, waits until the `Retry-After`
+//!   has passed ([`limit::PauseRule`]).
 //! - **Resumable**: with a [`Journal`] each finished probe is recorded as it
 //!   completes, and a batch restarted with the same journal skips every URL
 //!   already done, yielding the stored result (see [`journal`] for the
@@ -81,8 +86,11 @@ pub struct ProbeMany {
 }
 
 /// The most probes in flight by default; the adaptive limit finds how many
-/// of those the service takes.
-pub const DEFAULT_CONCURRENCY: usize = 32;
+/// of those the service takes. High enough not to cap a service that takes
+/// hundreds at once, low enough to stay well within a process's usual
+/// 1,024 open files and to bound what a service that never pushes back
+/// receives.
+pub const DEFAULT_CONCURRENCY: usize = 256;
 
 impl Default for ProbeMany {
     fn default() -> Self {
@@ -130,7 +138,8 @@ impl ProbeMany {
     }
 
     /// Exactly this many probes in flight (at least 1), whatever the
-    /// service's answers; `Retry-After` still pauses the batch.
+    /// service's answers; a service refusing everything still pauses the
+    /// batch.
     pub fn fixed_concurrency(mut self, probes: usize) -> Self {
         self.concurrency = probes.max(1);
         self.adaptive = false;

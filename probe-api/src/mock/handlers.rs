@@ -180,8 +180,8 @@ async fn answer(
 
 /// Waits for a worker of the mock's [`Capacity`](super::Capacity), when one
 /// is set and `route` analyses media, then for the analysis time; or the
-/// 429 refusal when the queue is full or the request's `queue_timeout`
-/// runs out first.
+/// 429 refusal when the quota is spent, the queue is full or the request's
+/// `queue_timeout` runs out first.
 async fn analysis_slot(
     shared: &Shared,
     route: &Route,
@@ -202,6 +202,9 @@ async fn analysis_slot(
         }
         outcome
     };
+    if workers.quota_spent() {
+        return Err(refuse("the quota is spent"));
+    }
     let Ok(admitted) = workers.admitted.clone().try_acquire_owned() else {
         return Err(refuse("every worker is busy and the queue is full"));
     };

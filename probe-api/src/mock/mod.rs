@@ -25,8 +25,9 @@
 //!
 //! A [`Capacity`] ([`MockServer::set_capacity`]) makes the media operations
 //! behave like a busy service: a set number of workers, each analysis
-//! taking a set time, a bounded queue, and 429 with `Retry-After` beyond
-//! it, so that batch behaviour is measurable offline.
+//! taking a set time, a bounded queue (or none), and 429 with
+//! `Retry-After` beyond it, or a window of refusals for a spent quota, so
+//! that batch behaviour is measurable offline.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -149,8 +150,13 @@ impl RecordedRequest {
 /// one that finds all busy waits in the queue, unless the queue already
 /// holds [`queue`](Self::queue) probes, and up to the request's
 /// `queue_timeout`; a probe that cannot wait is answered 429 with
-/// `Retry-After` ([`retry_after`](Self::retry_after)). The answers are
-/// counted in [`MockServer::rejected`].
+/// `Retry-After` ([`retry_after`](Self::retry_after)). Two kinds of service
+/// come of it: one that queues before it refuses ([`new`](Self::new), so
+/// latency rises first) and one that refuses at once beyond its workers
+/// ([`refusing`](Self::refusing)). A [`quota`](Self::quota) adds a window
+/// in which every probe is refused, as by a service whose quota is spent.
+/// The refusals are counted in [`MockServer::rejected`], and
+/// [`MockServer::requests`] tells when each probe arrived and was answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Capacity {
@@ -162,6 +168,20 @@ pub struct Capacity {
     pub queue: usize,
     /// The `Retry-After` of a refusal, in seconds.
     pub retry_after: u64,
+    /// A window in which every probe is refused, if any.
+    pub quota: Option<Quota>,
+}
+
+/// A spent quota: after [`after`](Self::after) probes, every probe is
+/// refused for [`window`](Self::window) (429 with the capacity's
+/// `Retry-After`), then they are let through again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Quota {
+    /// Probes let through before the quota is spent.
+    pub after: usize,
+    /// How long every probe is refused from the first refusal on.
+    pub window: Duration,
 }
 
 impl Capacity {
@@ -174,7 +194,23 @@ impl Capacity {
             service_time,
             queue: workers,
             retry_after: 1,
+            quota: None,
         }
+    }
+
+    /// A service without a queue: `workers` (at least 1) analyses at once,
+    /// each taking `service_time`, and beyond them 429 with
+    /// `Retry-After: 1` at once, so latency never shows that it is full.
+    pub fn refusing(workers: usize, service_time: Duration) -> Capacity {
+        Capacity::new(workers, service_time).queue(0)
+    }
+
+    /// After `after` probes, refuses every probe for `window` with the
+    /// capacity's `Retry-After`, as a service whose quota is spent.
+    #[must_use]
+    pub fn quota(mut self, after: usize, window: Duration) -> Capacity {
+        self.quota = Some(Quota { after, window });
+        self
     }
 
     /// Lets at most `probes` wait for a worker (0: refuse when all are busy).
@@ -206,6 +242,35 @@ pub(crate) struct Workers {
     /// probes are let in, however late a woken waiter runs.
     pub(crate) admitted: Arc<tokio::sync::Semaphore>,
     pub(crate) free: Arc<tokio::sync::Semaphore>,
+    pub(crate) quota: Mutex<QuotaUse>,
+}
+
+/// How much of a [`Quota`] is used.
+#[derive(Debug, Default)]
+pub(crate) struct QuotaUse {
+    let_through: usize,
+    refusing_since: Option<Instant>,
+}
+
+impl Workers {
+    /// Whether a probe arriving now is refused for a spent quota.
+    pub(crate) fn quota_spent(&self) -> bool {
+        let Some(quota) = self.capacity.quota else {
+            return false;
+        };
+        let mut used = lock(&self.quota);
+        match used.refusing_since {
+            Some(since) => since.elapsed() < quota.window,
+            None if used.let_through >= quota.after => {
+                used.refusing_since = Some(Instant::now());
+                true
+            }
+            None => {
+                used.let_through += 1;
+                false
+            }
+        }
+    }
 }
 
 /// Arguments for one operation, made from the document: every required
@@ -518,11 +583,13 @@ impl MockServer {
                     capacity.workers.saturating_add(capacity.queue),
                 )),
                 free: Arc::new(tokio::sync::Semaphore::new(capacity.workers)),
+                quota: Mutex::new(QuotaUse::default()),
             })
         });
     }
 
-    /// How many probes were answered 429 for want of [`Capacity`].
+    /// How many probes were answered 429 for want of [`Capacity`] or for a
+    /// spent [`Quota`].
     pub fn rejected(&self) -> usize {
         self.shared.rejected.load(Ordering::SeqCst)
     }

@@ -9,6 +9,7 @@ mod api_tokens;
 mod architecture;
 mod bad_input;
 mod batch;
+mod batch_refusals;
 mod batch_resume;
 mod batch_scale;
 mod caller_time;
