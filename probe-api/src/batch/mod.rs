@@ -300,6 +300,14 @@ pub struct Probed {
     pub resumed: bool,
 }
 
+impl Probed {
+    /// The result as a journal record (see [`journal`]): one line of a
+    /// JSON Lines export.
+    pub fn to_record(&self) -> serde_json::Value {
+        record::to_json(&self.url, &self.result)
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     started: AtomicUsize,
@@ -322,7 +330,8 @@ impl Client {
         options: ProbeMany,
     ) -> impl Stream<Item = Result<Probed, LedgerError>> + Send + 'static {
         match options.ledger.clone().map(|l| l.kind) {
-            Some(ledger::Kind::Postgres(ledger)) => work::work(self, ledger, options).left_stream(),
+            // Boxed, so that the stream is `Unpin`: `next()` works on it as it is.
+            Some(ledger::Kind::Postgres(ledger)) => work::work(self, ledger, options).boxed().left_stream(),
             _ => stream::once(future::ready(Err(LedgerError::new(
                 "Client::work needs a PostgreSQL ledger (ProbeMany::ledger with a PgLedger); a journal keeps no queue: use Client::probe_many",
             ))))
@@ -378,7 +387,10 @@ impl Client {
                 };
                 // Collected now: the stream outlives the borrow of `urls`.
                 let urls: Vec<String> = urls.map(Into::into).collect();
-                return work::enqueue_and_work(self, ledger, urls, options).left_stream();
+                // Boxed, so the stream stays `Unpin` as the journal's is.
+                return work::enqueue_and_work(self, ledger, urls, options)
+                    .boxed()
+                    .left_stream();
             }
             None => None,
         };

@@ -45,7 +45,7 @@
 //! | | `next_start` | when the next probe may start under the rate |
 //! | | `paused_until` | no claim is handed out before it (a `Retry-After`) |
 //! | `items` | `batch`, `url` | one item per URL of a batch (primary key) |
-//! | | `seq` | the order in which URLs were first enqueued |
+//! | | `position` | the order in which URLs were first enqueued, from 0 |
 //! | | `state` | `queued`, `claimed`, `done` or `failed` |
 //! | | `worker`, `lease_until` | who holds the claim, until when; the worker that finished it |
 //! | | `claims` | how many times the item was claimed (more than 1: a worker died or let go) |
@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS probe_api.batches (
 CREATE TABLE IF NOT EXISTS probe_api.items (
     batch text NOT NULL REFERENCES probe_api.batches (name) ON DELETE CASCADE,
     url text NOT NULL,
-    seq bigint GENERATED ALWAYS AS IDENTITY,
+    position bigint NOT NULL,
     state text NOT NULL DEFAULT 'queued'
         CHECK (state IN ('queued', 'claimed', 'done', 'failed')),
     worker text,
@@ -130,14 +130,14 @@ CREATE TABLE IF NOT EXISTS probe_api.items (
     outcome jsonb,
     PRIMARY KEY (batch, url)
 );
-CREATE INDEX IF NOT EXISTS items_seq ON probe_api.items (batch, seq);
-CREATE INDEX IF NOT EXISTS items_queued ON probe_api.items (batch, seq) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS items_position ON probe_api.items (batch, position);
+CREATE INDEX IF NOT EXISTS items_queued ON probe_api.items (batch, position) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS items_claimed ON probe_api.items (batch, lease_until) WHERE state = 'claimed';
 
 CREATE OR REPLACE FUNCTION probe_api.claim(
     p_batch text, p_worker text, p_want integer, p_lease double precision
 ) RETURNS TABLE (
-    url text, seq bigint, claims integer, start_after double precision,
+    url text, item_position bigint, claims integer, start_after double precision,
     paused_for double precision, open boolean
 ) LANGUAGE plpgsql AS $fn$
 #variable_conflict use_column
@@ -173,22 +173,22 @@ BEGIN
         WITH picked AS (
             SELECT i.url AS picked_url FROM probe_api.items AS i
             WHERE i.batch = p_batch AND i.state = 'queued'
-            ORDER BY i.seq LIMIT n
+            ORDER BY i.position LIMIT n
             FOR UPDATE SKIP LOCKED
         ), claimed AS (
             UPDATE probe_api.items AS i
             SET state = 'claimed', worker = p_worker, claims = i.claims + 1, claimed_at = t,
                 lease_until = t + make_interval(secs => p_lease)
             FROM picked WHERE i.batch = p_batch AND i.url = picked.picked_url
-            RETURNING i.url AS c_url, i.seq AS c_seq, i.claims AS c_claims
+            RETURNING i.url AS c_url, i.position AS c_position, i.claims AS c_claims
         )
-        SELECT c.c_url, c.c_seq, c.c_claims,
+        SELECT c.c_url, c.c_position, c.c_claims,
             CASE WHEN b.rate_per_second IS NULL THEN 0::double precision
                  ELSE extract(epoch FROM base - t)::double precision
-                      + (row_number() OVER (ORDER BY c.c_seq) - 1) / b.rate_per_second
+                      + (row_number() OVER (ORDER BY c.c_position) - 1) / b.rate_per_second
             END,
             0::double precision, true
-        FROM claimed AS c ORDER BY c.c_seq;
+        FROM claimed AS c ORDER BY c.c_position;
         GET DIAGNOSTICS got = ROW_COUNT;
         IF got > 0 THEN
             IF b.rate_per_second IS NOT NULL THEN
@@ -281,7 +281,7 @@ impl FleetLimits {
 #[derive(Debug)]
 pub(crate) struct Claimed {
     pub(crate) url: String,
-    pub(crate) seq: i64,
+    pub(crate) position: i64,
     pub(crate) claim: i32,
     pub(crate) start_after: Duration,
 }
@@ -427,9 +427,24 @@ impl PgLedger {
             sink.send(Bytes::from(chunk)).await.map_err(fail)?;
         }
         sink.finish().await.map_err(fail)?;
+        // The batch's row is locked so that enqueues number their URLs one
+        // after another.
+        transaction
+            .execute(
+                "SELECT 1 FROM probe_api.batches WHERE name = $1::text FOR UPDATE",
+                &[&self.inner.batch],
+            )
+            .await
+            .map_err(fail)?;
         let added = transaction
             .execute(
-                "INSERT INTO probe_api.items (batch, url) SELECT $1::text, url FROM probe_api_enqueue ORDER BY n ON CONFLICT DO NOTHING",
+                "INSERT INTO probe_api.items (batch, url, position) \
+                 SELECT $1::text, e.url, \
+                   (SELECT coalesce(max(i.position) + 1, 0) FROM probe_api.items AS i WHERE i.batch = $1::text) \
+                   + row_number() OVER (ORDER BY e.n) - 1 \
+                 FROM (SELECT DISTINCT ON (url) url, n FROM probe_api_enqueue ORDER BY url, n) AS e \
+                 WHERE NOT EXISTS (SELECT 1 FROM probe_api.items AS i WHERE i.batch = $1::text AND i.url = e.url) \
+                 ON CONFLICT DO NOTHING",
                 &[&self.inner.batch],
             )
             .await
@@ -530,7 +545,7 @@ impl PgLedger {
     pub fn results(
         &self,
     ) -> impl Stream<Item = Result<super::Probed, LedgerError>> + Send + 'static {
-        let start = (self.clone(), 0i64, VecDeque::new(), false);
+        let start = (self.clone(), -1i64, VecDeque::new(), false);
         stream::try_unfold(start, |(ledger, mut after, mut page, mut exhausted)| async move {
             loop {
                 if let Some(probed) = page.pop_front() {
@@ -543,29 +558,29 @@ impl PgLedger {
                     .inner
                     .db
                     .query(
-                        "SELECT seq, outcome::text FROM probe_api.items \
-                         WHERE batch = $1::text AND seq > $2::int8 AND state IN ('done', 'failed') \
-                         ORDER BY seq LIMIT 1000",
+                        "SELECT position, outcome::text FROM probe_api.items \
+                         WHERE batch = $1::text AND position > $2::int8 AND state IN ('done', 'failed') \
+                         ORDER BY position LIMIT 1000",
                         &[&ledger.inner.batch, &after],
                     )
                     .await
                     .map_err(|e| LedgerError::db("cannot read the results", e))?;
                 exhausted = rows.len() < 1000;
                 for row in rows {
-                    let seq: i64 = row.get(0);
+                    let position: i64 = row.get(0);
                     let text: Option<String> = row.get(1);
-                    after = seq;
+                    after = position;
                     let Some((url, result)) = text
                         .and_then(|t| serde_json::from_str(&t).ok())
                         .and_then(record::from_json)
                     else {
                         return Err(LedgerError::new(format!(
-                            "item {seq} of batch {} holds no readable result",
+                            "item {position} of batch {} holds no readable result",
                             ledger.inner.batch
                         )));
                     };
                     page.push_back(super::Probed {
-                        index: index_of(seq),
+                        index: index_of(position),
                         url,
                         result,
                         resumed: true,
@@ -663,7 +678,7 @@ impl PgLedger {
             .inner
             .db
             .query(
-                "SELECT url, seq, claims, start_after, paused_for, open \
+                "SELECT url, item_position, claims, start_after, paused_for, open \
                  FROM probe_api.claim($1::text, $2::text, $3::int4, $4::float8)",
                 &[
                     &self.inner.batch,
@@ -679,7 +694,7 @@ impl PgLedger {
             match row.get::<_, Option<String>>(0) {
                 Some(url) => items.push(Claimed {
                     url,
-                    seq: row.get(1),
+                    position: row.get(1),
                     claim: row.get(2),
                     start_after: seconds(row.get::<_, Option<f64>>(3)),
                 }),
@@ -764,9 +779,9 @@ impl PgLedger {
     }
 }
 
-/// An item's position in the batch, from 0, as [`Probed::index`](super::Probed::index).
-pub(crate) fn index_of(seq: i64) -> usize {
-    usize::try_from(seq.saturating_sub(1)).unwrap_or(0)
+/// An item's position in the batch, as [`Probed::index`](super::Probed::index).
+pub(crate) fn index_of(position: i64) -> usize {
+    usize::try_from(position).unwrap_or(0)
 }
 
 fn seconds(value: Option<f64>) -> Duration {

@@ -217,7 +217,7 @@ impl Worker {
                 );
             }
             Ok(Probed {
-                index: index_of(item.seq),
+                index: index_of(item.position),
                 url: item.url,
                 result,
                 resumed: false,

@@ -9,6 +9,8 @@ mod api_tokens;
 mod architecture;
 mod bad_input;
 mod batch;
+mod batch_fleet;
+mod batch_ledger;
 mod batch_resume;
 mod batch_scale;
 mod client_auth;
