@@ -45,7 +45,11 @@ fn urls(round: &str, n: usize) -> Vec<String> {
 }
 
 fn batch_name(what: &str) -> String {
-    format!("bench-{what}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
+    format!(
+        "bench-{what}-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 struct Measured {
@@ -60,7 +64,9 @@ struct Measured {
 async fn mock() -> MockServer {
     let mock = MockServer::start().await.expect("mock");
     mock.set_capacity(Some(
-        Capacity::new(WORKERS, SERVICE).queue(WORKERS).retry_after(1),
+        Capacity::new(WORKERS, SERVICE)
+            .queue(WORKERS)
+            .retry_after(1),
     ));
     // The mock builds each schema validator on first use.
     let client = mock.client_builder().build().expect("client");
@@ -79,11 +85,16 @@ fn measured(mock: &MockServer, started: Instant, succeeded: usize) -> Measured {
     let requests: Vec<_> = mock
         .requests()
         .into_iter()
-        .filter(|r| r.operation == "get_file" && r.query_param("url") != Some("https://media.example/warm-up.mp4"))
+        .filter(|r| {
+            r.operation == "get_file"
+                && r.query_param("url") != Some("https://media.example/warm-up.mp4")
+        })
         .collect();
     let mut answered: HashMap<String, usize> = HashMap::new();
     for r in requests.iter().filter(|r| r.status == 200) {
-        *answered.entry(r.query_param("url").unwrap_or_default().to_string()).or_default() += 1;
+        *answered
+            .entry(r.query_param("url").unwrap_or_default().to_string())
+            .or_default() += 1;
     }
     Measured {
         seconds,
@@ -110,7 +121,10 @@ async fn baseline() -> Measured {
     let options = ProbeMany::new()
         .fixed_concurrency(WORKERS * 2)
         .request(|probe| probe.only(probe_api::types::GetFileOnly::Ffprobe));
-    let results: Vec<_> = client.probe_many(urls("baseline", URLS), options).collect().await;
+    let results: Vec<_> = client
+        .probe_many(urls("baseline", URLS), options)
+        .collect()
+        .await;
     let ok = results.iter().filter(|r| r.result.is_ok()).count();
     measured(&mock, started, ok)
 }

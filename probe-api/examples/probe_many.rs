@@ -157,7 +157,9 @@ fn parse_args() -> Result<Args, String> {
                     "unknown command {other}: enqueue, work, status or export"
                 ));
             }
-            None => return Err("--postgres needs a command: enqueue, work, status or export".into()),
+            None => {
+                return Err("--postgres needs a command: enqueue, work, status or export".into());
+            }
         }
     }
     args.file = positional.next().filter(|f| f != "-");

@@ -171,9 +171,9 @@ impl Error {
     /// recorded of it (see [`crate::batch::journal`]).
     pub(crate) fn stored(stored: StoredError) -> Self {
         let mut error = Error::new(stored.kind, stored.message);
-        error.inner.operation = stored.operation.and_then(|name| {
-            crate::spec::operation(&name).map(|spec| spec.rust_name)
-        });
+        error.inner.operation = stored
+            .operation
+            .and_then(|name| crate::spec::operation(&name).map(|spec| spec.rust_name));
         error.inner.status = stored.status.and_then(|s| StatusCode::from_u16(s).ok());
         error.inner.request_id = stored.request_id;
         error.inner.attempts = stored.attempts;

@@ -46,7 +46,9 @@ pub async fn fresh_ledger(test: &str) -> PgLedger {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot use the PostgreSQL server of {DATABASE_URL_VAR}: {e}: {}",
-                std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default()
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
             )
         })
 }

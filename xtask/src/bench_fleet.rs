@@ -102,7 +102,10 @@ pub fn section(results: &[Value]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## A fleet on one PostgreSQL ledger\n");
     let Some(first) = rows.first() else {
-        let _ = writeln!(out, "No fleet results: run `cargo xtask bench --only batch`.\n");
+        let _ = writeln!(
+            out,
+            "No fleet results: run `cargo xtask bench --only batch`.\n"
+        );
         return out;
     };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");

@@ -10,8 +10,8 @@
 //!
 //! ```text
 //! {"probe_api_journal":1,"created":"2026-12-01T21:40:00Z"}
-//! {"url":"https://example.com/a.mp4","ok":true,"at":"2026-12-01T21:40:01Z","response":{…}}
-//! {"url":"https://example.com/b.mp4","ok":false,"at":"2026-12-01T21:40:02Z","error":{"kind":"status","status":503,"message":"…"}}
+//! {"url":"https://example.com/a.mp4","ok":true,"at":"2026-12-01T21:40:01Z","status":200,"request_id":"…","attempts":1,"elapsed_ms":212,"response":{…}}
+//! {"url":"https://example.com/b.mp4","ok":false,"at":"2026-12-01T21:40:02Z","error":{"kind":"status","status":503,"message":"…","detail":"…","operation":"get_file","request_id":"…","attempts":3}}
 //! ```
 //!
 //! - `probe_api_journal` is the format version; a journal of a version
@@ -20,6 +20,10 @@
 //!   serializes; `error` has the [`ErrorKind`](crate::ErrorKind) in
 //!   snake case, the HTTP status when there was one, and the error's
 //!   one-line message (credentials are never in it).
+//! - `status`, `request_id`, `attempts`, `elapsed_ms` (and the error's
+//!   `detail`, its own message, `operation`, `request_id`, `attempts`) say
+//!   what the call said, so a resumed result has them too; records written
+//!   before they were added read back without them.
 //! - Fields may be added in later versions of the same number; readers
 //!   skip fields they do not know.
 //!
@@ -45,7 +49,8 @@
 //! ([`Probed::resumed`](super::Probed::resumed)). Failed probes are
 //! recorded too, for the record, but probed again on resume: most
 //! failures (refusals, timeouts, broken connections) are worth another
-//! try. The journal does not record how the probes were customized:
+//! try; with [`ProbeMany::keep_failed`](super::ProbeMany::keep_failed) the
+//! stored failure is yielded instead. The journal does not record how the probes were customized:
 //! resume with the same options.
 //!
 //! One batch at a time may write a journal.
@@ -211,7 +216,10 @@ impl Journal {
         drop(files);
         Some(match read {
             Err(e) => Err(format!("cannot read {}: {e}", self.inner.path.display())),
-            Ok(()) => match serde_json::from_slice(&line).ok().and_then(record::from_json) {
+            Ok(()) => match serde_json::from_slice(&line)
+                .ok()
+                .and_then(record::from_json)
+            {
                 Some((stored_url, outcome)) if stored_url == url => Ok(outcome),
                 _ => Err(format!(
                     "the stored result in {} changed since it was opened",

@@ -1,5 +1,5 @@
 //! Where a batch keeps its results: a [`Journal`] file for one process, or
-//! a PostgreSQL ledger ([`PgLedger`](super::postgres::PgLedger), feature
+//! a PostgreSQL ledger (`PgLedger`, feature
 //! `postgres`) for a fleet; [`Ledger`] is either, behind one interface.
 
 use std::fmt;

@@ -17,6 +17,11 @@
 //!   completes, and a batch restarted with the same journal skips every URL
 //!   already done, yielding the stored result (see [`journal`] for the
 //!   format).
+//! - **Across machines** (feature `postgres`): with a `PgLedger` the
+//!   batch lives in PostgreSQL; `Client::work` makes this process one
+//!   worker of a fleet that shares the batch, a ceiling of probes in
+//!   flight, a rate and `Retry-After` pauses (see the `postgres` module).
+//!   [`Ledger`] is a journal or a PostgreSQL batch, behind one interface.
 //! - **Bounded**: [`deadline`](ProbeMany::deadline) bounds each probe,
 //!   retries included, and the SDK asks the server for no more analysis
 //!   time than fits (see [`Client::with_deadline`]).
@@ -173,7 +178,7 @@ impl ProbeMany {
     }
 
     /// Records each finished probe in `ledger` (a [`Journal`], or with the
-    /// `postgres` feature a [`PgLedger`] shared by a fleet), and skips
+    /// `postgres` feature a `PgLedger` shared by a fleet), and skips
     /// the URLs it already holds a result for.
     pub fn ledger(mut self, ledger: impl Into<Ledger>) -> Self {
         self.ledger = Some(ledger.into());
@@ -184,7 +189,7 @@ impl ProbeMany {
     /// failure instead of probing it again (by default failures are probed
     /// again: most refusals and timeouts are worth another try). A
     /// PostgreSQL ledger always keeps failures failed; see
-    /// [`PgLedger::requeue_failed`].
+    /// `PgLedger::requeue_failed`.
     pub fn keep_failed(mut self, keep: bool) -> Self {
         self.keep_failed = keep;
         self

@@ -81,8 +81,8 @@ use futures_util::SinkExt;
 use futures_util::stream::{self, Stream};
 use tokio_postgres::NoTls;
 
-use super::{Enqueued, LedgerError, Status, WorkerStatus};
 use super::record::{self, Outcome};
+use super::{Enqueued, LedgerError, Status, WorkerStatus};
 
 /// The schema version this crate creates and reads.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -296,7 +296,9 @@ pub(crate) enum Claim {
     Paused(Duration),
     /// Nothing to claim now; `open` when items are queued or claimed (by
     /// anyone), so that more may come.
-    Nothing { open: bool },
+    Nothing {
+        open: bool,
+    },
 }
 
 impl PgLedger {
@@ -552,15 +554,17 @@ impl PgLedger {
         &self,
     ) -> impl Stream<Item = Result<super::Probed, LedgerError>> + Send + 'static {
         let start = (self.clone(), -1i64, VecDeque::new(), false);
-        stream::try_unfold(start, |(ledger, mut after, mut page, mut exhausted)| async move {
-            loop {
-                if let Some(probed) = page.pop_front() {
-                    return Ok(Some((probed, (ledger, after, page, exhausted))));
-                }
-                if exhausted {
-                    return Ok(None);
-                }
-                let rows = ledger
+        stream::try_unfold(
+            start,
+            |(ledger, mut after, mut page, mut exhausted)| async move {
+                loop {
+                    if let Some(probed) = page.pop_front() {
+                        return Ok(Some((probed, (ledger, after, page, exhausted))));
+                    }
+                    if exhausted {
+                        return Ok(None);
+                    }
+                    let rows = ledger
                     .inner
                     .db
                     .query(
@@ -571,29 +575,30 @@ impl PgLedger {
                     )
                     .await
                     .map_err(|e| LedgerError::db("cannot read the results", e))?;
-                exhausted = rows.len() < 1000;
-                for row in rows {
-                    let position: i64 = row.get(0);
-                    let text: Option<String> = row.get(1);
-                    after = position;
-                    let Some((url, result)) = text
-                        .and_then(|t| serde_json::from_str(&t).ok())
-                        .and_then(record::from_json)
-                    else {
-                        return Err(LedgerError::new(format!(
-                            "item {position} of batch {} holds no readable result",
-                            ledger.inner.batch
-                        )));
-                    };
-                    page.push_back(super::Probed {
-                        index: index_of(position),
-                        url,
-                        result,
-                        resumed: true,
-                    });
+                    exhausted = rows.len() < 1000;
+                    for row in rows {
+                        let position: i64 = row.get(0);
+                        let text: Option<String> = row.get(1);
+                        after = position;
+                        let Some((url, result)) = text
+                            .and_then(|t| serde_json::from_str(&t).ok())
+                            .and_then(record::from_json)
+                        else {
+                            return Err(LedgerError::new(format!(
+                                "item {position} of batch {} holds no readable result",
+                                ledger.inner.batch
+                            )));
+                        };
+                        page.push_back(super::Probed {
+                            index: index_of(position),
+                            url,
+                            result,
+                            resumed: true,
+                        });
+                    }
                 }
-            }
-        })
+            },
+        )
     }
 
     /// Puts every failed item back in the queue, for workers to probe

@@ -67,10 +67,16 @@ pub(crate) fn from_json(mut record: Value) -> Option<(String, Outcome)> {
                 .unwrap_or(http::StatusCode::OK);
             let request_id = text(object.get("request_id"));
             let attempts = number(object.get("attempts"));
-            let elapsed =
-                Duration::from_millis(object.get("elapsed_ms").and_then(Value::as_u64).unwrap_or(0));
+            let elapsed = Duration::from_millis(
+                object
+                    .get("elapsed_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+            );
             match serde_json::from_value::<types::GetFileResponse>(response) {
-                Ok(value) => Ok(Response::stored(value, status, request_id, attempts, elapsed)),
+                Ok(value) => Ok(Response::stored(
+                    value, status, request_id, attempts, elapsed,
+                )),
                 Err(e) => Err(Error::stored(StoredError {
                     kind: ErrorKind::Decode,
                     operation: Some("get_file".to_string()),

@@ -52,7 +52,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(
             out,
             "{}\t{}\t{attempts}",
-            if probed.result.is_ok() { "ok" } else { "failed" },
+            if probed.result.is_ok() {
+                "ok"
+            } else {
+                "failed"
+            },
             probed.url
         )?;
         out.flush()?;

@@ -127,9 +127,18 @@ async fn a_fleet_shares_one_batch_and_one_set_of_limits_and_survives_a_kill() {
 
     // Every URL done exactly once in the ledger.
     let status = ledger.status().await.expect("status");
-    assert_eq!((status.done, status.failed, status.total), (URLS as u64, 0, URLS as u64));
-    assert_eq!(status.workers.iter().map(|w| w.done).sum::<u64>(), URLS as u64);
-    assert!(status.workers.iter().filter(|w| w.done > 0).count() >= 3, "{status:?}");
+    assert_eq!(
+        (status.done, status.failed, status.total),
+        (URLS as u64, 0, URLS as u64)
+    );
+    assert_eq!(
+        status.workers.iter().map(|w| w.done).sum::<u64>(),
+        URLS as u64
+    );
+    assert!(
+        status.workers.iter().filter(|w| w.done > 0).count() >= 3,
+        "{status:?}"
+    );
 
     let log = mock.requests();
     let probes: Vec<&RecordedRequest> = log.iter().filter(|r| r.operation == "get_file").collect();
@@ -143,13 +152,14 @@ async fn a_fleet_shares_one_batch_and_one_set_of_limits_and_survives_a_kill() {
     // was the one refused, which its worker retried).
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for probe in &probes {
-        *counts.entry(probe.query_param("url").expect("url")).or_default() += 1;
+        *counts
+            .entry(probe.query_param("url").expect("url"))
+            .or_default() += 1;
     }
     assert_eq!(counts.len(), URLS);
     for (url, count) in &counts {
-        let allowed = 1
-            + usize::from(killed_in_flight.contains(*url))
-            + usize::from(*url == refused_url);
+        let allowed =
+            1 + usize::from(killed_in_flight.contains(*url)) + usize::from(*url == refused_url);
         assert!(
             *count <= allowed,
             "{url} probed {count} times; the killed worker held {:?}",
@@ -159,7 +169,10 @@ async fn a_fleet_shares_one_batch_and_one_set_of_limits_and_survives_a_kill() {
 
     // Never more than the ceiling at the mock.
     let most = most_at_once(&probes);
-    assert!(most <= CEILING as usize, "{most} probes at once at the mock");
+    assert!(
+        most <= CEILING as usize,
+        "{most} probes at once at the mock"
+    );
     assert!(mock.max_in_flight() <= CEILING as usize);
 
     // After the refusal, no worker sent anything until its Retry-After ended.

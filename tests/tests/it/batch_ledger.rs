@@ -40,7 +40,8 @@ async fn a_batch_success_exposes_attempts_and_request_id_and_so_does_its_resume(
     let mock = MockServer::start().await.expect("mock");
     let client = mock.client().expect("client");
     // The first probe is refused once, then answered: 2 attempts.
-    mock.inject("get_file", [Fault::status(503)]).expect("inject");
+    mock.inject("get_file", [Fault::status(503)])
+        .expect("inject");
     let journal_path = scratch("rich.jsonl");
     let all = urls("rich", 6);
     let totals: Arc<Mutex<Vec<Option<usize>>>> = Arc::default();
@@ -71,7 +72,11 @@ async fn a_batch_success_exposes_attempts_and_request_id_and_so_does_its_resume(
     let requests = mock.requests_for("get_file");
     let options = ProbeMany::new().journal(Journal::open(&journal_path).expect("reopen"));
     let resumed: Vec<_> = client.probe_many(all.clone(), options).collect().await;
-    assert_eq!(mock.requests_for("get_file"), requests, "nothing probed again");
+    assert_eq!(
+        mock.requests_for("get_file"),
+        requests,
+        "nothing probed again"
+    );
     for item in &resumed {
         assert!(item.resumed, "{} says it was resumed", item.url);
         let response = item.result.as_ref().expect("stored success");
@@ -86,7 +91,11 @@ async fn a_batch_success_exposes_attempts_and_request_id_and_so_does_its_resume(
     assert_eq!((status.done, status.failed, status.total), (6, 0, 6));
     let stored: Vec<_> = ledger.results().collect().await;
     assert_eq!(stored.len(), 6);
-    assert!(stored.iter().all(|r| r.as_ref().is_ok_and(|p| p.result.is_ok())));
+    assert!(
+        stored
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|p| p.result.is_ok()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +105,8 @@ async fn a_resume_keeps_failed_urls_failed_when_asked() {
         .client()
         .expect("client")
         .with_retry(RetryPolicy::none());
-    mock.inject("get_file", [Fault::status(400)]).expect("inject");
+    mock.inject("get_file", [Fault::status(400)])
+        .expect("inject");
     let journal_path = scratch("keep-failed.jsonl");
     let all = urls("keep-failed", 4);
     let options = ProbeMany::new()
@@ -121,7 +131,11 @@ async fn a_resume_keeps_failed_urls_failed_when_asked() {
 
     let again = ProbeMany::new().journal(Journal::open(&journal_path).expect("reopen"));
     let retried: Vec<_> = client.probe_many(all, again).collect().await;
-    assert_eq!(mock.requests_for("get_file"), requests + 1, "the failure probed again");
+    assert_eq!(
+        mock.requests_for("get_file"),
+        requests + 1,
+        "the failure probed again"
+    );
     assert!(retried.iter().all(|p| p.result.is_ok()));
 }
 
@@ -130,7 +144,10 @@ async fn the_schema_is_versioned_and_creating_it_again_is_harmless() {
     let url = database_url();
     let name = batch_name("schema");
     // Two workers starting together create the schema once.
-    let (a, b) = tokio::join!(PgLedger::connect(&url, &name), PgLedger::connect(&url, &name));
+    let (a, b) = tokio::join!(
+        PgLedger::connect(&url, &name),
+        PgLedger::connect(&url, &name)
+    );
     a.expect("first");
     b.expect("second, at the same time");
     PgLedger::connect(&url, &name).await.expect("again");
@@ -150,7 +167,9 @@ async fn the_schema_is_versioned_and_creating_it_again_is_harmless() {
         format!("DROP DATABASE IF EXISTS {database}"),
         format!("CREATE DATABASE {database}"),
     ] {
-        db.batch_execute(&statement).await.expect("scratch database");
+        db.batch_execute(&statement)
+            .await
+            .expect("scratch database");
     }
     let (base, _) = url.rsplit_once('/').expect("a URL with a database");
     let future_url = format!("{base}/{database}");
@@ -196,7 +215,14 @@ async fn enqueue_is_idempotent() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(stored, ["https://m/a", "https://m/b", "https://m/c\twith\\odd\nbytes"]);
+    assert_eq!(
+        stored,
+        [
+            "https://m/a",
+            "https://m/b",
+            "https://m/c\twith\\odd\nbytes"
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,7 +275,10 @@ async fn a_worker_probes_every_item_once_and_records_it_before_yielding_it() {
         .await;
     assert_eq!(stored.len(), 60);
     for item in &stored {
-        let original = yielded.iter().find(|p| p.url == item.url).expect("same URL");
+        let original = yielded
+            .iter()
+            .find(|p| p.url == item.url)
+            .expect("same URL");
         let (now, then) = (
             item.result.as_ref().expect("stored success"),
             original.result.as_ref().expect("success"),
@@ -294,9 +323,20 @@ async fn an_expired_lease_puts_the_item_back_and_release_gives_claims_back_at_on
     };
 
     // A worker that stops without a word: its claims stay until they run out.
-    mock.inject("get_file", [Fault::Delay(Duration::ZERO), slow.clone(), slow.clone(), slow.clone()])
-        .expect("inject");
-    let gone = ledger.clone().worker("gone").lease(Duration::from_millis(400));
+    mock.inject(
+        "get_file",
+        [
+            Fault::Delay(Duration::ZERO),
+            slow.clone(),
+            slow.clone(),
+            slow.clone(),
+        ],
+    )
+    .expect("inject");
+    let gone = ledger
+        .clone()
+        .worker("gone")
+        .lease(Duration::from_millis(400));
     let mut stream = Box::pin(client.work(ProbeMany::new().fixed_concurrency(4).ledger(gone)));
     stream.next().await.expect("one").expect("ok");
     drop(stream);
@@ -307,7 +347,8 @@ async fn an_expired_lease_puts_the_item_back_and_release_gives_claims_back_at_on
     mock.inject("get_file", [Fault::Delay(Duration::ZERO), slow.clone()])
         .expect("inject");
     let polite = ledger.clone().worker("polite");
-    let mut stream = Box::pin(client.work(ProbeMany::new().fixed_concurrency(2).ledger(polite.clone())));
+    let mut stream =
+        Box::pin(client.work(ProbeMany::new().fixed_concurrency(2).ledger(polite.clone())));
     stream.next().await.expect("one").expect("ok");
     drop(stream);
     assert!(claimed("polite".into()).await > 0);
@@ -339,16 +380,22 @@ async fn an_expired_lease_puts_the_item_back_and_release_gives_claims_back_at_on
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_item_stores_its_error_and_attempts_and_stays_failed_until_requeued() {
     let mock = MockServer::start().await.expect("mock");
-    let client = mock
-        .client()
-        .expect("client")
-        .with_retry(RetryPolicy::default().with_max_retries(2).with_initial_backoff(Duration::from_millis(1)));
+    let client = mock.client().expect("client").with_retry(
+        RetryPolicy::default()
+            .with_max_retries(2)
+            .with_initial_backoff(Duration::from_millis(1)),
+    );
     // The first probe is refused three times: it fails after 3 attempts.
-    mock.inject("get_file", vec![Fault::status(503); 3]).expect("inject");
+    mock.inject("get_file", vec![Fault::status(503); 3])
+        .expect("inject");
     let ledger = fresh_ledger("failed").await;
     ledger.enqueue(urls("failed", 3)).await.expect("enqueue");
     let options = || ProbeMany::new().fixed_concurrency(1).ledger(ledger.clone());
-    let first: Vec<_> = client.work(options()).map(|r| r.expect("ledger")).collect().await;
+    let first: Vec<_> = client
+        .work(options())
+        .map(|r| r.expect("ledger"))
+        .collect()
+        .await;
     let failed: Vec<_> = first.iter().filter(|p| p.result.is_err()).collect();
     assert_eq!(failed.len(), 1);
     let db = sql().await;
@@ -370,7 +417,11 @@ async fn a_failed_item_stores_its_error_and_attempts_and_stays_failed_until_requ
     assert!(again.is_empty(), "a failed item stays failed");
     assert_eq!(mock.requests_for("get_file"), requests);
     assert_eq!(ledger.requeue_failed().await.expect("requeue"), 1);
-    let retried: Vec<_> = client.work(options()).map(|r| r.expect("ledger")).collect().await;
+    let retried: Vec<_> = client
+        .work(options())
+        .map(|r| r.expect("ledger"))
+        .collect()
+        .await;
     assert_eq!(retried.len(), 1);
     assert!(retried[0].result.is_ok());
     let status = ledger.status().await.expect("status");
