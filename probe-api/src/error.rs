@@ -116,6 +116,17 @@ pub struct Error {
     inner: Box<Inner>,
 }
 
+/// What a batch records of a failed call, to make it an [`Error`] again.
+#[derive(Debug)]
+pub(crate) struct StoredError {
+    pub(crate) kind: ErrorKind,
+    pub(crate) operation: Option<String>,
+    pub(crate) status: Option<u16>,
+    pub(crate) message: String,
+    pub(crate) request_id: Option<String>,
+    pub(crate) attempts: u32,
+}
+
 #[derive(Debug)]
 struct Inner {
     kind: ErrorKind,
@@ -154,6 +165,24 @@ impl Error {
                 source: None,
             }),
         }
+    }
+
+    /// An error read back from a batch's journal or ledger: what was
+    /// recorded of it (see [`crate::batch::journal`]).
+    pub(crate) fn stored(stored: StoredError) -> Self {
+        let mut error = Error::new(stored.kind, stored.message);
+        error.inner.operation = stored
+            .operation
+            .and_then(|name| crate::spec::operation(&name).map(|spec| spec.rust_name));
+        error.inner.status = stored.status.and_then(|s| StatusCode::from_u16(s).ok());
+        error.inner.request_id = stored.request_id;
+        error.inner.attempts = stored.attempts;
+        error
+    }
+
+    /// This error's own message, without what `Display` adds around it.
+    pub(crate) fn message(&self) -> &str {
+        &self.inner.message
     }
 
     pub(crate) fn with_exchange(mut self, exchange: Option<&Exchange>) -> Self {

@@ -158,6 +158,25 @@ impl<T> Response<T> {
         Response { value, parts }
     }
 
+    /// A response read back from a batch's journal or ledger: what was
+    /// recorded of it, without headers (none are kept).
+    pub(crate) fn stored(
+        value: T,
+        status: StatusCode,
+        request_id: Option<String>,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> Self {
+        let parts = Parts {
+            status,
+            headers: HeaderMap::new(),
+            request_id: RequestId::new(request_id, Redaction::default()),
+            attempts,
+            elapsed,
+        };
+        Response { value, parts }
+    }
+
     /// The HTTP status of the answer.
     pub fn status(&self) -> StatusCode {
         self.parts.status

@@ -3,6 +3,8 @@
 //! - [`faults`]: a loopback server that misbehaves on purpose, for async
 //!   tests and blocking callers alike;
 //! - [`loopback`]: wiremock servers and clients for them;
+//! - [`postgres`]: the PostgreSQL server the ledger tests use
+//!   (`PROBE_TEST_DATABASE_URL`), and fresh batches on it;
 //! - [`prism`]: the Prism mock server, started from `tests/prism`;
 //! - the workspace's files (`root`, `fixture`, `read`), documents read
 //!   apart from the pipeline (`operations_of`, `yaml_fragment_of_markdown`),
@@ -11,6 +13,7 @@
 
 pub mod faults;
 pub mod loopback;
+pub mod postgres;
 pub mod prism;
 
 mod causes;

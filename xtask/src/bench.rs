@@ -93,6 +93,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
         }
     }
     crate::bench_batch::measure(&layout.root, &results_path)?;
+    crate::bench_fleet::measure(&layout.root, &results_path)?;
     let results = read_results(&results_path)?;
 
     eprintln!("bench: measuring the build cost in a fresh target directory");
@@ -106,6 +107,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
         started.elapsed(),
     );
     let text = crate::bench_batch::splice(&text, &crate::bench_batch::section(&results));
+    let text = crate::bench_fleet::splice(&text, &crate::bench_fleet::section(&results));
     let path = layout.root.join("BENCHMARKS.md");
     write_atomic(&path, text.as_bytes())?;
     println!("wrote {} in {}", path.display(), minutes(started.elapsed()));

@@ -31,10 +31,12 @@ Commands:
   api [--check]          Write probe-api/API.md, the API surface (operations, setters and their
                          Rust types, response and error types, every model); --check only
                          reports whether the committed file is current
-  bench [--only batch]   Run the benchmarks (release), measure the build cost in a fresh target
+  bench [--only NAME]    Run the benchmarks (release), measure the build cost in a fresh target
                          directory, and write BENCHMARKS.md; installs ffmpeg with apt-get if missing.
                          --only batch runs only the batch bench (probe_many against the mock with a
-                         set capacity, about 2 minutes) and replaces only its section
+                         set capacity, about 2 minutes, then the fleet bench) and replaces only
+                         their sections; --only fleet runs only the fleet bench (workers on one
+                         PostgreSQL ledger; a throwaway cluster unless PROBE_TEST_DATABASE_URL is set)
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
   codegen                Write the generated client, formatted, to target/codegen/probe_api.rs: the
@@ -75,7 +77,10 @@ fn main() -> ExitCode {
             .map(|path| println!("{}", path.display())),
         ["semver"] => xtask::semver::run(&layout, None),
         ["semver", "--baseline", rev] => xtask::semver::run(&layout, Some(rev)),
-        ["bench", "--only", "batch"] => xtask::bench_batch::run(&layout),
+        ["bench", "--only", "fleet"] => xtask::bench_fleet::run(&layout),
+        ["bench", "--only", "batch"] => {
+            xtask::bench_batch::run(&layout).and_then(|()| xtask::bench_fleet::run(&layout))
+        }
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
     match result {

@@ -159,9 +159,10 @@ pub fn run(layout: &Layout) -> Result<(), String> {
     std::fs::create_dir_all(&bin_dir)
         .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
     let manifest = format!(
-        // The examples that need the mock say `#[cfg(feature = "mock")]`,
-        // which this crate turns on, so they are built, not skipped.
-        "[package]\nname = \"readme-crate\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[features]\ndefault = [\"mock\"]\nmock = []\n\n[dependencies]\n{}\n",
+        // The examples that need the mock or PostgreSQL say
+        // `#[cfg(feature = "mock")]` or `"postgres"`, which this crate turns
+        // on, so they are built, not skipped.
+        "[package]\nname = \"readme-crate\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[features]\ndefault = [\"mock\", \"postgres\"]\nmock = []\npostgres = []\n\n[dependencies]\n{}\n",
         dependencies(&readme, &root.join("probe-api"))?
     );
     let write = |path: PathBuf, text: &str| {

@@ -10,8 +10,8 @@
 //!
 //! ```text
 //! {"probe_api_journal":1,"created":"2026-12-01T21:40:00Z"}
-//! {"url":"https://example.com/a.mp4","ok":true,"at":"2026-12-01T21:40:01Z","response":{…}}
-//! {"url":"https://example.com/b.mp4","ok":false,"at":"2026-12-01T21:40:02Z","error":{"kind":"status","status":503,"message":"…"}}
+//! {"url":"https://example.com/a.mp4","ok":true,"at":"2026-12-01T21:40:01Z","status":200,"request_id":"…","attempts":1,"elapsed_ms":212,"response":{…}}
+//! {"url":"https://example.com/b.mp4","ok":false,"at":"2026-12-01T21:40:02Z","error":{"kind":"status","status":503,"message":"…","detail":"…","operation":"get_file","request_id":"…","attempts":3}}
 //! ```
 //!
 //! - `probe_api_journal` is the format version; a journal of a version
@@ -20,6 +20,10 @@
 //!   serializes; `error` has the [`ErrorKind`](crate::ErrorKind) in
 //!   snake case, the HTTP status when there was one, and the error's
 //!   one-line message (credentials are never in it).
+//! - `status`, `request_id`, `attempts`, `elapsed_ms` (and the error's
+//!   `detail`, its own message, `operation`, `request_id`, `attempts`) say
+//!   what the call said, so a resumed result has them too; records written
+//!   before they were added read back without them.
 //! - Fields may be added in later versions of the same number; readers
 //!   skip fields they do not know.
 //!
@@ -45,7 +49,8 @@
 //! ([`Probed::resumed`](super::Probed::resumed)). Failed probes are
 //! recorded too, for the record, but probed again on resume: most
 //! failures (refusals, timeouts, broken connections) are worth another
-//! try. The journal does not record how the probes were customized:
+//! try; with [`ProbeMany::keep_failed`](super::ProbeMany::keep_failed) the
+//! stored failure is yielded instead. The journal does not record how the probes were customized:
 //! resume with the same options.
 //!
 //! One batch at a time may write a journal.
@@ -58,7 +63,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::{Error, types};
+use super::record::{self, Outcome};
 
 /// The journal format version this crate writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -76,6 +81,8 @@ struct Inner {
     /// Where each stored success is. Only positions are kept, so a
     /// journal of millions of reports does not have to fit in memory.
     done: Mutex<Positions>,
+    /// Where the last failure of each URL is.
+    failed: Mutex<Positions>,
     skipped: usize,
     failed_writes: Mutex<Option<String>>,
 }
@@ -112,7 +119,12 @@ impl Journal {
             .create(true)
             .open(&path)?;
         let mut read = File::open(&path)?;
-        let (done, skipped, complete) = index(&mut read, &path)?;
+        let Index {
+            done,
+            failed,
+            skipped,
+            complete,
+        } = index(&mut read, &path)?;
         let mut len = append.metadata()?.len();
         if complete < len {
             // The last line was cut off by a crash: remove it, so the next
@@ -123,7 +135,7 @@ impl Journal {
         if len == 0 {
             let header = json!({
                 "probe_api_journal": FORMAT_VERSION,
-                "created": now(),
+                "created": record::now(),
             });
             let mut line = header.to_string().into_bytes();
             line.push(b'\n');
@@ -136,6 +148,7 @@ impl Journal {
                 path,
                 file: Mutex::new(Files { append, read, len }),
                 done: Mutex::new(done),
+                failed: Mutex::new(failed),
                 skipped,
                 failed_writes: Mutex::new(None),
             }),
@@ -183,9 +196,17 @@ impl Journal {
         lock(&self.inner.file).append.sync_data()
     }
 
-    /// The stored successful result for `url`, read back from the file.
-    pub(crate) fn stored(&self, url: &str) -> Option<Result<types::GetFileResponse, String>> {
-        let (offset, length) = *lock(&self.inner.done).get(url)?;
+    /// The stored result for `url`, read back from the file: its success,
+    /// or with `failures` its last failure when it never succeeded.
+    pub(crate) fn stored(&self, url: &str, failures: bool) -> Option<Result<Outcome, String>> {
+        let (offset, length) = {
+            let done = lock(&self.inner.done);
+            match done.get(url) {
+                Some(position) => *position,
+                None if failures => *lock(&self.inner.failed).get(url)?,
+                None => return None,
+            }
+        };
         let mut files = lock(&self.inner.file);
         let mut line = vec![0u8; length];
         let read = files
@@ -195,15 +216,11 @@ impl Journal {
         drop(files);
         Some(match read {
             Err(e) => Err(format!("cannot read {}: {e}", self.inner.path.display())),
-            Ok(()) => match parse(&line) {
-                Some(Record::Success { response, .. }) => {
-                    serde_json::from_value(response).map_err(|e| {
-                        format!(
-                            "the stored result in {} does not decode: {e}",
-                            self.inner.path.display()
-                        )
-                    })
-                }
+            Ok(()) => match serde_json::from_slice(&line)
+                .ok()
+                .and_then(record::from_json)
+            {
+                Some((stored_url, outcome)) if stored_url == url => Ok(outcome),
                 _ => Err(format!(
                     "the stored result in {} changed since it was opened",
                     self.inner.path.display()
@@ -212,23 +229,38 @@ impl Journal {
         })
     }
 
+    /// Every finished probe the journal holds (a success, else the last
+    /// failure), in the order first recorded.
+    pub(crate) fn urls(&self) -> Vec<String> {
+        let done = lock(&self.inner.done);
+        let failed = lock(&self.inner.failed);
+        let mut all: Vec<(u64, &String)> = done
+            .iter()
+            .map(|(url, (offset, _))| (*offset, url))
+            .chain(
+                failed
+                    .iter()
+                    .filter(|(url, _)| !done.contains_key(*url))
+                    .map(|(url, (offset, _))| (*offset, url)),
+            )
+            .collect();
+        all.sort_unstable();
+        all.into_iter().map(|(_, url)| url.clone()).collect()
+    }
+
+    /// URLs whose last record is a failure and that never succeeded.
+    pub fn failed_len(&self) -> usize {
+        let done = lock(&self.inner.done);
+        lock(&self.inner.failed)
+            .keys()
+            .filter(|url| !done.contains_key(*url))
+            .count()
+    }
+
     /// Appends the record of one finished probe. A failure is kept for
     /// [`write_error`](Self::write_error) and logged; the batch goes on.
-    pub(crate) fn record(&self, url: &str, result: &Result<types::GetFileResponse, Error>) {
-        let record = match result {
-            Ok(response) => json!({"url": url, "ok": true, "at": now(), "response": response}),
-            Err(error) => json!({
-                "url": url,
-                "ok": false,
-                "at": now(),
-                "error": {
-                    "kind": kind_name(error.kind()),
-                    "status": error.status().map(|s| s.as_u16()),
-                    "message": error.to_string(),
-                },
-            }),
-        };
-        let mut line = record.to_string().into_bytes();
+    pub(crate) fn record(&self, url: &str, result: &Outcome) {
+        let mut line = record::to_json(url, result).to_string().into_bytes();
         line.push(b'\n');
         let mut files = lock(&self.inner.file);
         let offset = files.len;
@@ -238,9 +270,11 @@ impl Journal {
             Ok(()) => {
                 files.len += line.len() as u64;
                 drop(files);
-                if result.is_ok() {
-                    lock(&self.inner.done).insert(url.to_string(), (offset, line.len()));
-                }
+                let positions = match result {
+                    Ok(_) => &self.inner.done,
+                    Err(_) => &self.inner.failed,
+                };
+                lock(positions).insert(url.to_string(), (offset, line.len()));
             }
             Err(e) => {
                 drop(files);
@@ -264,45 +298,62 @@ impl Drop for Inner {
 type Positions = HashMap<String, (u64, usize)>;
 
 /// A line of a journal, once known to be a complete record.
-enum Record {
+enum Line {
     Header(u64),
-    Success { url: String, response: Value },
-    Failure,
+    Success(String),
+    Failure(String),
 }
 
-fn parse(line: &[u8]) -> Option<Record> {
-    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(line) else {
+fn parse(line: &[u8]) -> Option<Line> {
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(line) else {
         return None;
     };
     if let Some(version) = object.get("probe_api_journal") {
-        return version.as_u64().map(Record::Header);
+        return version.as_u64().map(Line::Header);
     }
     let url = object.get("url")?.as_str()?.to_string();
     match object.get("ok")?.as_bool()? {
-        true => Some(Record::Success {
-            url,
-            response: object.remove("response").filter(Value::is_object)?,
-        }),
-        false => Some(Record::Failure),
+        true => object
+            .get("response")
+            .filter(|r| r.is_object())
+            .map(|_| Line::Success(url)),
+        false => Some(Line::Failure(url)),
     }
 }
 
-/// Reads the journal: the successes by URL, how many lines were not
-/// records, and the length of the part that ends in a newline.
-fn index(file: &mut File, path: &Path) -> io::Result<(Positions, usize, u64)> {
+/// What opening a journal found.
+struct Index {
+    done: Positions,
+    failed: Positions,
+    /// Lines that were not records.
+    skipped: usize,
+    /// The length of the part that ends in a newline.
+    complete: u64,
+}
+
+/// Reads the journal: where each success and last failure is, how many
+/// lines were not records, and the length of the part that ends in a
+/// newline.
+fn index(file: &mut File, path: &Path) -> io::Result<Index> {
     let mut reader = BufReader::new(file);
-    let mut done = HashMap::new();
-    let (mut skipped, mut offset, mut first) = (0, 0u64, true);
+    let mut found = Index {
+        done: HashMap::new(),
+        failed: HashMap::new(),
+        skipped: 0,
+        complete: 0,
+    };
+    let mut first = true;
     let mut line = Vec::new();
     loop {
         line.clear();
         let n = reader.read_until(b'\n', &mut line)?;
         if n == 0 || line.last() != Some(&b'\n') {
             // End of file, or a last line cut off by a crash.
-            return Ok((done, skipped, offset));
+            return Ok(found);
         }
+        let offset = found.complete;
         match parse(&line) {
-            Some(Record::Header(version)) if first => {
+            Some(Line::Header(version)) if first => {
                 if version != FORMAT_VERSION {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
@@ -322,31 +373,17 @@ fn index(file: &mut File, path: &Path) -> io::Result<(Positions, usize, u64)> {
                     ),
                 ));
             }
-            Some(Record::Success { url, .. }) => {
-                done.insert(url, (offset, n));
+            Some(Line::Success(url)) => {
+                found.done.insert(url, (offset, n));
             }
-            Some(Record::Failure) => {}
-            Some(Record::Header(_)) | None => skipped += 1,
+            Some(Line::Failure(url)) => {
+                found.failed.insert(url, (offset, n));
+            }
+            Some(Line::Header(_)) | None => found.skipped += 1,
         }
         first = false;
-        offset += n as u64;
+        found.complete += n as u64;
     }
-}
-
-fn kind_name(kind: crate::ErrorKind) -> &'static str {
-    use crate::ErrorKind;
-    match kind {
-        ErrorKind::InvalidRequest => "invalid_request",
-        ErrorKind::Connect => "connect",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Transport => "transport",
-        ErrorKind::Status => "status",
-        ErrorKind::Decode => "decode",
-    }
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -367,11 +404,17 @@ mod tests {
         path
     }
 
-    fn success() -> Result<types::GetFileResponse, Error> {
-        Ok(types::GetFileResponse {
-            success: Some(true),
-            ..Default::default()
-        })
+    fn success() -> Outcome {
+        Ok(crate::Response::stored(
+            crate::types::GetFileResponse {
+                success: Some(true),
+                ..Default::default()
+            },
+            http::StatusCode::OK,
+            Some("req-1".to_string()),
+            2,
+            std::time::Duration::from_millis(40),
+        ))
     }
 
     #[test]
@@ -381,7 +424,7 @@ mod tests {
         journal.record("https://m/a.mp4", &success());
         journal.record(
             "https://m/b.mp4",
-            &Err(Error::invalid_request("refused".into())),
+            &Err(crate::Error::invalid_request("refused".into())),
         );
         drop(journal);
         // A crash in the middle of the third record.
@@ -402,10 +445,21 @@ mod tests {
         );
         assert_eq!(journal.skipped_lines(), 0);
         let stored = journal
-            .stored("https://m/a.mp4")
+            .stored("https://m/a.mp4", false)
             .expect("stored")
-            .expect("decodes");
+            .expect("reads back")
+            .expect("a success");
         assert_eq!(stored.success, Some(true));
+        assert_eq!(stored.request_id(), Some("req-1"));
+        assert_eq!(stored.attempts(), 2);
+        assert!(journal.stored("https://m/b.mp4", false).is_none());
+        let failure = journal
+            .stored("https://m/b.mp4", true)
+            .expect("stored")
+            .expect("reads back")
+            .expect_err("a failure");
+        assert_eq!(failure.kind(), crate::ErrorKind::InvalidRequest);
+        assert!(failure.to_string().contains("refused"), "{failure}");
         journal.record("https://m/c.mp4", &success());
         drop(journal);
         let text = std::fs::read_to_string(&path).expect("read");

@@ -22,6 +22,11 @@
 //!   completes, and a batch restarted with the same journal skips every URL
 //!   already done, yielding the stored result (see [`journal`] for the
 //!   format).
+//! - **Across machines** (feature `postgres`): with a `PgLedger` the
+//!   batch lives in PostgreSQL; `Client::work` makes this process one
+//!   worker of a fleet that shares the batch, a ceiling of probes in
+//!   flight, a rate and `Retry-After` pauses (see the `postgres` module).
+//!   [`Ledger`] is a journal or a PostgreSQL batch, behind one interface.
 //! - **Bounded**: [`deadline`](ProbeMany::deadline) bounds each probe,
 //!   retries included, and the SDK asks the server for no more analysis
 //!   time than fits (see [`Client::with_deadline`]).
@@ -51,10 +56,19 @@
 //! ```
 
 pub mod journal;
+mod ledger;
 pub mod limit;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod record;
+#[cfg(feature = "postgres")]
+mod work;
 
 pub use journal::Journal;
+pub use ledger::{Enqueued, Ledger, LedgerError, Status, WorkerStatus};
 pub use limit::{Limiter, Permit};
+#[cfg(feature = "postgres")]
+pub use postgres::{FleetLimits, PgLedger};
 
 use std::fmt;
 use std::sync::Arc;
@@ -64,7 +78,7 @@ use std::time::Duration;
 use futures_util::future::{self, Either};
 use futures_util::stream::{self, Stream, StreamExt};
 
-use crate::{Client, Error, builder, types};
+use crate::{Client, Error, Response, builder, types};
 
 /// Changes each file probe before it is sent (tools, options, timeouts).
 type Customize = dyn for<'c> Fn(builder::GetFile<'c>) -> builder::GetFile<'c> + Send + Sync;
@@ -79,7 +93,8 @@ pub struct ProbeMany {
     adaptive: bool,
     rate: Option<f64>,
     limiter: Option<Limiter>,
-    journal: Option<Journal>,
+    ledger: Option<Ledger>,
+    keep_failed: bool,
     deadline: Option<Duration>,
     customize: Option<Arc<Customize>>,
     progress: Option<Arc<OnProgress>>,
@@ -99,7 +114,8 @@ impl Default for ProbeMany {
             adaptive: true,
             rate: None,
             limiter: None,
-            journal: None,
+            ledger: None,
+            keep_failed: false,
             deadline: None,
             customize: None,
             progress: None,
@@ -114,7 +130,8 @@ impl fmt::Debug for ProbeMany {
             .field("adaptive", &self.adaptive)
             .field("rate", &self.rate)
             .field("limiter", &self.limiter)
-            .field("journal", &self.journal)
+            .field("ledger", &self.ledger)
+            .field("keep_failed", &self.keep_failed)
             .field("deadline", &self.deadline)
             .field("customizes_requests", &self.customize.is_some())
             .field("reports_progress", &self.progress.is_some())
@@ -163,9 +180,27 @@ impl ProbeMany {
     }
 
     /// Records each finished probe in `journal`, and skips the URLs it
-    /// already holds a result for (see [`journal`]).
-    pub fn journal(mut self, journal: Journal) -> Self {
-        self.journal = Some(journal);
+    /// already holds a result for (see [`journal`]); the same as
+    /// [`ledger`](Self::ledger) with a journal.
+    pub fn journal(self, journal: Journal) -> Self {
+        self.ledger(journal)
+    }
+
+    /// Records each finished probe in `ledger` (a [`Journal`], or with the
+    /// `postgres` feature a `PgLedger` shared by a fleet), and skips
+    /// the URLs it already holds a result for.
+    pub fn ledger(mut self, ledger: impl Into<Ledger>) -> Self {
+        self.ledger = Some(ledger.into());
+        self
+    }
+
+    /// On resume, yields a URL whose probe failed before as that stored
+    /// failure instead of probing it again (by default failures are probed
+    /// again: most refusals and timeouts are worth another try). A
+    /// PostgreSQL ledger always keeps failures failed; see
+    /// `PgLedger::requeue_failed`.
+    pub fn keep_failed(mut self, keep: bool) -> Self {
+        self.keep_failed = keep;
         self
     }
 
@@ -196,6 +231,38 @@ impl ProbeMany {
     }
 }
 
+/// The batch's limiter: the one given, or one of the batch's own.
+fn make_limiter(
+    concurrency: usize,
+    adaptive: bool,
+    rate: Option<f64>,
+    limiter: Option<Limiter>,
+) -> Limiter {
+    limiter.unwrap_or_else(|| {
+        let limiter = if adaptive {
+            Limiter::adaptive(concurrency)
+        } else {
+            Limiter::fixed(concurrency)
+        };
+        match rate {
+            Some(rate) => limiter.rate_limit(rate),
+            None => limiter,
+        }
+    })
+}
+
+impl ProbeMany {
+    #[cfg(feature = "postgres")]
+    fn make_limiter(&self) -> Limiter {
+        make_limiter(
+            self.concurrency,
+            self.adaptive,
+            self.rate,
+            self.limiter.clone(),
+        )
+    }
+}
+
 /// Counts of a running batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -210,6 +277,9 @@ pub struct Progress {
     pub failed: usize,
     /// Results taken from the journal instead of probing.
     pub resumed: usize,
+    /// URLs in the batch, when known (the input's exact length, or the
+    /// ledger's items).
+    pub total: Option<usize>,
     /// How many probes may be in flight now (the adaptive limit).
     pub limit: usize,
     /// Answers so far that refused a probe for load (429, 503, 504) or
@@ -232,12 +302,24 @@ pub struct Probed {
     pub index: usize,
     /// The media URL.
     pub url: String,
-    /// The API's answer, or why there is none. A tool that could not read
-    /// the media is a successful answer whose report says so
-    /// ([`ffprobe()`](crate::types::GetFileResponse::ffprobe)).
-    pub result: Result<types::GetFileResponse, Error>,
-    /// Whether the result was read from the journal rather than probed now.
+    /// The API's answer with what a call tells ([`Response::attempts`],
+    /// [`request_id`](Response::request_id), [`elapsed`](Response::elapsed),
+    /// [`status`](Response::status)), or why there is none. A tool that
+    /// could not read the media is a successful answer whose report says
+    /// so ([`ffprobe()`](crate::types::GetFileResponse::ffprobe)). A result
+    /// read back from a ledger has no headers, and the request id,
+    /// attempts and elapsed time it recorded.
+    pub result: Result<Response<types::GetFileResponse>, Error>,
+    /// Whether the result was read from the ledger rather than probed now.
     pub resumed: bool,
+}
+
+impl Probed {
+    /// The result as a journal record (see [`journal`]): one line of a
+    /// JSON Lines export.
+    pub fn to_record(&self) -> serde_json::Value {
+        record::to_json(&self.url, &self.result)
+    }
 }
 
 #[derive(Default)]
@@ -249,6 +331,28 @@ struct Counters {
 }
 
 impl Client {
+    /// Works the queue of the PostgreSQL batch given to
+    /// [`ProbeMany::ledger`], as one worker of a fleet, yielding each
+    /// result once it is recorded; ends when the batch has nothing queued
+    /// or claimed. Claims as many items at a time as this worker's own
+    /// limiter allows, within the fleet's limits (see [`postgres`]). A
+    /// ledger failure is the last item. After dropping the stream early,
+    /// [`PgLedger::release`] gives this worker's claims back at once.
+    #[cfg(feature = "postgres")]
+    pub fn work(
+        &self,
+        options: ProbeMany,
+    ) -> impl Stream<Item = Result<Probed, LedgerError>> + Send + 'static {
+        match options.ledger.clone().map(|l| l.kind) {
+            // Boxed, so that the stream is `Unpin`: `next()` works on it as it is.
+            Some(ledger::Kind::Postgres(ledger)) => work::work(self, ledger, options).boxed().left_stream(),
+            _ => stream::once(future::ready(Err(LedgerError::new(
+                "Client::work needs a PostgreSQL ledger (ProbeMany::ledger with a PgLedger); a journal keeps no queue: use Client::probe_many",
+            ))))
+            .right_stream(),
+        }
+    }
+
     /// Probes every URL of `urls`, yielding each result as it completes
     /// (not in input order: [`Probed::index`] tells which URL it was),
     /// with at most `options.concurrency` probes in flight under an
@@ -269,22 +373,42 @@ impl Client {
             adaptive,
             rate,
             limiter,
-            journal,
+            ledger,
+            keep_failed,
             deadline,
             customize,
             progress,
         } = options;
-        let limiter = limiter.unwrap_or_else(|| {
-            let limiter = if adaptive {
-                Limiter::adaptive(concurrency)
-            } else {
-                Limiter::fixed(concurrency)
-            };
-            match rate {
-                Some(rate) => limiter.rate_limit(rate),
-                None => limiter,
+        let urls = urls.into_iter();
+        let total = match urls.size_hint() {
+            (low, Some(high)) if low == high => Some(low),
+            _ => None,
+        };
+        let journal = match ledger.map(|l| l.kind) {
+            Some(ledger::Kind::Journal(journal)) => Some(journal),
+            #[cfg(feature = "postgres")]
+            Some(ledger::Kind::Postgres(ledger)) => {
+                let options = ProbeMany {
+                    concurrency,
+                    adaptive,
+                    rate,
+                    limiter,
+                    ledger: None,
+                    keep_failed,
+                    deadline,
+                    customize,
+                    progress,
+                };
+                // Collected now: the stream outlives the borrow of `urls`.
+                let urls: Vec<String> = urls.map(Into::into).collect();
+                // Boxed, so the stream stays `Unpin` as the journal's is.
+                return work::enqueue_and_work(self, ledger, urls, options)
+                    .boxed()
+                    .left_stream();
             }
-        });
+            None => None,
+        };
+        let limiter = make_limiter(concurrency, adaptive, rate, limiter);
         // Probes wait for the limiter, not the stream: the stream only
         // keeps as many futures as the limit can ever allow.
         let buffer = limiter.ceiling();
@@ -295,17 +419,17 @@ impl Client {
         let client = Arc::new(client);
         let started = counters.clone();
         let writer = journal.clone();
-        stream::iter(urls.into_iter().enumerate())
+        stream::iter(urls.enumerate())
             .map(move |(index, url)| {
                 let url: String = url.into();
                 started.started.fetch_add(1, Ordering::SeqCst);
-                match journal.as_ref().and_then(|j| j.stored(&url)) {
-                    Some(Ok(response)) => {
+                match journal.as_ref().and_then(|j| j.stored(&url, keep_failed)) {
+                    Some(Ok(result)) => {
                         started.resumed.fetch_add(1, Ordering::SeqCst);
                         return Either::Left(future::ready(Probed {
                             index,
                             url,
-                            result: Ok(response),
+                            result,
                             resumed: true,
                         }));
                     }
@@ -322,7 +446,7 @@ impl Client {
                     if let Some(customize) = &customize {
                         probe = customize(probe);
                     }
-                    let result = probe.send().await.map(crate::Response::into_inner);
+                    let result = probe.send().await;
                     // Written before the result is yielded: whatever the
                     // caller did with it, a resumed batch knows it.
                     if let Some(journal) = &writer {
@@ -348,10 +472,12 @@ impl Client {
                         finished: counters.finished.load(Ordering::SeqCst),
                         failed: counters.failed.load(Ordering::SeqCst),
                         resumed: counters.resumed.load(Ordering::SeqCst),
+                        total,
                         limit: limiter.limit(),
                         rejected: limiter.overloads(),
                     });
                 }
             })
+            .right_stream()
     }
 }

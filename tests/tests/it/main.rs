@@ -10,6 +10,8 @@ mod architecture;
 mod bad_input;
 mod batch;
 mod batch_refusals;
+mod batch_fleet;
+mod batch_ledger;
 mod batch_resume;
 mod batch_scale;
 mod caller_time;

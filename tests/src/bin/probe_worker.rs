@@ -1,0 +1,65 @@
+//! One worker of a fleet in a process of its own, for the fleet test
+//! (`tests/tests/it/batch_fleet.rs`): works the PostgreSQL batch BATCH
+//! against `PROBE_BASE_URL` with `PROBE_API_TOKEN`, and prints one line per
+//! result (`ok` or `failed`, the URL, the attempts), tab-separated.
+//!
+//! ```text
+//! probe_worker DATABASE_URL BATCH WORKER LEASE_MS [CONCURRENCY]
+//! ```
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use probe_api::Client;
+use probe_api::batch::{PgLedger, ProbeMany};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("probe_worker: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [database, batch, worker, lease, rest @ ..] = args.as_slice() else {
+        return Err("usage: probe_worker DATABASE_URL BATCH WORKER LEASE_MS [CONCURRENCY]".into());
+    };
+    let concurrency = match rest.first() {
+        Some(n) => n.parse()?,
+        None => 16,
+    };
+    let ledger = PgLedger::connect(database, batch)
+        .await?
+        .worker(worker.as_str())
+        .lease(Duration::from_millis(lease.parse()?));
+    let client = Client::from_env()?;
+    let options = ProbeMany::new().concurrency(concurrency).ledger(ledger);
+    let mut results = client.work(options);
+    let mut out = std::io::stdout().lock();
+    while let Some(probed) = results.next().await {
+        let probed = probed?;
+        let attempts = match &probed.result {
+            Ok(response) => response.attempts(),
+            Err(error) => error.attempts(),
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{attempts}",
+            if probed.result.is_ok() {
+                "ok"
+            } else {
+                "failed"
+            },
+            probed.url
+        )?;
+        out.flush()?;
+    }
+    Ok(())
+}
