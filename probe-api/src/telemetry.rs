@@ -30,7 +30,7 @@ pub const RESPONSE_BYTES: &str = "probe_api_response_bytes_total";
 pub const LIMITER_IN_FLIGHT: &str = "probe_api_limiter_in_flight";
 /// A limiter's current limit of probes in flight.
 pub const LIMITER_LIMIT: &str = "probe_api_limiter_limit";
-/// Answers a limiter saw refusing work (429, 503), by `status`.
+/// Answers a limiter saw refusing work for load (429, 503, 504).
 pub const LIMITER_REFUSALS: &str = "probe_api_limiter_refusals_total";
 /// Pauses of every request of a limiter (a service refusing everything).
 pub const LIMITER_PAUSES: &str = "probe_api_limiter_pauses_total";
@@ -139,12 +139,10 @@ pub(crate) fn limiter_state(in_flight: usize, limit: usize) {
     let _ = (in_flight, limit);
 }
 
-/// A limiter saw an answer with `status` refusing work.
-pub(crate) fn limiter_refusal(status: u16) {
+/// A limiter saw an answer refusing work for load.
+pub(crate) fn limiter_refusal() {
     #[cfg(feature = "metrics")]
-    metrics::counter!(LIMITER_REFUSALS, "status" => status_label(status)).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = status;
+    metrics::counter!(LIMITER_REFUSALS).increment(1);
 }
 
 /// A limiter paused every request.
@@ -166,16 +164,4 @@ pub(crate) fn batch_probe(done: bool, analysis: Option<Duration>) {
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (done, analysis);
-}
-
-/// The label of a refusal's status: the few a refusal can have, else
-/// `other`, so the label stays bounded.
-#[cfg(feature = "metrics")]
-fn status_label(status: u16) -> &'static str {
-    match status {
-        429 => "429",
-        503 => "503",
-        504 => "504",
-        _ => "other",
-    }
 }

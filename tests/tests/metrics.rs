@@ -62,6 +62,19 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
         .expect("inject");
     client.get_sessions().send().await.expect_err("not found");
 
+    // A batch of four: one refused for load first (429 with Retry-After: 0),
+    // then every probe done; the mock's sample reports its tools' time.
+    mock.inject("get_file", [Fault::retry_after(429, "0")])
+        .expect("inject");
+    let urls: Vec<String> = (0..4)
+        .map(|i| format!("https://media.example/batch/{i}.mp4"))
+        .collect();
+    let results: Vec<_> = futures_util::StreamExt::collect(
+        client.probe_many(urls, probe_api::batch::ProbeMany::new().concurrency(2)),
+    )
+    .await;
+    assert!(results.iter().all(|p| p.result.is_ok()), "{results:?}");
+
     let page = reqwest::get(format!("http://{address}/metrics"))
         .await
         .expect("scrape")
@@ -104,6 +117,13 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
         2.0
     );
     assert!(get(r#"probe_api_response_bytes_total{operation="get_file"}"#) > 1000.0);
+    // The batch's four probes (and the retry of the refused one).
+    assert_eq!(get(r#"probe_api_batch_probes_total{outcome="done"}"#), 4.0);
+    assert_eq!(get(r#"probe_api_attempts_total{operation="get_file"}"#), 7.0);
+    assert_eq!(get("probe_api_limiter_refusals_total"), 1.0);
+    assert_eq!(get("probe_api_limiter_in_flight"), 0.0);
+    assert!(get("probe_api_limiter_limit") >= 1.0);
+    assert!(get("probe_api_batch_analysis_milliseconds_total") >= 0.0);
 
     // No label holds a URL, a host or the credential.
     for forbidden in [mock::API_KEY, "media.example", "http", "127.0.0.1"] {

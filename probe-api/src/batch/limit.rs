@@ -156,6 +156,7 @@ impl State {
     fn pause_until(&mut self, until: Instant) {
         if self.paused_until.is_none_or(|current| current < until) {
             self.paused_until = Some(until);
+            crate::telemetry::limiter_pause();
         }
     }
 }
@@ -302,6 +303,7 @@ impl Limiter {
             return Start::NoSlot;
         }
         state.in_flight += 1;
+        crate::telemetry::limiter_state(state.in_flight, state.control.current());
         let start = match state.interval {
             Some(interval) => {
                 let start = state.next_start.map_or(now, |next| next.max(now));
@@ -400,6 +402,7 @@ impl Permit {
             }
             Outcome::Refused(retry_after) => {
                 state.overloads += 1;
+                crate::telemetry::limiter_refusal();
                 if let Some(until) = state.rule.refused(self.started, now, retry_after) {
                     state.pause_until(until);
                 }
@@ -417,6 +420,7 @@ impl Permit {
             Outcome::Neutral => {}
         }
         let grown = state.control.current().saturating_sub(before);
+        crate::telemetry::limiter_state(state.in_flight, state.control.current());
         drop(state);
         // One slot freed, plus any the limit grew by.
         for _ in 0..=grown {
@@ -430,6 +434,7 @@ impl Drop for Permit {
         if !self.done {
             let mut state = lock(&self.shared.state);
             state.in_flight = state.in_flight.saturating_sub(1);
+            crate::telemetry::limiter_state(state.in_flight, state.control.current());
             drop(state);
             self.shared.slots.notify_one();
         }

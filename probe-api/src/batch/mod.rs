@@ -314,6 +314,20 @@ pub struct Probed {
     pub resumed: bool,
 }
 
+/// Counts a probe just made in the batch metrics: done or failed, and the
+/// analysis time the API reports its tools used (milliseconds each).
+pub(crate) fn observe(result: &Result<Response<types::GetFileResponse>, Error>) {
+    let analysis = result.as_ref().ok().map(|response| {
+        let tools = [
+            response.ffprobe.as_ref().and_then(|t| t.duration),
+            response.mediainfo.as_ref().and_then(|t| t.duration),
+            response.probe_report.as_ref().and_then(|t| t.duration),
+        ];
+        std::time::Duration::from_millis(tools.into_iter().flatten().sum())
+    });
+    crate::telemetry::batch_probe(result.is_ok(), analysis);
+}
+
 impl Probed {
     /// The result as a journal record (see [`journal`]): one line of a
     /// JSON Lines export.
@@ -447,6 +461,7 @@ impl Client {
                         probe = customize(probe);
                     }
                     let result = probe.send().await;
+                    observe(&result);
                     // Written before the result is yielded: whatever the
                     // caller did with it, a resumed batch knows it.
                     if let Some(journal) = &writer {

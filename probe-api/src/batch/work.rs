@@ -209,6 +209,7 @@ impl Worker {
                 probe = customize(probe);
             }
             let result = probe.send().await;
+            super::observe(&result);
             // Recorded before it is yielded: a result seen is a result kept.
             if !ledger.complete(&item, &result).await? {
                 tracing::warn!(
