@@ -84,7 +84,9 @@ pub fn paged(normalized: &Normalized) -> Vec<Paged> {
 /// The schema of the first 2xx JSON answer, resolved.
 fn success_schema<'a>(doc: &'a Value, operation: &'a Value) -> Option<&'a Value> {
     let responses = operation.get("responses")?.as_object()?;
-    let (_, response) = responses.iter().find(|(status, _)| status.starts_with('2'))?;
+    let (_, response) = responses
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))?;
     let response = resolve_lenient(doc, response);
     let schema = response
         .get("content")?

@@ -73,11 +73,10 @@ pub fn add_paging(
             .field(PAGINATION)
             .ok_or_else(|| fail(format!("`{answer_name}` has no field `{PAGINATION}`")))?;
         let pagination_optional = type_argument(pagination_type, "Option", 0).is_some();
-        let pagination_model = last_ident(
-            type_argument(pagination_type, "Option", 0).unwrap_or(pagination_type),
-        )
-        .map(ToString::to_string)
-        .and_then(|name| shape.models.get(&name));
+        let pagination_model =
+            last_ident(type_argument(pagination_type, "Option", 0).unwrap_or(pagination_type))
+                .map(ToString::to_string)
+                .and_then(|name| shape.models.get(&name));
         // The walk reads the page's position when the model has it; without
         // it the walk ends at a short or empty page.
         let positioned = pagination_model.is_some_and(|m| {
