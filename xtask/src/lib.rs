@@ -7,6 +7,7 @@ pub mod codegen;
 pub mod api;
 pub mod bench;
 pub mod bench_batch;
+pub mod bench_cli;
 pub mod diff;
 pub mod fetch;
 pub mod pin;

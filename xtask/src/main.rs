@@ -31,10 +31,12 @@ Commands:
   api [--check]          Write probe-api/API.md, the API surface (operations, setters and their
                          Rust types, response and error types, every model); --check only
                          reports whether the committed file is current
-  bench [--only batch]   Run the benchmarks (release), measure the build cost in a fresh target
+  bench [--only batch|cli]
+                         Run the benchmarks (release), measure the build cost in a fresh target
                          directory, and write BENCHMARKS.md; installs ffmpeg with apt-get if missing.
                          --only batch runs only the batch bench (probe_many against the mock with a
-                         set capacity, about 2 minutes) and replaces only its section
+                         set capacity, about 2 minutes) and replaces only its section; --only cli
+                         times `probe --help` (release) and replaces only its section
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
   readme-crate           Build every Rust example of the user guide (probe-api/README.md) in a
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         ["bench"] => xtask::bench::run(&layout),
         ["readme-crate"] => xtask::readme::run(&layout),
         ["bench", "--only", "batch"] => xtask::bench_batch::run(&layout),
+        ["bench", "--only", "cli"] => xtask::bench_cli::run(&layout),
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
     match result {

@@ -73,10 +73,12 @@ pub fn add_paging(
             .field(PAGINATION)
             .ok_or_else(|| fail(format!("`{answer_name}` has no field `{PAGINATION}`")))?;
         let pagination_optional = type_argument(pagination_type, "Option", 0).is_some();
-        let pagination_model =
+        let pagination_name =
             last_ident(type_argument(pagination_type, "Option", 0).unwrap_or(pagination_type))
-                .map(ToString::to_string)
-                .and_then(|name| shape.models.get(&name));
+                .map(ToString::to_string);
+        let pagination_model = pagination_name
+            .as_ref()
+            .and_then(|name| shape.models.get(name));
         // The walk reads the page's position when the model has it; without
         // it the walk ends at a short or empty page.
         let positioned = pagination_model.is_some_and(|m| {
@@ -177,6 +179,46 @@ pub fn add_paging(
             }
         };
         shape::push_to_builders(file, block)?;
+        if positioned && let Some(name) = &pagination_name {
+            document_position(file, name);
+        }
     }
     Ok(())
+}
+
+/// What each field of a page's position means; the document leaves them
+/// undescribed, and the walk relies on exactly this reading.
+const POSITION_DOCS: [(&str, &str); 4] = [
+    ("page", "The number of this page, from 1."),
+    (
+        "limit",
+        "How many items a page holds: the page size the server applied, which may be smaller than the one asked for.",
+    ),
+    ("count", "How many items this page holds."),
+    (
+        "total",
+        "How many items the whole list holds, on every page.",
+    ),
+];
+
+/// Documents the fields of the pagination model `name` that have no docs.
+fn document_position(file: &mut syn::File, name: &str) {
+    let models = std::collections::BTreeSet::from([name.to_string()]);
+    for item in shape::type_items_mut(file, &models) {
+        let shape::TypeItem::Model { name: model, item } = item else {
+            continue;
+        };
+        if model != name {
+            continue;
+        }
+        for (field, doc) in POSITION_DOCS {
+            let Some(attrs) = shape::field_attrs_mut(item, field) else {
+                continue;
+            };
+            if !attrs.iter().any(|a| a.path().is_ident("doc")) {
+                let doc = format!(" {doc}");
+                attrs.insert(0, parse_quote!(#[doc = #doc]));
+            }
+        }
+    }
 }
