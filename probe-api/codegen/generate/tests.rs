@@ -286,6 +286,7 @@ fn a_list_with_pagination_and_one_array_pages_and_its_builder_walks_it() {
         "|item:&types::Entry|Some(item.id.to_string())",
         "pages:Some(crate::runtime::PagesSpec{items:\"entries\",key:Some(\"id\"),})",
         "summary:Some(\"Listentries\")",
+        "///Thenumberofthispage,from1.",
     ] {
         assert!(
             squeezed.contains(&squeeze(expected)),
