@@ -154,7 +154,7 @@ fn value_arg(id: &str, long: String, value: &ValueSpec) -> Arg {
         match kind {
             "integer" => clap::value_parser!(i64).into(),
             "number" => clap::value_parser!(f64).into(),
-            "boolean" => clap::value_parser!(bool).into(),
+            "boolean" => clap::value_parser!(bool),
             _ => ValueParser::string(),
         }
     };
@@ -187,8 +187,12 @@ pub struct Call {
 /// The parameters and body of `op` from the command's flags.
 pub fn call(op: &OperationSpec, matches: &ArgMatches) -> Result<Call, Failure> {
     let mut params = Map::new();
+    let mut credentials = Vec::new();
     for parameter in op.parameters {
         if let Some(value) = json_value(matches, parameter.name, &parameter.value) {
+            if parameter.secret {
+                credentials.push(flag(parameter.name));
+            }
             params.insert(parameter.name.to_string(), value);
         }
     }
@@ -203,12 +207,20 @@ pub fn call(op: &OperationSpec, matches: &ArgMatches) -> Result<Call, Failure> {
             if matches.try_contains_id(&id).unwrap_or(false)
                 && let Some(value) = json_value(matches, &id, &field.value)
             {
+                if field.value.format == Some("password") {
+                    credentials.push(flag(field.name));
+                }
                 fields.insert(field.name.to_string(), value);
             }
         }
         if body.is_none() && (!fields.is_empty() || spec.required) {
             body = Some(Value::Object(fields));
         }
+    }
+    for name in credentials {
+        eprintln!(
+            "probe: warning: --{name} holds a credential, which the command line keeps in shell history and shows to `ps`; give the body with --body - instead"
+        );
     }
     let all = matches.try_get_one::<bool>("all").ok().flatten() == Some(&true);
     let max_items = matches

@@ -442,6 +442,48 @@ fn the_mock_answers_the_done_when_commands() {
     assert_eq!(table.code, 0, "{}", table.stderr);
     assert!(table.stdout.starts_with("ID "), "{}", table.stdout);
 
+    let profile = probe_in(
+        &config,
+        &[
+            "--mock",
+            "put-current-user-profile",
+            "--first-name",
+            "Grace",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(profile.code, 0, "{}", profile.stderr);
+    let profile: Value = serde_json::from_str(&profile.stdout).expect("JSON");
+    assert_eq!(
+        profile["first-name"], "Grace",
+        "a flat body's field as a flag"
+    );
+    let sign_in = probe_in(
+        &config,
+        &[
+            "--mock",
+            "post-sign-in",
+            "--email",
+            mock::EMAIL,
+            "--password",
+            mock::PASSWORD,
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(sign_in.code, 0, "{}", sign_in.stderr);
+    assert!(
+        sign_in.stderr.contains("--password holds a credential"),
+        "{}",
+        sign_in.stderr
+    );
+    assert!(
+        !sign_in.stderr.contains(mock::PASSWORD),
+        "{}",
+        sign_in.stderr
+    );
+
     let usage = probe_in(&config, &["--mock", "usage"], &[], "");
     assert_eq!(usage.code, 0, "{}", usage.stderr);
     serde_json::from_str::<Value>(&usage.stdout).expect("usage JSON");

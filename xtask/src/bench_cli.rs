@@ -24,6 +24,7 @@ const WARMUP: usize = 3;
 const RUNS: usize = 41;
 
 /// What was measured.
+#[derive(Debug)]
 pub struct Startup {
     help: Vec<Duration>,
     baseline: Vec<Duration>,
