@@ -11,6 +11,7 @@ pub mod lenient;
 pub mod names;
 pub mod normalize;
 pub mod overlay;
+pub mod pages;
 pub mod refs;
 pub mod reports;
 pub mod rewrite;

@@ -641,6 +641,17 @@ pub fn model_attrs_mut(item: &mut Item) -> Option<&mut Vec<syn::Attribute>> {
     }
 }
 
+/// The attributes of the named field `field` of a model's struct.
+pub fn field_attrs_mut<'f>(item: &'f mut Item, field: &str) -> Option<&'f mut Vec<syn::Attribute>> {
+    let Item::Struct(s) = item else {
+        return None;
+    };
+    s.fields
+        .iter_mut()
+        .find(|f| f.ident.as_ref().is_some_and(|i| i == field))
+        .map(|f| &mut f.attrs)
+}
+
 /// The attributes of an item.
 pub fn attrs_mut(item: &mut Item) -> Option<&mut Vec<syn::Attribute>> {
     match item {

@@ -57,6 +57,75 @@ pub async fn call(
     crate::generated::call_dynamic(client, operation, params, body).await
 }
 
+/// Every element of the list a paging operation answers (one marked in
+/// [`OperationSpec::pages`](crate::spec::OperationSpec::pages)), page after
+/// page, as JSON: the walk [`pages`](crate::pages) describes, with the
+/// parameters of [`call`]. `pagination[page]` in `params` is the page to
+/// start from, `pagination[limit]` the page size.
+///
+/// # Errors
+///
+/// An [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) when
+/// no operation has that name or it does not page; the stream yields the
+/// errors of each call.
+pub fn items<'a>(
+    client: &'a Client,
+    operation: &str,
+    params: &Map<String, Value>,
+) -> Result<crate::pages::Items<'a, Value>, Error> {
+    let spec = crate::spec::operation(operation).ok_or_else(|| unknown_operation(operation))?;
+    let pages = spec.pages.ok_or_else(|| {
+        Error::invalid_request(format!(
+            "`{operation}` does not page: its answer is not a list with `pagination`"
+        ))
+    })?;
+    let number = |name: &str| params.get(name).and_then(Value::as_u64);
+    let (start, size) = (number(PAGE), number(LIMIT));
+    let params = params.clone();
+    let name = spec.rust_name;
+    let walk = crate::pages::Pages::walk(
+        start,
+        size,
+        move |page: &Value| {
+            let len = page
+                .get(pages.items)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let view = crate::pages::PageView::holding(len);
+            let at = |field: &str| {
+                page.get("pagination")
+                    .and_then(|p| p.get(field))
+                    .and_then(Value::as_u64)
+            };
+            match (at("page"), at("limit"), at("total")) {
+                (Some(page), Some(limit), Some(total)) => view.position(page, limit, total),
+                _ => view,
+            }
+        },
+        move |page, limit| {
+            let mut params = params.clone();
+            params.insert(PAGE.to_string(), Value::from(page));
+            params.insert(LIMIT.to_string(), Value::from(limit));
+            async move { call(client, name, &params, None).await }
+        },
+    );
+    Ok(crate::pages::Items::new(
+        walk,
+        move |mut page: Value| match page.get_mut(pages.items).map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        move |item: &Value| {
+            let key = item.get(pages.key?)?;
+            Some(key.as_str().map_or_else(|| key.to_string(), str::to_string))
+        },
+    ))
+}
+
+/// The query parameters of a paging operation (see [`crate::pages`]).
+const PAGE: &str = "pagination[page]";
+const LIMIT: &str = "pagination[limit]";
+
 /// The value of parameter `name` as the type its setter takes.
 pub(crate) fn argument<T: DeserializeOwned>(
     operation: &'static str,

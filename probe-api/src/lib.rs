@@ -27,6 +27,7 @@ pub mod error;
 pub mod lenient;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod pages;
 pub mod raw;
 pub mod reports;
 mod request_url;

@@ -22,6 +22,7 @@
 //! | [`ToolReport`], [`FfprobeReport`], [`MediaInfoReport`] | the tool results decoded once, straight into the report types (`codegen/reports.rs`) |
 //! | [`OperationSpec`] and the other `spec` types | the operations table |
 //! | [`dynamic`] | the by-name dispatch `dynamic::call` runs |
+//! | [`Pages`], [`Items`], [`PageView`], [`PageNumber`] | `pages()` and `items()` of the builders of operations that page (`codegen/generate/pages.rs`) |
 
 pub(crate) use crate::auth::Secret;
 pub(crate) use crate::client::ClientState;
@@ -31,9 +32,11 @@ pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};
 // What a streaming response needs; the Probe.dev document has none today.
+pub(crate) use crate::pages::{Items, PageNumber, PageView, Pages};
 pub(crate) use crate::request_url::{PathSegment, append_query, request_url};
 pub(crate) use crate::spec::{
-    BodySpec, CookieSpec, OperationSpec, ParameterLocation, ParameterSpec, QueryGroupSpec,
+    BodySpec, CookieSpec, FieldSpec, OperationSpec, PagesSpec, ParameterLocation, ParameterSpec,
+    QueryGroupSpec, ValueSpec,
 };
 pub(crate) use crate::transport::{OperationFacts, execute};
 #[allow(

@@ -37,6 +37,23 @@ pub struct OperationSpec {
     pub timeout_default_ms: Option<u64>,
     /// The document's default `queue_timeout` (milliseconds in the queue).
     pub queue_timeout_default_ms: Option<u64>,
+    /// The document's one-line `summary` of the operation.
+    pub summary: Option<&'static str>,
+    /// How the operation's answer pages, when it does (see
+    /// [`pages`](crate::pages)).
+    pub pages: Option<PagesSpec>,
+}
+
+/// An operation that pages: its query takes `pagination[page]` and
+/// `pagination[limit]`, and its answer holds `pagination` and one list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PagesSpec {
+    /// The answer's list property, such as `"log"`.
+    pub items: &'static str,
+    /// The property that identifies an item of the list (`"id"`), if the
+    /// document gives the items one.
+    pub key: Option<&'static str>,
 }
 
 impl OperationSpec {
@@ -158,6 +175,41 @@ pub struct ParameterSpec {
     /// Whether its value is a credential (a path parameter holding an API
     /// token): the client never prints it, in spans, errors or `Debug`.
     pub secret: bool,
+    /// What the document says of its value.
+    pub value: ValueSpec,
+}
+
+/// What the document says of one value: a parameter or a field of a flat
+/// request body. A tool that builds a command line or a form from
+/// [`operations`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValueSpec {
+    /// The JSON Schema type: `"string"`, `"integer"`, `"number"`,
+    /// `"boolean"`, `"array"` or `"object"`; `""` when the document names none.
+    pub kind: &'static str,
+    /// For an array, the type of its items.
+    pub item_kind: Option<&'static str>,
+    /// The schema's `format` (of the items, for an array), such as `"date-time"`.
+    pub format: Option<&'static str>,
+    /// The document's default, as JSON text (`"10"`, `"true"`, `"\"json\""`).
+    pub default: Option<&'static str>,
+    /// The document's description.
+    pub description: Option<&'static str>,
+    /// The values an `enum` allows (of the items, for an array).
+    pub choices: &'static [&'static str],
+}
+
+/// A property of a flat request body (see [`BodySpec::fields`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FieldSpec {
+    /// The property's name, as in the JSON or form body.
+    pub name: &'static str,
+    /// Whether the document requires it.
+    pub required: bool,
+    /// What the document says of its value.
+    pub value: ValueSpec,
 }
 
 /// Where a parameter is sent.
@@ -195,6 +247,10 @@ pub struct BodySpec {
     /// (the models are in [`types`](crate::types)), such as
     /// `"PostFileRequest"`.
     pub type_name: &'static str,
+    /// The body's properties when it is a flat object (every property a
+    /// scalar or an array of scalars), so it can be given field by field;
+    /// empty otherwise.
+    pub fields: &'static [FieldSpec],
 }
 
 /// Every operation of the effective document, in document order.

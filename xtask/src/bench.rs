@@ -95,6 +95,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
     crate::bench_batch::measure(&layout.root, &results_path)?;
     crate::bench_fleet::measure(&layout.root, &results_path)?;
     let results = read_results(&results_path)?;
+    let startup = crate::bench_cli::measure(&layout.root)?;
 
     eprintln!("bench: measuring the build cost in a fresh target directory");
     let build = build_cost(layout, &work.join("build-cost"))?;
@@ -108,6 +109,7 @@ pub fn run(layout: &Layout) -> Result<(), String> {
     );
     let text = crate::bench_batch::splice(&text, &crate::bench_batch::section(&results));
     let text = crate::bench_fleet::splice(&text, &crate::bench_fleet::section(&results));
+    let text = crate::bench_cli::splice(&text, &startup);
     let path = layout.root.join("BENCHMARKS.md");
     write_atomic(&path, text.as_bytes())?;
     println!("wrote {} in {}", path.display(), minutes(started.elapsed()));

@@ -84,10 +84,22 @@ fn parse(bytes: &[u8]) -> Result<Vec<Value>, String> {
 /// `document` with its batch section replaced by `section` (added at the
 /// end when it has none).
 pub fn splice(document: &str, section: &str) -> String {
-    let block = format!("{START}\n{section}{END}\n");
-    match (document.find(START), document.find(END)) {
+    splice_marked(document, START, END, section)
+}
+
+/// `document` with the text between the `start` and `end` markers
+/// replaced by `section` (added at the end when it has none): each
+/// section of BENCHMARKS.md that one bench can rewrite alone.
+pub fn splice_marked(
+    document: &str,
+    start_marker: &str,
+    end_marker: &str,
+    section: &str,
+) -> String {
+    let block = format!("{start_marker}\n{section}{end_marker}\n");
+    match (document.find(start_marker), document.find(end_marker)) {
         (Some(start), Some(end)) if start < end => {
-            let after = &document[end + END.len()..];
+            let after = &document[end + end_marker.len()..];
             let after = after.strip_prefix('\n').unwrap_or(after);
             format!("{}{block}{after}", &document[..start])
         }

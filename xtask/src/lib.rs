@@ -8,6 +8,7 @@ pub mod api;
 pub mod bench;
 pub mod bench_batch;
 pub mod bench_fleet;
+pub mod bench_cli;
 pub mod diff;
 pub mod fetch;
 pub mod pin;

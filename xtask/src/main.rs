@@ -36,7 +36,8 @@ Commands:
                          --only batch runs only the batch bench (probe_many against the mock with a
                          set capacity, about 2 minutes, then the fleet bench) and replaces only
                          their sections; --only fleet runs only the fleet bench (workers on one
-                         PostgreSQL ledger; a throwaway cluster unless PROBE_TEST_DATABASE_URL is set)
+                         PostgreSQL ledger; a throwaway cluster unless PROBE_TEST_DATABASE_URL is set);
+                         --only cli times `probe --help` (release) and replaces only its section
   verify                 Check the pin, the package copies, that the pipeline runs and that
                          probe-api/API.md is current
   codegen                Write the generated client, formatted, to target/codegen/probe_api.rs: the
@@ -81,6 +82,7 @@ fn main() -> ExitCode {
         ["bench", "--only", "batch"] => {
             xtask::bench_batch::run(&layout).and_then(|()| xtask::bench_fleet::run(&layout))
         }
+        ["bench", "--only", "cli"] => xtask::bench_cli::run(&layout),
         _ => Err(format!("unknown command `{}`\n\n{HELP}", args.join(" "))),
     };
     match result {

@@ -33,6 +33,24 @@ pub fn render(pipeline: &Pipeline) -> String {
             op.method, op.path, op.operation_id, op.rust_name
         );
     }
+    let paged = crate::codegen::pages::paged(&pipeline.normalized);
+    let _ = writeln!(
+        out,
+        "\nPaged operations: {} (query `{}` and `{}`, answer `{}` and one list; builders get pages() and items())",
+        paged.len(),
+        crate::codegen::pages::PAGE,
+        crate::codegen::pages::LIMIT,
+        crate::codegen::pages::PAGINATION,
+    );
+    for op in &paged {
+        let key = op
+            .key
+            .as_deref()
+            .map_or(String::from("no key: duplicates kept"), |k| {
+                format!("seen once by `{k}`")
+            });
+        let _ = writeln!(out, "  {:<40} list `{}`, {key}", op.rust_name, op.items);
+    }
     let mut by_rule: BTreeMap<Rule, Vec<&Rewrite>> = BTreeMap::new();
     for rewrite in &pipeline.normalized.rewrites {
         by_rule.entry(rewrite.rule).or_default().push(rewrite);

@@ -71,6 +71,73 @@ pub struct Parameter {
     /// The type the setter converts its argument into, as the dispatch
     /// outside the `builder` module names it.
     pub value_type: syn::Type,
+    /// What the document says of its value, for tools that build a
+    /// command line or a form from the operations table.
+    pub facts: ValueFacts,
+}
+
+/// What the document says of one value (a parameter or a body field).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValueFacts {
+    /// The JSON Schema type: `string`, `integer`, `number`, `boolean`,
+    /// `array` or `object`; empty when the schema names none.
+    pub kind: String,
+    /// For an array, the type of its items.
+    pub item_kind: Option<String>,
+    /// The schema's `format` (of the items, for an array), such as `date-time`.
+    pub format: Option<String>,
+    /// The default, as JSON text.
+    pub default: Option<String>,
+    /// The description, trimmed.
+    pub description: Option<String>,
+    /// The values an `enum` allows (of the items, for an array), as text.
+    pub choices: Vec<String>,
+}
+
+impl ValueFacts {
+    /// The facts of `schema` (references followed) with the description
+    /// of the parameter or property that holds it, if it has one.
+    pub fn read(doc: &Value, schema: &Value, description: Option<&Value>) -> ValueFacts {
+        let schema = crate::codegen::refs::resolve_lenient(doc, schema);
+        let kind_of = |schema: &Value| match schema.get("type") {
+            Some(Value::String(t)) => t.clone(),
+            Some(Value::Array(types)) => types
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|t| *t != "null")
+                .unwrap_or_default()
+                .to_string(),
+            _ => String::new(),
+        };
+        let kind = kind_of(schema);
+        let items = schema
+            .get("items")
+            .map(|items| crate::codegen::refs::resolve_lenient(doc, items));
+        let inner = items.unwrap_or(schema);
+        let text = |value: &Value| match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        ValueFacts {
+            item_kind: items.map(kind_of),
+            format: inner
+                .get("format")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            default: schema.get("default").map(Value::to_string),
+            description: description
+                .or_else(|| schema.get("description"))
+                .and_then(Value::as_str)
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty()),
+            choices: inner
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|values| values.iter().filter(|v| !v.is_null()).map(text).collect())
+                .unwrap_or_default(),
+            kind,
+        }
+    }
 }
 
 /// The request body of an operation and the type its `body` setter takes.
@@ -84,6 +151,10 @@ pub struct Body {
     pub type_name: String,
     /// The type a JSON body is decoded into before it is passed to `body`.
     pub value_type: syn::Type,
+    /// The body's properties when it is a flat object (each a scalar or
+    /// an array of scalars), so a tool can take it field by field: name,
+    /// whether required, and what the document says of it. Empty otherwise.
+    pub fields: Vec<(String, bool, ValueFacts)>,
 }
 
 // syn's types implement `Debug` only with its `extra-traits` feature, which
@@ -257,6 +328,11 @@ fn match_builder(
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             value_type,
+            facts: ValueFacts::read(
+                doc,
+                parameter.get("schema").unwrap_or(&Value::Null),
+                parameter.get("description"),
+            ),
         });
     }
 
@@ -290,7 +366,14 @@ fn match_builder(
             } else {
                 setter
             };
+            let fields = request_body
+                .get("content")
+                .and_then(|c| c.get(media_type.as_str()))
+                .and_then(|c| c.get("schema"))
+                .map(|schema| flat_fields(doc, schema))
+                .unwrap_or_default();
             Some(Body {
+                fields,
                 media_type: media_type.clone(),
                 required: request_body
                     .get("required")
@@ -347,6 +430,32 @@ fn match_builder(
         response,
         success_type,
     })
+}
+
+/// The properties of an object schema whose every property is a scalar or
+/// an array of scalars; empty for any other schema.
+fn flat_fields(doc: &Value, schema: &Value) -> Vec<(String, bool, ValueFacts)> {
+    let schema = crate::codegen::refs::resolve_lenient(doc, schema);
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let scalar = |kind: &str| matches!(kind, "string" | "integer" | "number" | "boolean");
+    let mut fields = Vec::with_capacity(properties.len());
+    for (name, property) in properties {
+        let facts = ValueFacts::read(doc, property, None);
+        let flat = scalar(&facts.kind)
+            || (facts.kind == "array" && facts.item_kind.as_deref().is_some_and(scalar));
+        if !flat {
+            return Vec::new();
+        }
+        fields.push((name.clone(), required.contains(&name.as_str()), facts));
+    }
+    fields
 }
 
 /// A type without module paths: `Vec<GetFileOnly>` for

@@ -15,13 +15,14 @@ use super::shape;
 mod builders;
 pub mod compact;
 pub mod docs;
+pub mod pages;
 pub mod tables;
 
 #[allow(
     unused_imports,
     reason = "read by `cargo xtask api`, not by the build script"
 )]
-pub use builders::{Body, Parameter};
+pub use builders::{Body, Parameter, ValueFacts};
 pub use builders::{Builder, Location, Response, builders};
 use builders::{short_type_name, type_text};
 pub use docs::{document_setters, redact_secret_fields};
@@ -85,11 +86,14 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     // Last: these read the setters and checks the passes above wrote.
     compact::compact_builders(&mut file, &builders)?;
     super::rewrite::box_sends(&mut file)?;
+    // After the compaction: the walk sets the page fields as it keeps them.
+    let paged = super::pages::paged(normalized);
+    pages::add_paging(&mut file, &shape, &builders, &paged)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
     // the same and are not reported as ignored doctests.
     let mut code = prettyplease::unparse(&file).replace("```ignore", "```text");
     code.push_str(&success_bodies(&shape, &builders));
-    code.push_str(&operations_table(&normalized.operations, &builders));
+    code.push_str(&operations_table(normalized, &builders, &paged));
     code.push_str(&dynamic_dispatch(&normalized.operations, &builders));
     Ok(code)
 }

@@ -5,8 +5,10 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::parse_quote;
 
+use super::builders::ValueFacts;
 use super::{Builder, Response, type_text};
-use crate::codegen::normalize::Operation;
+use crate::codegen::normalize::{Normalized, Operation};
+use crate::codegen::pages::Paged;
 use crate::codegen::shape::{Shape, last_ident, type_arguments};
 
 /// Items as Rust source text, each after a blank line.
@@ -69,10 +71,46 @@ pub fn success_bodies(shape: &Shape, builders: &[Builder]) -> String {
     source(quote!(#(#impls)*))
 }
 
+/// A `crate::runtime::ValueSpec` literal.
+fn value_spec(facts: &ValueFacts) -> TokenStream {
+    let kind = &facts.kind;
+    let item_kind = option(facts.item_kind.as_deref());
+    let format = option(facts.format.as_deref());
+    let default = option(facts.default.as_deref());
+    let description = option(facts.description.as_deref());
+    let choices = &facts.choices;
+    quote! {
+        crate::runtime::ValueSpec {
+            kind: #kind,
+            item_kind: #item_kind,
+            format: #format,
+            default: #default,
+            description: #description,
+            choices: &[#(#choices),*],
+        }
+    }
+}
+
+/// The document's `summary` of an operation.
+fn summary(normalized: &Normalized, op: &Operation) -> Option<String> {
+    let pointer = format!(
+        "/paths/{}/{}/summary",
+        crate::codegen::escape_segment(&op.path),
+        op.method.to_ascii_lowercase()
+    );
+    normalized
+        .document
+        .pointer(&pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 /// A Rust `const` with one `OperationSpec` per operation, and a function
 /// telling whether a name is an operation method. The types live in the
 /// hand-written `spec` module of `probe-api`.
-pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> String {
+pub fn operations_table(normalized: &Normalized, builders: &[Builder], paged: &[Paged]) -> String {
+    let operations = &normalized.operations;
     let specs = operations.iter().zip(builders).map(|(op, builder)| {
         let security = op.security.iter().map(|alternative| quote!(&[#(#alternative),*]));
         let cookies = op.cookies.iter().map(|c| {
@@ -90,6 +128,7 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
             let required = p.required;
             let secret = p.location == super::Location::Path
                 && op.secret_path_parameters.contains(&p.name);
+            let value = value_spec(&p.facts);
             quote! {
                 crate::runtime::ParameterSpec {
                     name: #name,
@@ -97,15 +136,31 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
                     location: crate::runtime::ParameterLocation::#location,
                     required: #required,
                     secret: #secret,
+                    value: #value,
                 }
             }
         });
         let body = option(builder.body.as_ref().map(|b| {
             let (media_type, required, type_name) = (&b.media_type, b.required, &b.type_name);
+            let fields = b.fields.iter().map(|(name, required, facts)| {
+                let value = value_spec(facts);
+                quote!(crate::runtime::FieldSpec { name: #name, required: #required, value: #value })
+            });
             quote! {
-                crate::runtime::BodySpec { media_type: #media_type, required: #required, type_name: #type_name }
+                crate::runtime::BodySpec {
+                    media_type: #media_type,
+                    required: #required,
+                    type_name: #type_name,
+                    fields: &[#(#fields),*],
+                }
             }
         }));
+        let pages = option(paged.iter().find(|p| p.rust_name == op.rust_name).map(|p| {
+            let items = &p.items;
+            let key = option(p.key.as_deref());
+            quote!(crate::runtime::PagesSpec { items: #items, key: #key })
+        }));
+        let summary = option(summary(normalized, op));
         let (method, path, operation_id, rust_name) =
             (&op.method, &op.path, &op.operation_id, &op.rust_name);
         let request_media_type = option(op.request_media_type.as_deref());
@@ -125,6 +180,8 @@ pub fn operations_table(operations: &[Operation], builders: &[Builder]) -> Strin
                 request_media_type: #request_media_type,
                 timeout_default_ms: #timeout,
                 queue_timeout_default_ms: #queue_timeout,
+                summary: #summary,
+                pages: #pages,
             }
         }
     });

@@ -200,12 +200,102 @@ fn the_dispatch_sets_parameters_by_wire_name_and_the_body() {
     }
     let code_text = squeezed(&code);
     for expected in [
-        "crate::runtime::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::runtime::ParameterLocation::Header, required: true, secret: false }",
-        "body: Some(crate::runtime::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\" })",
+        "crate::runtime::ParameterSpec { name: \"X-Trace\", setter: \"x_trace\", location: crate::runtime::ParameterLocation::Header, required: true, secret: false, value: crate::runtime::ValueSpec { kind: \"string\",",
+        "body: Some(crate::runtime::BodySpec { media_type: \"application/json\", required: true, type_name: \"Thing\",",
     ] {
         assert!(
             code_text.contains(&squeezed(expected)),
             "`{expected}` not in:\n{code}"
         );
     }
+}
+
+/// A list that pages by the rule: `pagination` as a `deepObject` query and
+/// an answer with `pagination` and one array; and one that does not (two
+/// arrays).
+fn paging_document() -> Normalized {
+    let pagination = json!({"name": "pagination", "in": "query", "style": "deepObject", "schema": {
+        "type": "object", "properties": {
+            "page": {"type": "integer", "format": "int32", "minimum": 1, "default": 1},
+            "limit": {"type": "integer", "format": "int32", "minimum": 1, "default": 10}}}});
+    let document = json!({
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/entries": {"get": {
+                "operationId": "routes/entries.GetEntries",
+                "summary": "List entries",
+                "parameters": [pagination.clone()],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Entries"}}}}}
+            }},
+            "/pairs": {"get": {
+                "operationId": "routes/entries.GetPairs",
+                "parameters": [pagination],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "pagination": {"$ref": "#/components/schemas/Position"},
+                        "left": {"type": "array", "items": {"type": "string"}},
+                        "right": {"type": "array", "items": {"type": "string"}}}}}}}}
+            }}
+        },
+        "components": {"schemas": {
+            "Position": {"type": "object", "properties": {
+                "page": {"type": "integer", "format": "int32", "minimum": 1, "default": 1},
+                "limit": {"type": "integer", "format": "int32", "minimum": 1, "default": 10},
+                "count": {"type": "integer", "format": "int32", "default": 0},
+                "total": {"type": "integer", "format": "int32", "default": 0}}},
+            "Entry": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string", "format": "uuid"}, "url": {"type": "string"}}},
+            "Entries": {"type": "object", "properties": {
+                "pagination": {"$ref": "#/components/schemas/Position"},
+                "entries": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/Entry"}}}}
+        }}
+    });
+    normalize(&document).expect("normalizes")
+}
+
+#[test]
+fn a_list_with_pagination_and_one_array_pages_and_its_builder_walks_it() {
+    let n = paging_document();
+    let paged = crate::codegen::pages::paged(&n);
+    assert_eq!(
+        paged,
+        [crate::codegen::pages::Paged {
+            rust_name: "get_entries".into(),
+            items: "entries".into(),
+            key: Some("id".into()),
+        }],
+        "two arrays are not one list"
+    );
+    let code = generate(&n).expect("generates");
+    // Without whitespace and trailing commas, as prettyplease breaks lines.
+    let squeeze = |text: &str| {
+        text.split_whitespace()
+            .collect::<String>()
+            .replace(",)", ")")
+            .replace(",>", ">")
+            .replace(",}", "}")
+    };
+    let squeezed = squeeze(&code);
+    for expected in [
+        "pubfnpages(self,)->crate::runtime::Pages<'a,crate::runtime::Response<types::Entries>,>",
+        "request.pagination_page=crate::runtime::PageNumber::from_page(page,);",
+        "Some(p)=>view.position(p.page,p.limit,p.total)",
+        "pubfnitems(self)->crate::runtime::Items<'a,types::Entry>",
+        "|item:&types::Entry|Some(item.id.to_string())",
+        "pages:Some(crate::runtime::PagesSpec{items:\"entries\",key:Some(\"id\"),})",
+        "summary:Some(\"Listentries\")",
+        "///Thenumberofthispage,from1.",
+    ] {
+        assert!(
+            squeezed.contains(&squeeze(expected)),
+            "`{expected}` not in:\n{code}"
+        );
+    }
+    assert_eq!(
+        squeezed.matches("pubfnpages(").count(),
+        1,
+        "GetPairs does not page"
+    );
 }

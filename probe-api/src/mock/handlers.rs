@@ -337,6 +337,8 @@ fn behaviour(
                     "metadata",
                     json!({"request_id": request_id.to_string(), "queue_time": 0}),
                 );
+                let user_id = principal.and_then(|p| state.user_of(p)).map_or(1, |u| u.id);
+                state.log.push(log_entry(shared, request_id, &url, user_id));
             }
             Ok((200, Some(body)))
         }
@@ -532,8 +534,10 @@ fn behaviour(
                     entry
                 })
                 .collect();
+            let (users, pagination) = super::paging::page(checked, &users);
             if let Some(object) = body.as_object_mut() {
                 fill(object, "users", Value::Array(users));
+                fill(object, "pagination", pagination);
             }
             Ok((200, Some(body)))
         }
@@ -642,9 +646,12 @@ fn behaviour(
         }
         "get_log" => {
             let mut body = template(200);
-            let entries = state.log.clone();
+            // The newest request first, as the service lists them.
+            let newest_first: Vec<Value> = state.log.iter().rev().cloned().collect();
+            let (entries, pagination) = super::paging::page(checked, &newest_first);
             if let Some(object) = body.as_object_mut() {
                 fill(object, "log", Value::Array(entries));
+                fill(object, "pagination", pagination);
             }
             Ok((200, Some(body)))
         }
@@ -853,7 +860,7 @@ fn media_probe(
 }
 
 /// A `MediaShortLog`-shaped entry for the request log.
-fn log_entry(shared: &Shared, id: uuid::Uuid, url: &str, user_id: u64) -> Value {
+pub(crate) fn log_entry(shared: &Shared, id: uuid::Uuid, url: &str, user_id: u64) -> Value {
     let item = shared
         .routes
         .pointer_of("get_log")

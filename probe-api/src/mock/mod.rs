@@ -15,6 +15,9 @@
 //! TTL in seconds, listed, refreshed, deleted, and accepted as API keys
 //! while they are valid; [`API_KEY`] is one of them) and JWTs minted by
 //! `post_jwt_token`, all on a clock [`MockServer::advance_clock`] moves,
+//! a media request log that records every probe answered and pages as the
+//! API does (`pagination[page]`, `pagination[limit]`; the users too;
+//! [`MockServer::seed_log`] fills it),
 //! and schema-conformant data for the rest. Deleting the current user
 //! ends its sessions, tokens and JWTs.
 //! Every answer is checked against the document before it is sent.
@@ -46,6 +49,7 @@
 
 mod handlers;
 mod media;
+mod paging;
 mod request;
 mod schema;
 mod server;
@@ -597,6 +601,25 @@ impl MockServer {
     /// Answers probes of `url` with `fixture` instead of the default sample.
     pub fn add_media(&self, url: impl Into<String>, fixture: MediaFixture) {
         lock(&self.shared.media).insert(url.into(), Arc::new(fixture));
+    }
+
+    /// Adds `count` entries to the media request log, as if that many
+    /// probes of `https://media.example/seeded/{n}` had been answered, so a
+    /// test can page through a long log without making the probes.
+    pub fn seed_log(&self, count: usize) {
+        let mut state = lock(&self.shared.state);
+        for n in 0..count {
+            let id = state.next_uuid();
+            let url = format!("https://media.example/seeded/{n}");
+            let entry = handlers::log_entry(&self.shared, id, &url, 1);
+            state.log.push(entry);
+        }
+    }
+
+    /// How many entries the media request log holds: one per probe
+    /// answered, and those [`seed_log`](Self::seed_log) added.
+    pub fn log_len(&self) -> usize {
+        lock(&self.shared.state).log.len()
     }
 
     /// Every request received so far, in order.

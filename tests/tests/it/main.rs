@@ -27,6 +27,7 @@ mod footprint;
 mod forward_compat;
 mod load;
 mod mock_server;
+mod paging;
 mod properties;
 mod public_api;
 mod readme;
