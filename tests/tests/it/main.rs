@@ -11,6 +11,7 @@ mod bad_input;
 mod batch;
 mod batch_resume;
 mod batch_scale;
+mod cassettes;
 mod client_auth;
 mod client_errors;
 mod client_retries;
