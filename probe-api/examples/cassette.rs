@@ -56,7 +56,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let keep = std::env::args().nth(1);
     let path = match &keep {
         Some(path) => std::path::PathBuf::from(path),
-        None => std::env::temp_dir().join(format!("probe-api-cassette-{}.json", std::process::id())),
+        None => {
+            std::env::temp_dir().join(format!("probe-api-cassette-{}.json", std::process::id()))
+        }
     };
 
     // Record against the mock, standing in for the API.
@@ -66,7 +68,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let recorder = live.client_builder().record(recording.clone()).build()?;
     let recorded = session(&recorder).await?;
     recording.finish()?;
-    eprintln!("recorded {} interactions:", recording.cassette().interactions.len());
+    eprintln!(
+        "recorded {} interactions:",
+        recording.cassette().interactions.len()
+    );
     for line in &recorded {
         eprintln!("  {line}");
     }

@@ -227,10 +227,7 @@ impl Cassette {
         let cassette: Cassette =
             serde_json::from_str(text).map_err(|e| format!("is not a cassette: {e}"))?;
         if cassette.format != FORMAT {
-            return Err(format!(
-                "has format `{}`, not `{FORMAT}`",
-                cassette.format
-            ));
+            return Err(format!("has format `{}`, not `{FORMAT}`", cassette.format));
         }
         if cassette.version != VERSION {
             return Err(format!(
@@ -411,8 +408,9 @@ pub(crate) fn record(
 
 /// Whether `text` is a placeholder a cassette put in place of a credential.
 pub fn is_placeholder(text: &str) -> bool {
-    text.strip_prefix(PLACEHOLDER_PREFIX)
-        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    text.strip_prefix(PLACEHOLDER_PREFIX).is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
 }
 
 /// Whether a query parameter or body property named `name` holds a
@@ -533,7 +531,10 @@ impl Redactor {
             };
             query.entry(self.text(&name)).or_default().push(value);
         }
-        let body = request.body().and_then(|b| b.as_bytes()).unwrap_or_default();
+        let body = request
+            .body()
+            .and_then(|b| b.as_bytes())
+            .unwrap_or_default();
         let is_form = request
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -544,9 +545,17 @@ impl Redactor {
         } else {
             self.body(body)
         };
+        // Segment by segment: a token that is a whole segment is replaced
+        // however short it is.
+        let path: Vec<String> = request
+            .url()
+            .path()
+            .split('/')
+            .map(|segment| self.text(segment))
+            .collect();
         RecordedRequest {
             method: request.method().to_string(),
-            path: self.text(request.url().path()),
+            path: path.join("/"),
             query,
             body,
             body_text,

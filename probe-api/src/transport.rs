@@ -418,7 +418,9 @@ impl<'a> Call<'a> {
         let attempt = exchange.attempts;
         let ended = Instant::now();
         if let Some(recording) = &self.client.inner.recording {
-            let answer = outcome.as_ref().map(|(response, body)| (response, body.as_ref()));
+            let answer = outcome
+                .as_ref()
+                .map(|(response, body)| (response, body.as_ref()));
             let answer = answer.map_err(Failure::summary);
             crate::cassette::record(recording, self.rebuild(), answer, &exchange);
         }

@@ -21,7 +21,11 @@ const MEDIA_OPERATIONS: [&str; 6] = [
 /// fault its fixture always answers with (`MediaFixture::failing`), or
 /// the API's 404 for a URL the mock does not know when asked for
 /// (`MockServer::set_unknown_media`); `None` to answer normally.
-pub(crate) async fn aimed_at_url(shared: &Shared, route: &Route, checked: &Checked) -> Option<Outcome> {
+pub(crate) async fn aimed_at_url(
+    shared: &Shared,
+    route: &Route,
+    checked: &Checked,
+) -> Option<Outcome> {
     use std::sync::atomic::Ordering;
     if !MEDIA_OPERATIONS.contains(&route.operation) {
         return None;
@@ -63,7 +67,11 @@ pub(crate) fn with_request_id(shared: &Shared, outcome: &mut Outcome) {
 }
 
 /// The answer `fault` makes, after its delay; `None` to answer normally.
-pub(crate) async fn apply_fault(shared: &Shared, route: &Route, fault: Option<Fault>) -> Option<Outcome> {
+pub(crate) async fn apply_fault(
+    shared: &Shared,
+    route: &Route,
+    fault: Option<Fault>,
+) -> Option<Outcome> {
     match fault {
         Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
         Some(Fault::DropConnection) => return Some(Outcome::Drop),

@@ -267,11 +267,17 @@ impl Sent {
             .header("content-type")
             .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
         {
-            (None, Some(String::from_utf8_lossy(&incoming.body).into_owned()))
+            (
+                None,
+                Some(String::from_utf8_lossy(&incoming.body).into_owned()),
+            )
         } else {
             match serde_json::from_slice::<Value>(&incoming.body) {
                 Ok(value) => (Some(value), None),
-                Err(_) => (None, Some(String::from_utf8_lossy(&incoming.body).into_owned())),
+                Err(_) => (
+                    None,
+                    Some(String::from_utf8_lossy(&incoming.body).into_owned()),
+                ),
             }
         };
         Sent {
@@ -287,7 +293,11 @@ impl Sent {
 fn segments(path: &str) -> Vec<String> {
     path.trim_start_matches('/')
         .split('/')
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect()
 }
 
@@ -397,7 +407,13 @@ fn json_differences(recorded: &Value, sent: &Value, at: String, out: &mut Vec<St
     if out.len() >= MAX_DIFFERENCES {
         return;
     }
-    let here = || if at.is_empty() { "/".to_string() } else { at.clone() };
+    let here = || {
+        if at.is_empty() {
+            "/".to_string()
+        } else {
+            at.clone()
+        }
+    };
     match (recorded, sent) {
         (Value::String(r), Value::String(s)) if same_text(r, s) => {}
         (Value::Object(r), Value::Object(s)) => {

@@ -111,7 +111,11 @@ impl Document {
             .iter_errors(instance)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let at = if path.is_empty() { "/".to_string() } else { path };
+                let at = if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path
+                };
                 (at, e.to_string())
             })
             .collect())

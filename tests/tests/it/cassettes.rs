@@ -24,10 +24,8 @@ struct Folder(PathBuf);
 
 impl Folder {
     fn new(name: &str) -> Folder {
-        let dir = std::env::temp_dir().join(format!(
-            "probe-api-cassettes-{}-{name}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("probe-api-cassettes-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temporary folder");
         Folder(dir)
@@ -53,7 +51,10 @@ fn assert_no_secret_in(folder: &Folder, secrets: &[String]) {
         let bytes = std::fs::read(&path).expect("a cassette");
         scanned += 1;
         for secret in secrets {
-            assert!(secret.len() >= 8, "a secret too short to scan for: {secret:?}");
+            assert!(
+                secret.len() >= 8,
+                "a secret too short to scan for: {secret:?}"
+            );
             let encoded = percent_encode(secret);
             for form in [secret.as_bytes(), encoded.as_bytes()] {
                 assert!(
@@ -165,7 +166,11 @@ async fn session(client: &Client) -> (Vec<Seen>, Vec<String>) {
     let with_token = client
         .with_api_key(token.clone(), AuthScheme::ApiKeyHeader)
         .expect("the token is a key");
-    let read = with_token.get_api_token().token(token.expose()).send().await;
+    let read = with_token
+        .get_api_token()
+        .token(token.expose())
+        .send()
+        .await;
     seen_calls.push(seen(&read));
     // The token as a query parameter, where the recorder must find it too.
     let in_query = client
@@ -239,8 +244,20 @@ async fn a_recorded_session_replays_with_equal_values_attempts_and_errors() {
         })
         .collect();
     assert_eq!(&attempts[..4], &[2, 2, 1, 3], "{recorded:#?}");
-    assert!(matches!(&recorded[2], Seen::Error { status: Some(404), .. }));
-    assert!(matches!(&recorded[3], Seen::Error { status: Some(500), .. }));
+    assert!(matches!(
+        &recorded[2],
+        Seen::Error {
+            status: Some(404),
+            ..
+        }
+    ));
+    assert!(matches!(
+        &recorded[3],
+        Seen::Error {
+            status: Some(500),
+            ..
+        }
+    ));
 
     let cassette = Cassette::load(&path).expect("the cassette reads back");
     let interactions = &cassette.interactions;
@@ -248,10 +265,17 @@ async fn a_recorded_session_replays_with_equal_values_attempts_and_errors() {
     assert_eq!(interactions.len(), 13, "{:#?}", interactions);
     assert_eq!(interactions[0].response.status, 503);
     assert_eq!(
-        interactions[0].response.headers.get("retry-after").map(String::as_str),
+        interactions[0]
+            .response
+            .headers
+            .get("retry-after")
+            .map(String::as_str),
         Some("0")
     );
-    assert!(interactions[2].response.failure.is_some(), "the dropped connection");
+    assert!(
+        interactions[2].response.failure.is_some(),
+        "the dropped connection"
+    );
 
     secrets.extend([mock::API_KEY.to_string(), mock::PASSWORD.to_string()]);
     assert_no_secret_in(&folder, &secrets);
@@ -266,7 +290,9 @@ async fn a_recorded_session_replays_with_equal_values_attempts_and_errors() {
         .expect("replaying client");
     let (replayed, _) = session(&replayer).await;
     assert_eq!(replayed, recorded);
-    replaying.verify().expect("strict: every interaction replayed");
+    replaying
+        .verify()
+        .expect("strict: every interaction replayed");
     assert_eq!(replaying.requests().len(), 13);
 }
 
@@ -298,9 +324,26 @@ async fn the_tokens_a_cassette_hides_are_placeholders_that_tie_the_calls_togethe
         .expect("read back");
     recording.finish().expect("written");
 
+    // Diff-friendly: pretty JSON, keys in a fixed order, one entry an
+    // interaction, and a version to read it by.
+    let text = std::fs::read_to_string(&path).expect("the file");
+    assert!(
+        text.starts_with(
+            "{\n  \"format\": \"probe-api-cassette\",\n  \"version\": 1,\n  \"document\": "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("\n    {\n      \"operation\": \"post_api_token\",\n      \"request\": {\n        \"method\": \"POST\","), "{text}");
     let cassette = Cassette::load(&path).expect("loads");
+    assert_eq!(
+        Cassette::from_json(&cassette.to_json()),
+        Ok(cassette.clone())
+    );
     let created = &cassette.interactions[0];
-    assert_eq!(created.response.body.as_ref().unwrap()["token"], "REDACTED_TOKEN_1");
+    assert_eq!(
+        created.response.body.as_ref().unwrap()["token"],
+        "REDACTED_TOKEN_1"
+    );
     let read = &cassette.interactions[1];
     assert!(
         read.request.path.ends_with("/REDACTED_TOKEN_1"),
@@ -344,16 +387,25 @@ async fn an_unmatched_request_is_answered_with_the_closest_recording_and_what_di
     assert_eq!(error.status().map(|s| s.as_u16()), Some(501));
     assert_eq!(error.attempts(), 1, "not retried");
     let message = error.api_message().expect("a message");
-    assert!(message.contains("closest, interaction 0 (get_file"), "{message}");
+    assert!(
+        message.contains("closest, interaction 0 (get_file"),
+        "{message}"
+    );
     assert!(
         message.contains("query `url`: recorded [\"https://media.example/fixtures/h264_aac.mp4\"], sent [\"https://media.example/other.mp4\"]"),
         "{message}"
     );
-    assert!(!message.contains("`only`"), "only the difference: {message}");
+    assert!(
+        !message.contains("`only`"),
+        "only the difference: {message}"
+    );
 
     // Strict replay fails while the interaction is unused.
     let unused = replaying.verify().expect_err("interaction 0 unused");
-    assert!(unused.to_string().contains("interaction 0 (get_file GET"), "{unused}");
+    assert!(
+        unused.to_string().contains("interaction 0 (get_file GET"),
+        "{unused}"
+    );
 
     client
         .get_file()
@@ -473,15 +525,18 @@ async fn a_cassette_checked_against_a_changed_document_names_the_answer_and_path
             .pointer(&format!("{operation}/responses/200"))
             .expect("a 200 response"),
     );
-    let schema = follow(&document, &response["content"]["application/json"]["schema"]);
+    let schema = follow(
+        &document,
+        &response["content"]["application/json"]["schema"],
+    );
     let target = match response["content"]["application/json"]["schema"]
         .get("$ref")
         .and_then(Value::as_str)
     {
         Some(reference) => format!("{}/properties/success", &reference[1..]),
-        None => format!(
-            "{operation}/responses/200/content/application~1json/schema/properties/success"
-        ),
+        None => {
+            format!("{operation}/responses/200/content/application~1json/schema/properties/success")
+        }
     };
     assert!(schema["properties"].get("success").is_some(), "{schema}");
     let mut changed = document.clone();
@@ -493,7 +548,11 @@ async fn a_cassette_checked_against_a_changed_document_names_the_answer_and_path
     assert_eq!(stale[0].operation, "get_file");
     assert_eq!(stale[0].status, 200);
     assert_eq!(stale[0].path, "/success");
-    assert!(stale[0].to_string().contains("interaction 1 (get_file 200) at /success"));
+    assert!(
+        stale[0]
+            .to_string()
+            .contains("interaction 1 (get_file 200) at /success")
+    );
 }
 
 #[tokio::test]
@@ -503,7 +562,8 @@ async fn playback_records_a_missing_cassette_then_replays_it() {
     let live = MockServer::start().await.expect("mock");
     // Stands for the real API and the user's builder (`with_env()`).
     let builder = || -> ClientBuilder { live.client_builder().retry(fast_retries()) };
-    live.inject("get_file", [Fault::status(503)]).expect("get_file");
+    live.inject("get_file", [Fault::status(503)])
+        .expect("get_file");
 
     let first = Playback::start(CassetteMode::Auto, &path, builder())
         .await
@@ -530,17 +590,27 @@ async fn playback_records_a_missing_cassette_then_replays_it() {
         .send()
         .await
         .expect("replayed");
-    assert_eq!(live.requests().len(), requests, "the live mock was not called");
+    assert_eq!(
+        live.requests().len(),
+        requests,
+        "the live mock was not called"
+    );
     assert_eq!(format!("{:?}", *replayed), format!("{:?}", *recorded));
     assert_eq!((replayed.attempts(), recorded.attempts()), (2, 2));
     second.finish().expect("strict replay passes");
 
-    assert_eq!(CassetteMode::parse("RECORD").expect("a mode"), CassetteMode::Record);
+    assert_eq!(
+        CassetteMode::parse("RECORD").expect("a mode"),
+        CassetteMode::Record
+    );
     assert!(CassetteMode::parse("tape").is_err());
     let missing = Playback::start(CassetteMode::Replay, folder.path("none.json"), builder())
         .await
         .expect_err("no cassette to replay");
-    assert!(missing.to_string().contains("PROBE_CASSETTE=record"), "{missing}");
+    assert!(
+        missing.to_string().contains("PROBE_CASSETTE=record"),
+        "{missing}"
+    );
 }
 
 /// Probes 20 URLs; returns the URLs that failed and their statuses.
@@ -602,7 +672,12 @@ async fn an_unknown_media_url_gets_the_apis_404_when_asked() {
         .await
         .expect("by default any URL holds the sample");
     mock.set_unknown_media(UnknownMedia::NotFound);
-    let error = client.get_file().url(typo).send().await.expect_err("unknown");
+    let error = client
+        .get_file()
+        .url(typo)
+        .send()
+        .await
+        .expect_err("unknown");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     assert!(
         error.api_message().is_some_and(|m| m.contains(typo)),
@@ -619,12 +694,23 @@ async fn an_unknown_media_url_gets_the_apis_404_when_asked() {
 #[tokio::test]
 async fn every_answer_carries_a_request_id_fault_answers_included() {
     let mock = MockServer::start().await.expect("mock");
-    let client = mock.client().expect("client").with_retry(RetryPolicy::none());
-    mock.inject("get_sessions", [Fault::status(503)]).expect("op");
+    let client = mock
+        .client()
+        .expect("client")
+        .with_retry(RetryPolicy::none());
+    mock.inject("get_sessions", [Fault::status(503)])
+        .expect("op");
     let fault = client.get_sessions().send().await.expect_err("the fault");
-    let fault_id = fault.request_id().expect("a request id on the fault answer");
-    mock.inject("get_current_user", [Fault::Html(502)]).expect("op");
-    let html = client.get_current_user().send().await.expect_err("the page");
+    let fault_id = fault
+        .request_id()
+        .expect("a request id on the fault answer");
+    mock.inject("get_current_user", [Fault::Html(502)])
+        .expect("op");
+    let html = client
+        .get_current_user()
+        .send()
+        .await
+        .expect_err("the page");
     let html_id = html.request_id().expect("a request id on the HTML page");
     let user = client.get_current_user().send().await.expect("user");
     let user_id = user.request_id().expect("a request id on a success");
@@ -634,7 +720,16 @@ async fn every_answer_carries_a_request_id_fault_answers_included() {
         "{ids:?}"
     );
     assert!(ids[0] != ids[1] && ids[1] != ids[2], "{ids:?}");
-    let probe = client.get_file().url(mock::SAMPLE_URL).send().await.expect("probe");
+    let probe = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .send()
+        .await
+        .expect("probe");
     let body_id = probe.metadata.as_ref().and_then(|m| m.request_id.clone());
-    assert_eq!(probe.request_id(), body_id.as_deref(), "the header is the body's id");
+    assert_eq!(
+        probe.request_id(),
+        body_id.as_deref(),
+        "the header is the body's id"
+    );
 }
