@@ -1,6 +1,6 @@
 //! Cassettes: the exchanges a client made, written to a file so that a
 //! test can replay them later without the network (see
-//! [`MockServer::replay`](crate::mock::MockServer::replay), feature `mock`).
+//! `mock::MockServer::replay`, feature `mock`).
 //!
 //! A client built with [`ClientBuilder::record`](crate::ClientBuilder::record)
 //! writes every attempt it makes, retries included, as one [`Interaction`]:
@@ -31,8 +31,10 @@
 //!
 //! A body that is not JSON is kept as text in `body_text`; an attempt that
 //! got no answer (a dropped connection, a timeout) has status 0 and says why
-//! in `failure`. The file is rewritten after each interaction through a
-//! temporary file and a rename, so it is always whole.
+//! in `failure` (and is replayed as a dropped connection). A body the
+//! caller streams (`send_stream`) is not kept. The file is rewritten after
+//! each interaction through a temporary file and a rename, so it is always
+//! whole.
 //!
 //! # Credentials
 //!
@@ -454,7 +456,8 @@ impl Redactor {
             }
             self.known.push((value.to_string(), placeholder.clone()));
         }
-        self.known.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.known
+            .sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
         placeholder
     }
 

@@ -245,7 +245,7 @@ impl ClientBuilder {
 
     /// Records every attempt the client makes (retries included) into a
     /// cassette file, credentials replaced by placeholders, for a test to
-    /// replay later with [`MockServer::replay`](crate::mock::MockServer::replay)
+    /// replay later with `mock::MockServer::replay`
     /// (feature `mock`); see [`crate::cassette`].
     ///
     /// ```no_run

@@ -341,7 +341,7 @@ async fn the_tokens_a_cassette_hides_are_placeholders_that_tie_the_calls_togethe
     );
     let created = &cassette.interactions[0];
     assert_eq!(
-        created.response.body.as_ref().unwrap()["token"],
+        created.response.body.as_ref().expect("a body")["token"],
         "REDACTED_TOKEN_1"
     );
     let read = &cassette.interactions[1];
