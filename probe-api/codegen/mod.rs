@@ -5,6 +5,7 @@
 //! which reports, verifies and fetches documents. Keeping one copy means the
 //! report printed by `cargo xtask spec report` is exactly what the build did.
 
+pub mod credential;
 pub mod generate;
 pub mod ident;
 pub mod lenient;

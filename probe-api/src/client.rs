@@ -73,6 +73,8 @@ pub(crate) struct ClientState {
     pub(crate) deadline: Option<Duration>,
     /// The limit every attempt goes through.
     pub(crate) limiter: Option<crate::batch::Limiter>,
+    /// Where every attempt is recorded, when the client records.
+    pub(crate) recording: Option<crate::cassette::Recording>,
 }
 
 impl ClientState {
@@ -92,6 +94,7 @@ impl fmt::Debug for ClientState {
             .field("stall_timeout", &self.stall_timeout())
             .field("deadline", &self.deadline)
             .field("limiter", &self.limiter)
+            .field("recording", &self.recording)
             .field(
                 "cookies",
                 &self
@@ -160,6 +163,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     env: Option<HashMap<String, String>>,
     http: Option<reqwest::Client>,
+    recording: Option<crate::cassette::Recording>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -176,6 +180,7 @@ impl fmt::Debug for ClientBuilder {
             .field("stall_timeout", &self.stall_timeout)
             .field("retry", &self.retry)
             .field("reads_environment", &self.env.is_some())
+            .field("recording", &self.recording)
             .finish()
     }
 }
@@ -262,6 +267,30 @@ impl ClientBuilder {
     /// building one; the connect timeout setting then does not apply.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Records every attempt the client makes (retries included) into a
+    /// cassette file, credentials replaced by placeholders, for a test to
+    /// replay later with `mock::MockServer::replay`
+    /// (feature `mock`); see [`crate::cassette`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use probe_api::cassette::Cassette;
+    ///
+    /// let recording = Cassette::create("tests/cassettes/probe.json");
+    /// let client = probe_api::Client::builder()
+    ///     .with_env()
+    ///     .record(recording.clone())
+    ///     .build()?;
+    /// // ... calls ...
+    /// recording.finish()?;
+    /// # let _ = client;
+    /// # Ok(()) }
+    /// ```
+    pub fn record(mut self, recording: crate::cassette::Recording) -> Self {
+        self.recording = Some(recording);
         self
     }
 
@@ -376,6 +405,7 @@ impl ClientBuilder {
                 stall_timeout: self.stall_timeout,
                 deadline: None,
                 limiter: None,
+                recording: self.recording,
             },
         ))
     }

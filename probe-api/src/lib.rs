@@ -20,6 +20,7 @@ mod generated {
 
 pub mod auth;
 pub mod batch;
+pub mod cassette;
 mod client;
 mod decode;
 pub mod dynamic;

@@ -391,6 +391,13 @@ impl<'a> Call<'a> {
     ) -> Settled {
         let attempt = exchange.attempts;
         let ended = Instant::now();
+        if let Some(recording) = &self.client.inner.recording {
+            let answer = outcome
+                .as_ref()
+                .map(|(response, body)| (response, body.as_ref()));
+            let answer = answer.map_err(Failure::summary);
+            crate::cassette::record(recording, self.rebuild(), answer, &exchange);
+        }
         let (retryable, retry_after) = self.weigh(&outcome, attempt, attempt_started, ended);
         if let Some(permit) = permit {
             permit.finish(load(&outcome, retry_after));

@@ -15,6 +15,8 @@ use super::ident::{pascal, rust_method_name, snake};
 use super::refs::{resolve, schema_name};
 use super::{SpecError, pointer};
 
+pub use super::credential::is_credential;
+
 mod bodies;
 mod operations;
 mod parameters;
@@ -232,47 +234,6 @@ pub struct Operation {
 /// The format the normalizer gives a string property that holds a
 /// credential; the generator maps exactly this schema to `crate::runtime::Secret`.
 pub const CREDENTIAL_FORMAT: &str = "x-probe-credential";
-
-/// Whether a parameter or property named `name`, described as
-/// `description`, holds a credential: its name or description speaks of a
-/// token, a JWT, an API key, a secret or a password. Words are compared
-/// whole (`tokenizer` is not a token), on names split at `-`, `_`, spaces
-/// and case changes.
-pub fn is_credential(name: &str, description: Option<&str>) -> bool {
-    fn words(text: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut word = String::new();
-        let mut previous_lower = false;
-        for c in text.chars() {
-            if !c.is_alphanumeric() {
-                if !word.is_empty() {
-                    out.push(std::mem::take(&mut word));
-                }
-                previous_lower = false;
-                continue;
-            }
-            if c.is_uppercase() && previous_lower && !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-            previous_lower = c.is_lowercase() || c.is_ascii_digit();
-            word.extend(c.to_lowercase());
-        }
-        if !word.is_empty() {
-            out.push(word);
-        }
-        out
-    }
-    let says = |text: &str| {
-        let words = words(text);
-        words.iter().enumerate().any(|(i, w)| {
-            matches!(
-                w.as_str(),
-                "token" | "jwt" | "secret" | "password" | "apikey" | "credential"
-            ) || (w == "api" && words.get(i + 1).is_some_and(|n| n == "key"))
-        })
-    };
-    says(name) || description.is_some_and(says)
-}
 
 /// The result of [`normalize`].
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use super::request::{self, Checked, Incoming, Miss, Route};
 use super::schema::escape;
 use super::state::{ApiToken, IssuedJwt, Principal, State};
 use super::tokens::{expiry, find_token, flag, permission_list, token_json, ttl_seconds};
-use super::{Fault, RecordedRequest, Shared, lock};
+use super::{RecordedRequest, Shared, lock};
 
 /// The mock's answer to one request.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    fn json(status: u16, body: &Value) -> Outcome {
+    pub(crate) fn json(status: u16, body: &Value) -> Outcome {
         Outcome::Respond {
             status,
             headers: vec![("content-type", "application/json".into())],
@@ -60,8 +60,12 @@ pub(crate) async fn respond(shared: &Shared, incoming: Incoming) -> Outcome {
     let received = std::time::Instant::now();
     let found = shared.routes.find(&incoming.method, &incoming.path);
     let operation = found.as_ref().map(|(r, _)| r.operation).unwrap_or("");
-    let outcome = match found {
-        Err(miss) => {
+    let mut outcome = match (&shared.replay, found) {
+        (Some(replay), found) => {
+            let operation = found.as_ref().ok().map(|(route, _)| route.operation);
+            replay.answer(operation, &incoming)
+        }
+        (None, Err(miss)) => {
             let (status, what) = match miss {
                 Miss::NotFound => (404, "no operation of the document has this path"),
                 Miss::MethodNotAllowed => (405, "the path does not take this method"),
@@ -71,8 +75,12 @@ pub(crate) async fn respond(shared: &Shared, incoming: Incoming) -> Outcome {
                 &json!({"code": status, "error": format!("{what}: {} {}", incoming.method, incoming.path), "status": reason(status)}),
             )
         }
-        Ok((route, path_params)) => answer(shared, route, &path_params, &incoming).await,
+        (None, Ok((route, path_params))) => answer(shared, route, &path_params, &incoming).await,
     };
+    // A replayed answer keeps the headers it was recorded with.
+    if shared.replay.is_none() {
+        super::aim::with_request_id(shared, &mut outcome);
+    }
     lock(&shared.log).push(RecordedRequest {
         operation: operation.to_string(),
         method: incoming.method.clone(),
@@ -94,40 +102,8 @@ async fn answer(
     let fault = lock(&shared.faults)
         .get_mut(route.operation)
         .and_then(|queue| queue.pop_front());
-    match fault {
-        Some(Fault::Delay(wait)) => tokio::time::sleep(wait).await,
-        Some(Fault::DropConnection) => return Outcome::Drop,
-        Some(Fault::MalformedBody) => {
-            return Outcome::Respond {
-                status: 200,
-                headers: vec![("content-type", "application/json".into())],
-                body: br#"{"success": true, "ffprobe": {"response": {"streams": [{"index": 0, "codec_"#
-                    .to_vec(),
-            };
-        }
-        Some(Fault::Html(status)) => {
-            return Outcome::Respond {
-                status,
-                headers: vec![("content-type", "text/html".into())],
-                body: format!(
-                    "<html>\r\n<head><title>{status} {}</title></head>\r\n<body>\r\n<center><h1>{status} {}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-                    reason(status),
-                    reason(status)
-                )
-                .into_bytes(),
-            };
-        }
-        Some(Fault::Status {
-            status,
-            retry_after,
-        }) => {
-            let mut outcome = error_outcome(shared, route, status, "fault injected by the mock");
-            if let (Some(value), Outcome::Respond { headers, .. }) = (retry_after, &mut outcome) {
-                headers.push(("retry-after", value));
-            }
-            return outcome;
-        }
-        None => {}
+    if let Some(outcome) = super::aim::apply_fault(shared, route, fault).await {
+        return outcome;
     }
 
     let principal = {
@@ -149,6 +125,9 @@ async fn answer(
         Ok(checked) => checked,
         Err(problems) => return error_outcome(shared, route, 400, &problems.join("; ")),
     };
+    if let Some(outcome) = super::aim::aimed_at_url(shared, route, &checked).await {
+        return outcome;
+    }
 
     // Held until the answer is made: the probe's place in the service.
     let _admitted = match analysis_slot(shared, route, &checked).await {
@@ -173,7 +152,15 @@ async fn answer(
                     )}),
                 );
             }
-            Outcome::json(status, &body)
+            let mut outcome = Outcome::json(status, &body);
+            // A media probe's id is in its body: the header says the same.
+            if let (Some(id), Outcome::Respond { headers, .. }) = (
+                body.pointer("/metadata/request_id").and_then(Value::as_str),
+                &mut outcome,
+            ) {
+                headers.push(("x-request-id", id.to_string()));
+            }
+            outcome
         }
     }
 }
@@ -247,25 +234,12 @@ fn credentials(incoming: &Incoming) -> Vec<String> {
 
 /// The pointer of the JSON schema of `route`'s `status` response.
 fn response_schema(shared: &Shared, route: &Route, status: u16) -> Option<String> {
-    let mut response = format!("{}/responses/{status}", route.pointer);
-    for _ in 0..8 {
-        let node = shared.document.at(&response)?;
-        match node
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        {
-            Some(target) => response = target.to_string(),
-            None => break,
-        }
-    }
-    let pointer = format!("{response}/content/{}/schema", escape("application/json"));
-    shared.document.at(&pointer).map(|_| pointer)
+    shared.document.response_schema(&route.pointer, status)
 }
 
 /// An error answer shaped as the operation's `status` response, or as the
 /// API's usual error body when the document defines none.
-fn error_outcome(shared: &Shared, route: &Route, status: u16, message: &str) -> Outcome {
+pub(crate) fn error_outcome(shared: &Shared, route: &Route, status: u16, message: &str) -> Outcome {
     let mut body = match response_schema(shared, route, status) {
         Some(pointer) => shared
             .document

@@ -14,6 +14,8 @@ pub struct MediaFixture {
     pub(crate) ffprobe_frames: Option<Value>,
     pub(crate) mediainfo: Option<Value>,
     pub(crate) error: Option<String>,
+    /// The fault every request for this media gets.
+    pub(crate) fault: Option<super::Fault>,
 }
 
 /// Built-in samples: name, media URL, FFprobe, FFprobe with frames and
@@ -75,6 +77,7 @@ impl MediaFixture {
             ffprobe_frames: frames.and_then(|f| serde_json::from_str(f).ok()),
             mediainfo: serde_json::from_str(mediainfo).ok(),
             error: None,
+            fault: None,
         })
     }
 
@@ -110,6 +113,32 @@ impl MediaFixture {
     pub fn unreadable(error: impl Into<String>) -> Self {
         MediaFixture {
             error: Some(error.into()),
+            ..Self::default()
+        }
+    }
+}
+
+impl MediaFixture {
+    /// Media whose every request fails with `fault`, whatever retries and
+    /// concurrency the client uses: for a test that makes one URL of a
+    /// batch fail. (A [`Fault::Delay`](super::Fault::Delay) delays each
+    /// answer, which then carries no tool output.)
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use probe_api::mock::{Fault, MediaFixture, MockServer};
+    ///
+    /// let mock = MockServer::start().await?;
+    /// mock.add_media("https://media.example/broken.mp4", MediaFixture::failing(Fault::status(500)));
+    /// let error = mock.client()?.get_file().url("https://media.example/broken.mp4").send().await.unwrap_err();
+    /// assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
+    /// assert!(error.request_id().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn failing(fault: super::Fault) -> Self {
+        MediaFixture {
+            fault: Some(fault),
             ..Self::default()
         }
     }

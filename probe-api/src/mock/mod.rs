@@ -47,9 +47,12 @@
 //! # Ok(()) }
 //! ```
 
+mod aim;
 mod handlers;
 mod media;
 mod paging;
+mod playback;
+mod replay;
 mod request;
 mod schema;
 mod server;
@@ -57,11 +60,13 @@ mod state;
 mod tokens;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use media::MediaFixture;
+pub use playback::{CassetteMode, ENV_CASSETTE, Playback};
+pub use replay::{StaleAnswer, stale_answers, stale_answers_against};
 
 use crate::{Client, ClientBuilder};
 
@@ -463,6 +468,27 @@ pub(crate) struct Shared {
     pub(crate) workers: Mutex<Option<Arc<Workers>>>,
     /// Probes refused for want of capacity.
     pub(crate) rejected: AtomicUsize,
+    /// The cassette served instead of the handlers, when replaying.
+    pub(crate) replay: Option<replay::Replay>,
+    /// Faults queued for a media URL ([`MockServer::inject_for_url`]).
+    pub(crate) url_faults: Mutex<HashMap<String, VecDeque<Fault>>>,
+    /// Whether a media URL without a fixture gets the API's 404 rather
+    /// than the default sample ([`MockServer::set_unknown_media`]).
+    pub(crate) unknown_media_404: AtomicBool,
+    /// Request ids handed out, for the `x-request-id` of every answer.
+    pub(crate) request_ids: AtomicU64,
+}
+
+/// What the mock answers for a media URL it has no fixture for
+/// ([`MockServer::set_unknown_media`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnknownMedia {
+    /// The default sample (H.264/AAC), as if every URL held it.
+    #[default]
+    Sample,
+    /// The API's 404 answer, so a mistyped URL in a test fails.
+    NotFound,
 }
 
 /// A running mock server on a loopback port; stops when dropped.
@@ -488,6 +514,34 @@ impl MockServer {
     /// The port cannot be bound, or the embedded document cannot be read.
     pub async fn start() -> Result<MockServer, MockError> {
         let document = schema::Document::load().map_err(MockError)?;
+        MockServer::serve(document, None).await
+    }
+
+    /// Binds `127.0.0.1` on a free port and answers from `cassette` only,
+    /// its own handlers off: each request gets the recorded answer of the
+    /// first interaction it matches that was not replayed yet (by
+    /// operation, path, query parameters in any order, and body; a
+    /// credential's placeholder matches any credential), so a recorded 503
+    /// and then 200 replay as a retry. A request that matches none gets a
+    /// 501 whose message names the closest recorded request and how it
+    /// differs. Call [`verify`](Self::verify) at the end of a test to fail
+    /// it when an interaction was never used.
+    ///
+    /// # Errors
+    ///
+    /// The port cannot be bound, or the cassette holds an answer the API
+    /// document the client was generated from no longer accepts (each is
+    /// listed with its operation and JSON path; see [`stale_answers`]).
+    pub async fn replay(cassette: crate::cassette::Cassette) -> Result<MockServer, MockError> {
+        let document = schema::Document::load().map_err(MockError)?;
+        let replay = replay::Replay::new(cassette, &document)?;
+        MockServer::serve(document, Some(replay)).await
+    }
+
+    async fn serve(
+        document: schema::Document,
+        replay: Option<replay::Replay>,
+    ) -> Result<MockServer, MockError> {
         let routes = request::Routes::new(&document).map_err(MockError)?;
         let shared = Arc::new(Shared {
             document,
@@ -501,6 +555,10 @@ impl MockServer {
             connections: AtomicUsize::new(0),
             workers: Mutex::new(None),
             rejected: AtomicUsize::new(0),
+            replay,
+            url_faults: Mutex::new(HashMap::new()),
+            unknown_media_404: AtomicBool::new(false),
+            request_ids: AtomicU64::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -575,6 +633,49 @@ impl MockServer {
             .or_default()
             .extend(faults);
         Ok(())
+    }
+
+    /// Queues faults for the media at `url`: each of the next requests of a
+    /// media operation (`get_file`, `post_file`, the validators, C2PA) for
+    /// that URL gets the next fault, whatever order the requests arrive in;
+    /// then it answers normally again. For a fault every request gets, add
+    /// the URL with [`MediaFixture::failing`].
+    pub fn inject_for_url(&self, url: impl Into<String>, faults: impl IntoIterator<Item = Fault>) {
+        lock(&self.shared.url_faults)
+            .entry(url.into())
+            .or_default()
+            .extend(faults);
+    }
+
+    /// What a media URL the mock has no fixture for gets: the default
+    /// sample ([`UnknownMedia::Sample`], the default) or the API's 404
+    /// ([`UnknownMedia::NotFound`]).
+    pub fn set_unknown_media(&self, answer: UnknownMedia) {
+        self.shared
+            .unknown_media_404
+            .store(answer == UnknownMedia::NotFound, Ordering::SeqCst);
+    }
+
+    /// Strict replay: an error listing every interaction of the cassette
+    /// ([`replay`](Self::replay)) that no request used. A mock that does
+    /// not replay has nothing to check.
+    ///
+    /// # Errors
+    ///
+    /// An interaction was never replayed.
+    pub fn verify(&self) -> Result<(), MockError> {
+        let Some(replay) = &self.shared.replay else {
+            return Ok(());
+        };
+        let unused = replay.unused();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        Err(MockError(format!(
+            "{} recorded interaction(s) never replayed: {}",
+            unused.len(),
+            unused.join("; ")
+        )))
     }
 
     /// Limits the media operations to `capacity` from now on (probes already

@@ -33,6 +33,33 @@ impl Document {
         })
     }
 
+    /// Another document, such as a newer one a cassette is checked against.
+    pub(crate) fn from_value(root: Value) -> Document {
+        Document {
+            root,
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The pointer of the JSON schema of the `status` response of the
+    /// operation at `operation` (a pointer), `$ref`s followed.
+    pub(crate) fn response_schema(&self, operation: &str, status: u16) -> Option<String> {
+        let mut response = format!("{operation}/responses/{status}");
+        for _ in 0..8 {
+            let node = self.at(&response)?;
+            match node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+            {
+                Some(target) => response = target.to_string(),
+                None => break,
+            }
+        }
+        let pointer = format!("{response}/content/{}/schema", escape("application/json"));
+        self.at(&pointer).map(|_| pointer)
+    }
+
     /// The node at a JSON pointer (RFC 6901, without the leading `#`).
     pub(crate) fn at(&self, pointer: &str) -> Option<&Value> {
         self.root.pointer(pointer)
@@ -58,20 +85,40 @@ impl Document {
     /// Validates `instance` against the schema at `pointer`; the messages
     /// name the JSON path of each violation.
     pub(crate) fn validate(&self, pointer: &str, instance: &Value) -> Result<(), Vec<String>> {
-        let validator = self.validator(pointer).map_err(|e| vec![e])?;
-        let errors: Vec<String> = validator
-            .iter_errors(instance)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let at = if path.is_empty() { "/" } else { path.as_str() };
-                format!("{at}: {e}")
-            })
+        let errors: Vec<String> = self
+            .violations(pointer, instance)
+            .map_err(|e| vec![e])?
+            .into_iter()
+            .map(|(at, message)| format!("{at}: {message}"))
             .collect();
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// Each place `instance` breaks the schema at `pointer`: its JSON
+    /// pointer (`/` for the root) and the message; an error when the schema
+    /// cannot be compiled.
+    pub(crate) fn violations(
+        &self,
+        pointer: &str,
+        instance: &Value,
+    ) -> Result<Vec<(String, String)>, String> {
+        let validator = self.validator(pointer)?;
+        Ok(validator
+            .iter_errors(instance)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let at = if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path
+                };
+                (at, e.to_string())
+            })
+            .collect())
     }
 
     fn validator(&self, pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {

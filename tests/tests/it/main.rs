@@ -15,6 +15,7 @@ mod batch_ledger;
 mod batch_resume;
 mod batch_scale;
 mod caller_time;
+mod cassettes;
 mod client_auth;
 mod client_errors;
 mod client_retries;
