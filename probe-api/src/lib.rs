@@ -25,6 +25,7 @@ mod client;
 mod decode;
 pub mod dynamic;
 pub mod error;
+mod facts;
 pub mod lenient;
 #[cfg(feature = "mock")]
 pub mod mock;

@@ -38,7 +38,8 @@ pub(crate) use crate::spec::{
     BodySpec, CookieSpec, FieldSpec, OperationSpec, PagesSpec, ParameterLocation, ParameterSpec,
     QueryGroupSpec, ValueSpec,
 };
-pub(crate) use crate::transport::{OperationFacts, execute};
+pub(crate) use crate::facts::OperationFacts;
+pub(crate) use crate::transport::execute;
 #[allow(
     unused_imports,
     reason = "generated only for an operation that streams its body"

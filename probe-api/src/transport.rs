@@ -6,7 +6,6 @@
 
 use std::error::Error as StdError;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -20,6 +19,7 @@ use crate::batch::limit::Outcome;
 use crate::error::Error;
 use crate::response::Redaction;
 use crate::retry::{Jitter, is_retryable_status};
+use crate::facts::OperationFacts;
 use crate::spec::OperationSpec;
 
 /// How a call makes the request of each attempt: built again from the
@@ -936,63 +936,6 @@ fn announced_size(response: &reqwest::Response) -> usize {
 /// The most a `content-length` may reserve ahead of the body (128 MiB);
 /// a larger body grows its buffer as it arrives.
 const MAX_PREALLOCATED: u64 = 128 << 20;
-
-/// What the transport knows of one operation, looked up on the operation's
-/// first call and kept: each generated `send()` has a static of its own
-/// (see `codegen/rewrite.rs`), so a call reads one value where it would
-/// search the operations by name.
-pub(crate) struct OperationFacts(OnceLock<Option<Known>>);
-
-impl OperationFacts {
-    /// Facts not looked up yet.
-    pub(crate) const fn new() -> OperationFacts {
-        OperationFacts(OnceLock::new())
-    }
-
-    /// The facts of the operation with the Rust method name `rust_name`
-    /// (the same name on every call), `None` for a request that is no
-    /// operation of the document.
-    #[inline]
-    fn get(&self, rust_name: &str) -> Option<Known> {
-        *self.0.get_or_init(|| operation_spec(rust_name))
-    }
-}
-
-/// An operation, with what the transport asks of it on every call worked
-/// out once (the file probes have dozens of parameters to look through).
-#[derive(Clone, Copy)]
-struct Known {
-    spec: &'static OperationSpec,
-    /// A path parameter holds a credential ([`OperationSpec::has_secret_parameters`]).
-    secret_path: bool,
-    /// The document lists security for it: every operation but sign-in.
-    needs_auth: bool,
-    /// It has cookie parameters (`OperationSpec::cookies`).
-    takes_cookies: bool,
-}
-
-/// The operation with the given Rust method name, by binary search in an
-/// index sorted on first use (every call looks its operation up).
-fn operation_spec(rust_name: &str) -> Option<Known> {
-    static INDEX: OnceLock<Vec<Known>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut index: Vec<_> = crate::spec::operations()
-            .iter()
-            .map(|spec| Known {
-                spec,
-                secret_path: spec.has_secret_parameters(),
-                needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
-                takes_cookies: !spec.cookies.is_empty(),
-            })
-            .collect();
-        index.sort_by_key(|k| k.spec.rust_name);
-        index
-    });
-    index
-        .binary_search_by_key(&rust_name, |k| k.spec.rust_name)
-        .ok()
-        .map(|i| index[i])
-}
 
 /// Adds the operation's cookie parameters that the client has values for;
 /// a required one without a value refuses the request.

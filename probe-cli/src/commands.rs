@@ -290,7 +290,9 @@ pub async fn batch(client: &Client, args: BatchArgs) -> Result<(), Failure> {
                 "index": probed.index,
                 "url": probed.url,
                 "resumed": probed.resumed,
-                "result": answer,
+                "request_id": answer.request_id(),
+                "attempts": answer.attempts(),
+                "result": &*answer,
             }),
             Err(error) => {
                 failed += 1;

@@ -32,6 +32,7 @@ impl SpecWorkspace {
             "openapi.overlay.json",
             "probe-api/spec/openapi.json",
             "probe-api/spec/overlay.json",
+            "probe-api/spec/pin.json",
             "probe-api/API.md",
         ] {
             let to = dir.join(file);

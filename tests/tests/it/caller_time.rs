@@ -156,8 +156,8 @@ async fn a_timeout_the_caller_set_bounds_every_attempt_of_every_scenario() {
         );
         assert!(connections >= 1, "{operation}, {name}: nothing was sent");
         // Each attempt may take the whole timeout, each retry its back-off;
-        // a second of slack for a loaded machine.
-        let bound = (TIMEOUT + MAX_BACKOFF) * attempts + Duration::from_secs(1);
+        // two seconds of slack for a loaded machine (thirty cases run at once).
+        let bound = (TIMEOUT + MAX_BACKOFF) * attempts + Duration::from_secs(2);
         assert!(
             elapsed <= bound,
             "{operation}, {name}: took {elapsed:?} over {attempts} attempts, more than {bound:?}"

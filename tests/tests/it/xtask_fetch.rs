@@ -96,7 +96,7 @@ fn a_good_document_updates_the_pin_the_copies_and_the_api_surface() {
         surface.contains("| `note` | `Option<String>` | `note` |"),
         "the API surface shows the new field"
     );
-    assert_eq!(outcome.written.len(), 4);
+    assert_eq!(outcome.written.len(), 5);
     // The workspace is consistent afterwards: pin, copies, pipeline, surface.
     assert_eq!(xtask::verify::check(&layout), vec![]);
 
@@ -230,7 +230,7 @@ fn a_dry_run_checks_and_reports_but_writes_nothing() {
     let outcome = result.expect("fetch");
     assert!(workspace.snapshot() == before, "a dry run wrote files");
     assert!(outcome.written.is_empty());
-    assert_eq!(outcome.would_write.len(), 4);
+    assert_eq!(outcome.would_write.len(), 5);
     assert_eq!(outcome.diff.as_ref().map(|d| d.changes.len()), Some(1));
     let report = outcome.render();
     assert!(report.contains("Dry run: nothing written"), "{report}");

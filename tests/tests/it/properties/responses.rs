@@ -262,7 +262,7 @@ impl Exchanges {
             .base_url(server.uri())
             .api_key(KEY)
             .retry(RetryPolicy::none())
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(300))
             .build()
             .expect("client");
         let pipeline = xtask::Layout::from_manifest_dir()
