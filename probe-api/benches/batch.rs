@@ -157,7 +157,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let busy = Capacity::new(WORKERS, SERVICE).queue(WORKERS).retry_after(1);
+    let busy = Capacity::new(WORKERS, SERVICE)
+        .queue(WORKERS)
+        .retry_after(1);
     // One warm-up round, so that the first mode does not pay for the
     // process's start (the mock's document, the connection pool).
     runtime.block_on(round(Mode::Fixed(8), busy, URLS));

@@ -922,7 +922,10 @@ mod tests {
         assert_eq!(control.current(), 10, "the ceiling caps the start");
         assert!(control.on_refusal(10, true));
         assert_eq!(control.current(), 9);
-        assert!(!control.on_refusal(9, false), "a call sent before the decrease");
+        assert!(
+            !control.on_refusal(9, false),
+            "a call sent before the decrease"
+        );
         assert_eq!(control.current(), 8, "90 % of the 9 still in flight");
         for _ in 0..10 {
             control.on_refusal(0, true);
@@ -956,7 +959,11 @@ mod tests {
         assert_eq!(rule.refused(ms(20), ms(21), wait), None);
         assert_eq!(rule.refused(ms(20), ms(22), wait), None);
         rule.succeeded(ms(5));
-        assert_eq!(rule.refused(ms(23), ms(24), wait), Some(ms(1024)), "an old success says nothing");
+        assert_eq!(
+            rule.refused(ms(23), ms(24), wait),
+            Some(ms(1024)),
+            "an old success says nothing"
+        );
         let mut rule = PauseRule::new();
         rule.refused(ms(0), ms(10), wait);
         rule.refused(ms(20), ms(21), wait);
@@ -994,9 +1001,15 @@ mod tests {
         // are refused too: a pause of 2 s.
         b.overloaded(None);
         c.overloaded(Some(Duration::from_secs(2)));
-        limiter.acquire().await.overloaded(Some(Duration::from_secs(2)));
+        limiter
+            .acquire()
+            .await
+            .overloaded(Some(Duration::from_secs(2)));
         assert_eq!(limiter.paused_for(), None);
-        limiter.acquire().await.overloaded(Some(Duration::from_secs(2)));
+        limiter
+            .acquire()
+            .await
+            .overloaded(Some(Duration::from_secs(2)));
         assert_eq!(limiter.paused_for(), Some(Duration::from_secs(2)));
         let started = tokio::time::Instant::now();
         limiter.acquire().await.succeeded();

@@ -353,7 +353,11 @@ async fn a_refusing_capacity_and_a_spent_quota_answer_429_with_retry_after() {
     // The window is the behaviour under test, so the test waits it out.
     tokio::time::sleep(Duration::from_millis(300)).await;
     probe(mock::SAMPLE_URL).await.expect("the window is over");
-    assert_eq!(mock.rejected(), 4, "one for the capacity, three for the quota");
+    assert_eq!(
+        mock.rejected(),
+        4,
+        "one for the capacity, three for the quota"
+    );
 }
 
 #[tokio::test]
