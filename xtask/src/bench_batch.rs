@@ -117,6 +117,7 @@ pub fn section(results: &[Value]) -> String {
             out,
             "No batch results: run `cargo xtask bench --only batch`.\n"
         );
+        services(&mut out, results);
         return out;
     };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
