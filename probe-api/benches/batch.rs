@@ -21,7 +21,8 @@
 //! batch and by a fixed concurrency equal to the capacity, which a user
 //! would have to know to choose.
 //!
-//! The modes take turns, and each figure is the median of its rounds.
+//! The modes take turns, and each figure is the median of its rounds (the
+//! mean of two for each kind of service).
 
 mod common;
 
@@ -41,6 +42,9 @@ const WARM_UP: &str = "https://media.example/bench/warm-up.mp4";
 const KIND_SERVICE: Duration = Duration::from_millis(200);
 /// Their capacities, with the URLs probed at each.
 const KIND_CAPACITIES: [(usize, usize); 3] = [(6, 400), (16, 800), (48, 1600)];
+/// Rounds of each kind and capacity: two keep the whole bench within a
+/// few minutes (one round of the six is over two minutes).
+const KIND_ROUNDS: usize = 2;
 
 /// One way of running the batch.
 #[derive(Debug, Clone, Copy)]
@@ -153,7 +157,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let busy = Capacity::new(WORKERS, SERVICE).queue(WORKERS).retry_after(1);
+    let busy = Capacity::new(WORKERS, SERVICE)
+        .queue(WORKERS)
+        .retry_after(1);
     // One warm-up round, so that the first mode does not pay for the
     // process's start (the mock's document, the connection pool).
     runtime.block_on(round(Mode::Fixed(8), busy, URLS));
@@ -202,7 +208,7 @@ fn main() {
         for (workers, urls) in KIND_CAPACITIES {
             let capacity = kind.capacity(workers);
             let (mut adaptive, mut fixed) = (Vec::new(), Vec::new());
-            for _ in 0..ROUNDS {
+            for _ in 0..KIND_ROUNDS {
                 eprintln!("batch: {} service of {workers}", kind.name());
                 adaptive.push(runtime.block_on(round(Mode::Default, capacity, urls)));
                 fixed.push(runtime.block_on(round(Mode::Fixed(workers), capacity, urls)));
@@ -218,7 +224,7 @@ fn main() {
                 "service_ms": KIND_SERVICE.as_millis() as u64,
                 "retry_after_s": capacity.retry_after,
                 "urls": urls,
-                "rounds": ROUNDS,
+                "rounds": KIND_ROUNDS,
                 "seconds": seconds,
                 "fixed_seconds": fixed_seconds,
                 "nominal_seconds": nominal,

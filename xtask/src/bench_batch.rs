@@ -129,6 +129,7 @@ pub fn section(results: &[Value]) -> String {
             out,
             "No batch results: run `cargo xtask bench --only batch`.\n"
         );
+        services(&mut out, results);
         return out;
     };
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -183,18 +184,10 @@ pub fn section(results: &[Value]) -> String {
             THROUGHPUT_GOAL * 100.0,
             throughput * 100.0,
             num(adaptive, "of_capacity") * 100.0,
-            if throughput >= THROUGHPUT_GOAL {
-                "met"
-            } else {
-                "**not met**"
-            },
+            verdict(throughput >= THROUGHPUT_GOAL),
             REFUSED_GOAL * 100.0,
             refused * 100.0,
-            if refused <= REFUSED_GOAL {
-                "met"
-            } else {
-                "**not met**"
-            },
+            verdict(refused <= REFUSED_GOAL),
         );
     }
     let _ = writeln!(

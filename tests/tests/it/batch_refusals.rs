@@ -117,10 +117,9 @@ async fn a_spent_quota_pauses_the_whole_batch_until_its_retry_after_then_it_fini
         "{} requests during the quota's window",
         in_window.len()
     );
-    let late: Vec<_> = in_window
-        .iter()
-        .filter(|at| **at >= Duration::from_millis(200))
-        .collect();
+    // They come in a burst at the start (a few milliseconds; the bound
+    // leaves room for a loaded machine), then nothing.
+    let late: Vec<_> = in_window.iter().filter(|at| **at >= window / 2).collect();
     assert!(late.is_empty(), "requests during the pause: {late:?}");
     assert!(
         log.iter().filter(|r| r.status == 200).count() == 1000,

@@ -317,6 +317,49 @@ async fn queued_statuses_are_answered_in_order_then_normal_answers_resume() {
     assert!(mock.inject("get_everything", [Fault::status(500)]).is_err());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_capacity_and_a_spent_quota_answer_429_with_retry_after() {
+    let (mock, client) = start().await;
+    let client = client.with_retry(probe_api::RetryPolicy::none());
+    let probe = |url: &'static str| {
+        let client = client.clone();
+        async move { client.get_file().url(url).send().await }
+    };
+    // No queue: of two probes at once on one worker, one is refused at once.
+    mock.set_capacity(Some(mock::Capacity::refusing(
+        1,
+        Duration::from_millis(300),
+    )));
+    let (a, b) = tokio::join!(probe(mock::SAMPLE_URL), probe(mock::SAMPLE_URL));
+    let refused = match (&a, &b) {
+        (Ok(_), Err(e)) | (Err(e), Ok(_)) => e,
+        other => panic!("one success and one refusal: {other:?}"),
+    };
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(429));
+    assert_eq!(refused.retry_after(), Some(Duration::from_secs(1)));
+
+    // A quota of two probes, then every probe refused for 300 ms.
+    mock.set_capacity(Some(
+        mock::Capacity::new(4, Duration::ZERO)
+            .retry_after(2)
+            .quota(2, Duration::from_millis(300)),
+    ));
+    probe(mock::SAMPLE_URL).await.expect("first of the quota");
+    probe(mock::SAMPLE_URL).await.expect("second of the quota");
+    for _ in 0..3 {
+        let error = probe(mock::SAMPLE_URL).await.expect_err("quota spent");
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
+    }
+    // The window is the behaviour under test, so the test waits it out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    probe(mock::SAMPLE_URL).await.expect("the window is over");
+    assert_eq!(
+        mock.rejected(),
+        4,
+        "one for the capacity, three for the quota"
+    );
+}
+
 #[tokio::test]
 async fn malformed_bodies_html_pages_and_dropped_connections_become_typed_errors() {
     let (mock, client) = start().await;
