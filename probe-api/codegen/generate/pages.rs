@@ -128,15 +128,15 @@ pub fn add_paging(
         let pages_doc = format!(
             " Every page of the list, one `send()` each, as a stream of answers.\n\n \
              The walk starts at `{PAGE}` (page 1 when unset) and asks for \
-             `{LIMIT}` items a page ([`DEFAULT_PAGE_SIZE`](crate::pages::DEFAULT_PAGE_SIZE) \
+             `{LIMIT}` items a page (`probe_api::pages::DEFAULT_PAGE_SIZE` \
              when unset); it ends after the page that reaches the answer's `total`, at an \
-             empty page, or after an error, which is the last item. See [`crate::pages`]."
+             empty page, or after an error, which is the last item. See `probe_api::pages`."
         );
         let items_doc = format!(
             " Every element of the answer's `{}` list, page after page (see \
              [`pages`](Self::pages)); an element that moves onto the next page while the \
              list grows is yielded once{}. Cap the walk with \
-             [`max_items`](crate::pages::Items::max_items).",
+             `max_items`.",
             op.items,
             if key_field.is_some() {
                 " (elements are told apart by their `id`)"
