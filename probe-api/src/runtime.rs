@@ -32,13 +32,13 @@ pub(crate) use crate::lenient::{IpText, OrUnknown};
 pub(crate) use crate::reports::{FfprobeReport, MediaInfoReport, ToolReport};
 pub(crate) use crate::response::{Response, SuccessBody};
 // What a streaming response needs; the Probe.dev document has none today.
+pub(crate) use crate::facts::OperationFacts;
 pub(crate) use crate::pages::{Items, PageNumber, PageView, Pages};
 pub(crate) use crate::request_url::{PathSegment, append_query, request_url};
 pub(crate) use crate::spec::{
     BodySpec, CookieSpec, FieldSpec, OperationSpec, PagesSpec, ParameterLocation, ParameterSpec,
     QueryGroupSpec, ValueSpec,
 };
-pub(crate) use crate::facts::OperationFacts;
 pub(crate) use crate::transport::execute;
 #[allow(
     unused_imports,

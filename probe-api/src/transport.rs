@@ -17,9 +17,9 @@ use reqwest::StatusCode;
 use crate::Client;
 use crate::batch::limit::Outcome;
 use crate::error::Error;
+use crate::facts::OperationFacts;
 use crate::response::Redaction;
 use crate::retry::{Jitter, is_retryable_status};
-use crate::facts::OperationFacts;
 use crate::spec::OperationSpec;
 
 /// How a call makes the request of each attempt: built again from the

@@ -119,7 +119,10 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
     assert!(get(r#"probe_api_response_bytes_total{operation="get_file"}"#) > 1000.0);
     // The batch's four probes (and the retry of the refused one).
     assert_eq!(get(r#"probe_api_batch_probes_total{outcome="done"}"#), 4.0);
-    assert_eq!(get(r#"probe_api_attempts_total{operation="get_file"}"#), 7.0);
+    assert_eq!(
+        get(r#"probe_api_attempts_total{operation="get_file"}"#),
+        7.0
+    );
     assert_eq!(get("probe_api_limiter_refusals_total"), 1.0);
     assert_eq!(get("probe_api_limiter_in_flight"), 0.0);
     assert!(get("probe_api_limiter_limit") >= 1.0);

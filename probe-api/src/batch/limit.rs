@@ -218,6 +218,16 @@ impl Limiter {
         self
     }
 
+    /// Pauses every call by `rule` instead of [`PauseRule::new`]'s default;
+    /// for example `PauseRule::new().confirmations(0)` to pause on every
+    /// `Retry-After`, for a service known to answer 429 only when a quota
+    /// is spent.
+    #[must_use]
+    pub fn pause_rule(self, rule: PauseRule<Instant>) -> Limiter {
+        self.lock().rule = rule;
+        self
+    }
+
     /// Starts at most `per_second` calls a second (evenly spaced), for a
     /// contractual quota; zero, negative or not a number removes the limit.
     #[must_use]
@@ -511,11 +521,12 @@ impl<T: Copy + Ord + Add<Duration, Output = T>> PauseRule<T> {
         Self::default()
     }
 
-    /// Pauses after `refusals` (at least 1) refusals of calls sent after a
-    /// first refusal, instead of [`DEFAULT_CONFIRMATIONS`].
+    /// Pauses after `refusals` refusals of calls sent after a first
+    /// refusal, instead of [`DEFAULT_CONFIRMATIONS`]; 0 pauses on the first
+    /// refusal, for a service that refuses only when a quota is spent.
     #[must_use]
     pub fn confirmations(mut self, refusals: u32) -> Self {
-        self.confirmations = refusals.max(1);
+        self.confirmations = refusals;
         self
     }
 

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use probe_api::Client;
-use probe_api::batch::{PgLedger, ProbeMany};
+use probe_api::batch::limit::PauseRule;
+use probe_api::batch::{Limiter, PgLedger, ProbeMany};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -40,7 +41,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .worker(worker.as_str())
         .lease(Duration::from_millis(lease.parse()?));
     let client = Client::from_env()?;
-    let options = ProbeMany::new().concurrency(concurrency).ledger(ledger);
+    // The fleet test aims one refusal at the fleet and checks that every
+    // worker holds for its `Retry-After`: this worker pauses on the first
+    // refusal it sees (the default waits for refusals to confirm a spent
+    // quota, which `batch_refusals` tests), and shares the pause.
+    let limiter = Limiter::adaptive(concurrency).pause_rule(PauseRule::new().confirmations(0));
+    let options = ProbeMany::new().limiter(limiter).ledger(ledger);
     let mut results = client.work(options);
     let mut out = std::io::stdout().lock();
     while let Some(probed) = results.next().await {

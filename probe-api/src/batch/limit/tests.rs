@@ -349,3 +349,10 @@ async fn a_rate_limit_spaces_the_starts() {
     assert!(elapsed >= Duration::from_millis(400), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(500), "{elapsed:?}");
 }
+
+#[test]
+fn a_rule_without_confirmations_pauses_on_the_first_refusal() {
+    let s = Duration::from_secs;
+    let mut rule = PauseRule::new().confirmations(0);
+    assert_eq!(rule.refused(s(0), s(1), Some(s(2))), Some(s(3)));
+}
