@@ -222,7 +222,7 @@ impl RawRequest<'_> {
                 ))
             })
         };
-        static FACTS: crate::transport::OperationFacts = crate::transport::OperationFacts::new();
+        static FACTS: crate::facts::OperationFacts = crate::facts::OperationFacts::new();
         let answer = crate::transport::execute(client, &build, &info, &FACTS, streams).await?;
         if answer.status().is_success() {
             Ok(answer)
