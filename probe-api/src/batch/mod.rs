@@ -179,7 +179,11 @@ impl ProbeMany {
 
     /// Records each finished probe in `ledger` (a [`Journal`], or with the
     /// `postgres` feature a `PgLedger` shared by a fleet), and skips
-    /// the URLs it already holds a result for.
+    /// the URLs it already holds a result for. With a PostgreSQL ledger,
+    /// [`Client::probe_many`] adds its URLs to the batch and then works
+    /// the batch as one worker: it yields what this process probes (not
+    /// what the ledger held already, nor what other workers finish), and a
+    /// database failure ends it (`Client::work` yields that failure).
     pub fn ledger(mut self, ledger: impl Into<Ledger>) -> Self {
         self.ledger = Some(ledger.into());
         self
