@@ -115,9 +115,11 @@ async fn a_fleet_shares_one_batch_and_one_set_of_limits_and_survives_a_kill() {
             killed = Some(at);
             killed_in_flight = Some(held);
         }
+        // A few seconds on an idle machine; minutes when the machine's
+        // cores are shared many times over (debug build, five processes).
         assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the fleet did not finish in 2 minutes: {status:?}"
+            started.elapsed() < Duration::from_secs(300),
+            "the fleet did not finish in 5 minutes: {status:?}"
         );
         for (i, child) in children.iter_mut().enumerate() {
             if killed == Some(i) {
