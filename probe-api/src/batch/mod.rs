@@ -396,10 +396,8 @@ impl Client {
                 };
                 // Collected now: the stream outlives the borrow of `urls`.
                 let urls: Vec<String> = urls.map(Into::into).collect();
-                // Boxed, so the stream stays `Unpin` as the journal's is.
-                return work::enqueue_and_work(self, ledger, urls, options)
-                    .boxed()
-                    .left_stream();
+                // Boxed, as the journal's stream below: one type either way.
+                return work::enqueue_and_work(self, ledger, urls, options).boxed();
             }
             None => None,
         };
@@ -473,6 +471,6 @@ impl Client {
                     });
                 }
             })
-            .right_stream()
+            .boxed()
     }
 }
