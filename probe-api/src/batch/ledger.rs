@@ -212,10 +212,10 @@ impl Ledger {
                             })
                         }
                     })
-                    .left_stream()
+                    .boxed()
             }
             #[cfg(feature = "postgres")]
-            Kind::Postgres(ledger) => ledger.results().right_stream(),
+            Kind::Postgres(ledger) => ledger.results().boxed(),
         }
     }
 }

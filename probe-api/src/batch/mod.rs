@@ -188,7 +188,11 @@ impl ProbeMany {
 
     /// Records each finished probe in `ledger` (a [`Journal`], or with the
     /// `postgres` feature a `PgLedger` shared by a fleet), and skips
-    /// the URLs it already holds a result for.
+    /// the URLs it already holds a result for. With a PostgreSQL ledger,
+    /// [`Client::probe_many`] adds its URLs to the batch and then works
+    /// the batch as one worker: it yields what this process probes (not
+    /// what the ledger held already, nor what other workers finish), and a
+    /// database failure ends it (`Client::work` yields that failure).
     pub fn ledger(mut self, ledger: impl Into<Ledger>) -> Self {
         self.ledger = Some(ledger.into());
         self
@@ -415,10 +419,8 @@ impl Client {
                 };
                 // Collected now: the stream outlives the borrow of `urls`.
                 let urls: Vec<String> = urls.map(Into::into).collect();
-                // Boxed, so the stream stays `Unpin` as the journal's is.
-                return work::enqueue_and_work(self, ledger, urls, options)
-                    .boxed()
-                    .left_stream();
+                // Boxed, as the journal's stream below: one type either way.
+                return work::enqueue_and_work(self, ledger, urls, options).boxed();
             }
             None => None,
         };
@@ -493,6 +495,6 @@ impl Client {
                     });
                 }
             })
-            .right_stream()
+            .boxed()
     }
 }
