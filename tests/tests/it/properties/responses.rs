@@ -262,7 +262,9 @@ impl Exchanges {
             .base_url(server.uri())
             .api_key(KEY)
             .retry(RetryPolicy::none())
-            .timeout(Duration::from_secs(300))
+            // Above the longest analysis an example asks for (MediaStreamValidator:
+            // 1,250 s), which a timeout of the caller's must hold.
+            .timeout(Duration::from_secs(1800))
             .build()
             .expect("client");
         let pipeline = xtask::Layout::from_manifest_dir()
