@@ -96,13 +96,10 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
         get(r#"probe_api_retries_total{operation="get_current_user",reason="status_503"}"#),
         1.0
     );
+    // Two probes of their own and the batch's four.
     assert_eq!(
         get(r#"probe_api_calls_total{operation="get_file",outcome="success"}"#),
-        2.0
-    );
-    assert_eq!(
-        get(r#"probe_api_attempts_total{operation="get_file"}"#),
-        2.0
+        6.0
     );
     assert_eq!(
         get(r#"probe_api_calls_total{operation="get_sessions",outcome="client_error"}"#),
@@ -110,7 +107,7 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
     );
     assert_eq!(
         get(r#"probe_api_call_duration_seconds_count{operation="get_file",outcome="success"}"#),
-        2.0
+        6.0
     );
     assert_eq!(
         get(r#"probe_api_response_latency_seconds_count{operation="get_current_user"}"#),
