@@ -20,7 +20,7 @@
 //! yields an element it has seen (by its `id`) once.
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), probe_api::Error> {
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures_util::StreamExt;
 //!
 //! let client = probe_api::Client::from_env()?;
