@@ -23,6 +23,9 @@ pub struct Cli {
 }
 
 /// Options of every command.
+// The field docs are the command's help text, which shows the default
+// base URL as people type it, not as a rustdoc link.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The API's base URL [env: PROBE_BASE_URL] [default: https://api.probe.dev].
