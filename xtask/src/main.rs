@@ -44,8 +44,9 @@ Commands:
                          code build.rs hands the compiler, for reading (nothing reads it back)
   semver [--baseline REV]
                          Check the public API of probe-api (and probe-cli once released) against
-                         the last release tag (v*) with cargo-semver-checks: an API break without
-                         the version bump semver asks for fails
+                         the last release (xtask/last-release.json: its tag, or its commit in a
+                         clone without tags) with cargo-semver-checks: an API break without the
+                         version bump semver asks for fails
   readme-crate           Build every Rust example of the user guide (probe-api/README.md) in a
                          scratch crate that has only the dependencies the guide lists (offline,
                          target/readme-crate)

@@ -3,8 +3,10 @@
 //! client cannot break callers (a new required field, a new enum value, a
 //! removed item) without the version saying so.
 //!
-//! The last release is the newest `v*` tag reachable from `HEAD`. A crate
-//! the release did not have yet (it is new since) is skipped, and said so.
+//! The last release is recorded in `xtask/last-release.json` (version, tag
+//! and commit), so a clone that fetched no tags still finds it; when the tag
+//! is present it must name the recorded commit. A crate the release did not
+//! have yet (it is new since) is skipped, and said so.
 
 use std::path::Path;
 use std::process::Command;
@@ -43,7 +45,7 @@ pub fn run(layout: &Layout, baseline: Option<&str>) -> Result<(), String> {
         ));
     }
     let tag = match baseline {
-        Some(tag) => tag.to_string(),
+        Some(rev) => rev.to_string(),
         None => last_release(&layout.root)?,
     };
     let mut broken = Vec::new();
@@ -78,22 +80,65 @@ pub fn run(layout: &Layout, baseline: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// The newest `v*` tag reachable from `HEAD`.
+/// The record of the last release, `xtask/last-release.json`.
+#[derive(Debug, serde::Deserialize)]
+struct LastRelease {
+    version: String,
+    tag: String,
+    commit: String,
+}
+
+/// The revision of the last release: its tag when this clone has it (and
+/// it names the recorded commit), else the recorded commit.
 fn last_release(root: &Path) -> Result<String, String> {
-    let out = Command::new("git")
-        .args(["describe", "--tags", "--abbrev=0", "--match", "v*"])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    let tag = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !out.status.success() || tag.is_empty() {
-        return Err(
-            "no release tag (v*) is reachable from HEAD: tag the last release, or pass \
-             --baseline REV"
-                .to_string(),
-        );
+    let path = root.join("xtask/last-release.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let release: LastRelease = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a release record: {e}", path.display()))?;
+    let commit_of = |rev: &str| -> Result<Option<String>, String> {
+        let out = Command::new("git")
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{rev}^{{commit}}"),
+            ])
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    };
+    match commit_of(&release.tag)? {
+        Some(commit) if commit == release.commit => return Ok(release.tag),
+        Some(commit) => {
+            return Err(format!(
+                "the tag {} names {commit}, but {} records {} as release {}: fix the tag or the record",
+                release.tag,
+                path.display(),
+                release.commit,
+                release.version
+            ));
+        }
+        None => {}
     }
-    Ok(tag)
+    match commit_of(&release.commit)? {
+        Some(_) => {
+            println!(
+                "release {} ({}): no tag in this clone, checking against its commit {}",
+                release.version, release.tag, release.commit
+            );
+            Ok(release.commit)
+        }
+        None => Err(format!(
+            "release {} (tag {}, commit {}) is not in this clone: fetch it with \
+             `git fetch --tags` (or `git fetch --unshallow` in a shallow clone), or pass --baseline REV",
+            release.version, release.tag, release.commit
+        )),
+    }
 }
 
 /// Whether `manifest` exists at `rev`.
@@ -104,4 +149,89 @@ fn released(root: &Path, rev: &str, manifest: &str) -> Result<bool, String> {
         .output()
         .map_err(|e| format!("cannot run git: {e}"))?;
     Ok(out.status.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_release;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(root: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "tag.gpgSign=false",
+            ])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn record(root: &Path, commit: &str) {
+        std::fs::create_dir_all(root.join("xtask")).expect("mkdir");
+        let json = format!(r#"{{"version":"0.1.0","tag":"v0.1.0","commit":"{commit}"}}"#);
+        std::fs::write(root.join("xtask/last-release.json"), json).expect("write");
+    }
+
+    /// A scratch repository with two commits; returns (first, second).
+    fn repository(root: &Path) -> (String, String) {
+        git(root, &["init", "-q"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "release"]);
+        let first = git(root, &["rev-parse", "HEAD"]);
+        git(root, &["commit", "-q", "--allow-empty", "-m", "later"]);
+        (first, git(root, &["rev-parse", "HEAD"]))
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-semver-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        dir
+    }
+
+    #[test]
+    fn a_clone_without_tags_checks_against_the_recorded_commit() {
+        let root = scratch("untagged");
+        let (first, _) = repository(&root);
+        record(&root, &first);
+        assert_eq!(last_release(&root).expect("found"), first);
+        git(&root, &["tag", "v0.1.0", &first]);
+        assert_eq!(last_release(&root).expect("found"), "v0.1.0");
+        std::fs::remove_dir_all(&root).ok();
+    }
+
+    #[test]
+    fn a_tag_that_disagrees_with_the_record_or_a_missing_commit_is_named() {
+        let root = scratch("mismatch");
+        let (first, second) = repository(&root);
+        record(&root, &first);
+        git(&root, &["tag", "v0.1.0", &second]);
+        let err = last_release(&root).expect_err("the tag names another commit");
+        assert!(
+            err.contains("the tag v0.1.0 names") && err.contains(&first),
+            "{err}"
+        );
+
+        let absent = "0123456789abcdef0123456789abcdef01234567";
+        git(&root, &["tag", "-d", "v0.1.0"]);
+        record(&root, absent);
+        let err = last_release(&root).expect_err("the commit is not here");
+        assert!(
+            err.contains("is not in this clone") && err.contains("git fetch --tags"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&root).ok();
+    }
 }
