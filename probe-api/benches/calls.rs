@@ -193,8 +193,8 @@ async fn call_loop(base: &str) {
     let in_flight: usize = fields.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let http = default_http_client();
     let sdk = default_sdk_client(base);
-    let file_timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
-    let session_timeout = timeout_of(&http, "get_session", base);
+    let file_timeout = timeout_of("get_file");
+    let session_timeout = timeout_of("get_session");
     let one = || async {
         match call.as_str() {
             "sdk_get_file" => drop(sdk_get_file(&sdk, MEDIA_URL).await),
@@ -449,7 +449,7 @@ async fn hand_frames<T: serde::de::DeserializeOwned>(
 async fn user_path(base: &str, bodies: &Bodies) {
     let sdk = default_sdk_client(base);
     let http = default_http_client();
-    let timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
+    let timeout = timeout_of("get_file");
     same_requests(
         bodies,
         "get_file (large)",
@@ -675,8 +675,8 @@ async fn overhead(base: &str, bodies: &Bodies) {
     // The SDK gives every request a timeout (for media operations, the
     // analysis time the request allows plus a margin), so the hand-written
     // calls set the same one; a last row shows a call without any.
-    let file_timeout = timeout_of(&http, "get_file", &format!("{base}/v1/probe/file?url=x"));
-    let session_timeout = timeout_of(&http, "get_session", base);
+    let file_timeout = timeout_of("get_file");
+    let session_timeout = timeout_of("get_session");
     same_requests(
         bodies,
         "get_file",
@@ -774,12 +774,11 @@ async fn overhead(base: &str, bodies: &Bodies) {
 }
 
 /// The request timeout the SDK gives `operation` (with no analysis time
-/// asked for in the query), by its public rule.
-fn timeout_of(http: &reqwest::Client, operation: &str, url: &str) -> Duration {
-    let request = http.get(url).build().expect("request");
+/// asked for), by its public rule.
+fn timeout_of(operation: &str) -> Duration {
     probe_api::timeouts::request_timeout(
         probe_api::spec::operation(operation),
-        &request,
+        probe_api::timeouts::Analysis::NONE,
         probe_api::timeouts::DEFAULT_TIMEOUT,
     )
 }

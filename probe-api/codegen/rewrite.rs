@@ -11,15 +11,16 @@
 //! - success bodies are decoded by `crate::runtime::decode_response` (204s
 //!   become `crate::runtime::empty_response`), from the `crate::transport::Answer`
 //!   the transport returns;
-//! - every failure is the one public `crate::runtime::Error`;
-//! - the query parameters are appended to the URL in one edit
-//!   (`crate::runtime::append_query`) rather than one `query()` call each.
+//! - every failure is the one public `crate::runtime::Error`, naming its
+//!   operation;
+//! - the request is made in a closure the transport calls for each attempt.
 //!
 //! The pass knows the exact statements progenitor 0.15 writes. Anything it
 //! does not recognise is an error naming the method, so a progenitor upgrade
 //! that changes them fails the build instead of silently bypassing the layer.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
 use syn::visit_mut::VisitMut;
 
 use syn::{Expr, Stmt, parse_quote};
@@ -50,48 +51,19 @@ pub fn hide_generator_items(file: &mut syn::File) -> Result<(), SpecError> {
 }
 
 /// Rewrites the `send` methods inside the generated `builder` module.
-pub fn route_sends_through_layer(file: &mut syn::File) -> Result<usize, SpecError> {
-    let fields: BTreeMap<String, Fields> = shape::builder_structs(file)?
-        .map(|s| (s.ident.to_string(), Fields::of(s)))
-        .collect();
+/// `media` names the operations that ask the server for analysis time
+/// (`timeout`, `queue_timeout`): their sends hand the transport what the
+/// builder asked for, and their requests are built with what it fits.
+pub fn route_sends_through_layer(
+    file: &mut syn::File,
+    media: &BTreeSet<String>,
+) -> Result<usize, SpecError> {
     let sends = shape::sends_mut(file)?;
     let count = sends.len();
     for (owner, method) in sends {
-        let fields = fields.get(&owner).cloned().unwrap_or_default();
-        rewrite_send(method, &owner, fields)?;
+        rewrite_send(method, &owner, media)?;
     }
     Ok(count)
-}
-
-/// What the send rewrite reads off a builder's fields (progenitor's
-/// `Result<T, String>`, `Result<Option<T>, String>` when optional).
-#[derive(Clone, Default)]
-struct Fields {
-    /// The fields that hold a UUID: their text is hex digits and hyphens,
-    /// which a path segment carries as they are.
-    uuids: BTreeSet<String>,
-    /// The optional fields: in `send()`, after their check, an `Option`.
-    optional: BTreeSet<String>,
-}
-
-impl Fields {
-    fn of(builder: &syn::ItemStruct) -> Fields {
-        let mut fields = Fields::default();
-        for field in &builder.fields {
-            let Some(name) = field.ident.as_ref().map(ToString::to_string) else {
-                continue;
-            };
-            let value = shape::type_argument(&field.ty, "Result", 0).unwrap_or(&field.ty);
-            let inner = shape::type_argument(value, "Option", 0);
-            if inner.is_some() {
-                fields.optional.insert(name.clone());
-            }
-            if shape::last_ident(inner.unwrap_or(value)).is_some_and(|i| i == "Uuid") {
-                fields.uuids.insert(name);
-            }
-        }
-        fields
-    }
 }
 
 /// Makes every `send()` of the `builder` module a plain function that
@@ -137,7 +109,7 @@ fn generated_error(reason: impl Into<String>) -> SpecError {
 fn rewrite_send(
     method: &mut syn::ImplItemFn,
     owner: &str,
-    fields: Fields,
+    media: &BTreeSet<String>,
 ) -> Result<(), SpecError> {
     let fail = |what: &str| generated_error(format!("{owner}::send: {what}"));
 
@@ -195,21 +167,15 @@ fn rewrite_send(
                 .get_ident()
                 .cloned()
                 .ok_or_else(|| fail("`exec` is not called with the request's local"))?;
-            out = build_in_closure(out, &request).map_err(|e| fail(&e))?;
+            let asked = media.contains(&operation.value());
+            out = build_in_closure(out, &request, asked).map_err(|e| fail(&e))?;
             saw_exec = true;
             out.push(parse_quote! {
                 static FACTS: crate::runtime::OperationFacts = crate::runtime::OperationFacts::new();
             });
             out.push(parse_quote! {
-                let #pat = crate::runtime::execute(#client, &rebuild, #info, &FACTS, #streams).await;
+                let #pat = crate::runtime::execute(#client, #info, &FACTS, asked, &rebuild, #streams).await;
             });
-            continue;
-        }
-        if let Some((stmt, append)) =
-            batch_query(&stmt, &operation, &fields.optional).map_err(|e| fail(&e))?
-        {
-            out.push(stmt);
-            out.push(append);
             continue;
         }
         if let Stmt::Local(local) = &stmt
@@ -233,7 +199,6 @@ fn rewrite_send(
     let mut rewriter = ErrorPaths {
         operation,
         response,
-        uuids: fields.uuids,
         unknown: Vec::new(),
     };
     rewriter.visit_block_mut(&mut method.block);
@@ -252,7 +217,19 @@ fn rewrite_send(
 /// instead of copying every request ahead; it owns the parameters, which
 /// nothing after it uses. `stmts` ends just before the
 /// `exec` call; `let info = OperationInfo { .. }` stays outside.
-fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>, String> {
+///
+/// The closure takes the [`Analysis`](crate::runtime::Analysis) the
+/// transport fitted for the attempt; `let asked = ..`, before it, is what
+/// the builder asked for. Of a `media` operation, that is its `timeout`
+/// and `queue_timeout` query parameters, which the closure then writes
+/// from the fitted values, or else the same fields of its body, which
+/// always carries both (the body's defaults fill them in); of any other,
+/// nothing.
+fn build_in_closure(
+    stmts: Vec<Stmt>,
+    request: &syn::Ident,
+    media: bool,
+) -> Result<Vec<Stmt>, String> {
     let is_url = |stmt: &Stmt| {
         matches!(stmt, Stmt::Local(local)
             if local.init.as_ref().is_some_and(|init| matches!(init.expr.as_ref(),
@@ -275,19 +252,40 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
     let mut stmts = stmts;
     let tail = stmts.split_off(info);
     let mut body = stmts.split_off(start);
-    body[0] = url_from_base(&body[0])?;
     // A raw body is moved into the request (`.body(value)`); the closure,
     // called for every attempt, gives each a copy.
-    let mut body = headers_onto_request(body)?;
+    let mut fitted = FittedQuery::default();
     for stmt in &mut body {
         CopyRawBody.visit_stmt_mut(stmt);
-        ConstHeaders.visit_stmt_mut(stmt);
+        if media {
+            fitted.visit_stmt_mut(stmt);
+        }
     }
+    let asked: Stmt = match (media, fitted.timeout.clone(), fitted.queue_timeout.clone()) {
+        (false, ..) => parse_quote!(let asked = crate::runtime::Analysis::NONE;),
+        (true, None, None) => parse_quote! {
+            let asked = crate::runtime::Analysis::asked(body.timeout, body.queue_timeout);
+        },
+        (true, timeout, queue_timeout) => {
+            let local = |name: Option<syn::Ident>| -> Expr {
+                name.map_or_else(|| parse_quote!(None::<i64>), |n| parse_quote!(#n))
+            };
+            let (timeout, queue_timeout) = (local(timeout), local(queue_timeout));
+            parse_quote!(let asked = crate::runtime::Analysis::asked(#timeout, #queue_timeout);)
+        }
+    };
+    stmts.push(asked);
+    // Only a request that writes the fitted values reads them.
+    let analysis: syn::Ident = if fitted.timeout.is_some() || fitted.queue_timeout.is_some() {
+        parse_quote!(analysis)
+    } else {
+        parse_quote!(_analysis)
+    };
     // `move`: the closure holds the parameters' values, side by side,
     // where it would hold a reference to each (a file probe has about a
     // hundred), each pointing elsewhere in the call's state.
     stmts.push(parse_quote! {
-        let rebuild = move || -> ::std::result::Result<::reqwest::Request, crate::runtime::Error> {
+        let rebuild = move |#analysis: crate::runtime::Analysis| -> ::std::result::Result<::reqwest::Request, crate::runtime::Error> {
             #(#body)*
             Ok(#request)
         };
@@ -296,171 +294,48 @@ fn build_in_closure(stmts: Vec<Stmt>, request: &syn::Ident) -> Result<Vec<Stmt>,
     Ok(stmts)
 }
 
-/// progenitor formats the base URL and the path into one string
-/// (`let url = format!("{}/things/{}", client.baseurl, ..)`), which reqwest
-/// then parses whole, scheme and host included, on every call. The client
-/// keeps its base URL parsed; `request_url` sets the path on a copy of it,
-/// so only the path is parsed:
-/// `let url = crate::runtime::request_url(client, format_args!("/things/{}", ..))`.
-fn url_from_base(stmt: &Stmt) -> Result<Stmt, String> {
-    let refuse = || "the URL is not `format!(\"{}/..\", client.baseurl, ..)`".to_string();
-    let Stmt::Local(local) = stmt else {
-        return Err(refuse());
-    };
-    let Some(Expr::Macro(mac)) = local.init.as_ref().map(|init| init.expr.as_ref()) else {
-        return Err(refuse());
-    };
-    let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-    let args = syn::parse::Parser::parse2(parser, mac.mac.tokens.clone()).map_err(|_| refuse())?;
-    let mut args = args.into_iter();
-    let (Some(Expr::Lit(pattern)), Some(Expr::Field(base))) = (args.next(), args.next()) else {
-        return Err(refuse());
-    };
-    let syn::Lit::Str(pattern) = &pattern.lit else {
-        return Err(refuse());
-    };
-    let path = pattern
-        .value()
-        .strip_prefix("{}")
-        .filter(|path| path.starts_with('/'))
-        .map(str::to_string)
-        .ok_or_else(refuse)?;
-    if !matches!(&base.member, syn::Member::Named(name) if name == "baseurl") {
-        return Err(refuse());
-    }
-    let client = &base.base;
-    let path = syn::LitStr::new(&path, pattern.span());
-    let rest: Vec<Expr> = args.collect();
-    let pat = &local.pat;
-    Ok(parse_quote! {
-        let #pat = crate::runtime::request_url(#client, format_args!(#path #(, #rest)*));
-    })
+/// In a media operation's request, `QueryParam::new("timeout", &local)`
+/// (and `queue_timeout`) made to write the fitted `analysis.timeout`; the
+/// locals are kept to say what the builder asked for.
+#[derive(Default)]
+struct FittedQuery {
+    timeout: Option<syn::Ident>,
+    queue_timeout: Option<syn::Ident>,
 }
 
-/// progenitor gathers the header parameters in a map of their own
-/// (`let mut header_map = HeaderMap::with_capacity(n)`) and merges it into
-/// the request (`.headers(header_map)`), which costs every request the map's
-/// allocations and a merge. The same statements write onto the built
-/// request's headers instead, each value replacing any of its name as the
-/// merge did: `append` where the request cannot hold the name yet, else
-/// `insert` (see [`HEADERS_A_REQUEST_MAY_HOLD`]).
-/// A request without such a map is left as it is.
-fn headers_onto_request(body: Vec<Stmt>) -> Result<Vec<Stmt>, String> {
-    let map_of = |stmt: &Stmt| match stmt {
-        Stmt::Local(local) => match (&local.pat, local.init.as_ref().map(|i| i.expr.as_ref())) {
-            (syn::Pat::Ident(map), Some(Expr::Call(call))) if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["HeaderMap", "with_capacity"])) => {
-                Some(map.ident.clone())
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    let Some((start, map)) = body
-        .iter()
-        .enumerate()
-        .find_map(|(i, stmt)| Some((i, map_of(stmt)?)))
-    else {
-        return Ok(body);
-    };
-    let mut body = body;
-    let mut merged = None;
-    for (i, stmt) in body.iter_mut().enumerate().skip(start + 1) {
-        let mut unmerge = Unmerge {
-            map: &map,
-            removed: false,
+impl VisitMut for FittedQuery {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        syn::visit_mut::visit_expr_call_mut(self, call);
+        let Expr::Path(func) = call.func.as_ref() else {
+            return;
         };
-        unmerge.visit_stmt_mut(stmt);
-        if unmerge.removed {
-            merged = Some(i);
-            break;
+        if !path_ends_with(&func.path, &["QueryParam", "new"]) {
+            return;
         }
-    }
-    let merged = merged.ok_or_else(|| format!("`{map}` is never merged into the request"))?;
-    let Stmt::Local(built) = &body[merged] else {
-        return Err(format!("`{map}` is merged outside `let request = ..`"));
-    };
-    let syn::Pat::Ident(request) = &built.pat else {
-        return Err(format!("`{map}` is merged into a request without a name"));
-    };
-    let request = request.ident.clone();
-    let rest = body.split_off(merged + 1);
-    let built = body.pop().ok_or("no request statement")?;
-    let mut writes = body.split_off(start + 1);
-    body.pop();
-    for stmt in &mut writes {
-        AppendToInsert(&map).visit_stmt_mut(stmt);
-    }
-    body.push(built);
-    body.push(parse_quote! { let #map = #request.headers_mut(); });
-    body.extend(writes);
-    body.extend(rest);
-    Ok(body)
-}
-
-/// Removes `.headers(map)` from a request chain.
-struct Unmerge<'m> {
-    map: &'m syn::Ident,
-    removed: bool,
-}
-
-impl VisitMut for Unmerge<'_> {
-    fn visit_expr_mut(&mut self, expr: &mut Expr) {
-        syn::visit_mut::visit_expr_mut(self, expr);
-        if let Expr::MethodCall(call) = expr
-            && call.method == "headers"
-            && call.args.len() == 1
-            && matches!(call.args.first(), Some(Expr::Path(p)) if p.path.is_ident(self.map))
+        let mut args = call.args.iter_mut();
+        let (
+            Some(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(name),
+                ..
+            })),
+            Some(value),
+        ) = (args.next(), args.next())
+        else {
+            return;
+        };
+        let slot = match name.value().as_str() {
+            "timeout" => &mut self.timeout,
+            "queue_timeout" => &mut self.queue_timeout,
+            _ => return,
+        };
+        let field = syn::Ident::new(&name.value(), name.span());
+        if let Expr::Reference(reference) = value
+            && let Expr::Path(local) = reference.expr.as_ref()
+            && let Some(local) = local.path.get_ident()
         {
-            *expr = (*call.receiver).clone();
-            self.removed = true;
+            *slot = Some(local.clone());
+            *value = parse_quote!(&analysis.#field);
         }
-    }
-}
-
-/// Makes `map.append(name, value)` a `map.insert(name, value)`.
-struct AppendToInsert<'m>(&'m syn::Ident);
-
-/// The headers a built request may already carry (from the builder chain,
-/// the credential and the cookies): a header parameter of one of these
-/// names replaces it. The OpenAPI specification ignores header parameters
-/// named `Accept`, `Content-Type` or `Authorization`, and parameters have
-/// distinct names, so any other is appended: the same operation on a
-/// request without it, and the code path the builder's own headers take.
-const HEADERS_A_REQUEST_MAY_HOLD: [&str; 4] = ["accept", "content-type", "authorization", "cookie"];
-
-impl VisitMut for AppendToInsert<'_> {
-    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
-        syn::visit_mut::visit_expr_method_call_mut(self, call);
-        if call.method == "append"
-            && matches!(call.receiver.as_ref(), Expr::Path(p) if p.path.is_ident(self.0))
-            && call
-                .args
-                .first()
-                .and_then(header_name_literal)
-                .is_none_or(|name| {
-                    HEADERS_A_REQUEST_MAY_HOLD.contains(&name.to_ascii_lowercase().as_str())
-                })
-        {
-            call.method = syn::Ident::new("insert", call.method.span());
-        }
-    }
-}
-
-/// The name a header write gives as a literal: `"name"` or
-/// `HeaderName::from_static("name")`.
-fn header_name_literal(expr: &Expr) -> Option<String> {
-    let literal = match expr {
-        Expr::Call(call) if matches!(call.func.as_ref(), Expr::Path(f) if path_ends_with(&f.path, &["from_static"])) => {
-            call.args.first()?
-        }
-        other => other,
-    };
-    match literal {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(name),
-            ..
-        }) => Some(name.value()),
-        _ => None,
     }
 }
 
@@ -475,31 +350,6 @@ fn path_ends_with(path: &syn::Path, segments: &[&str]) -> bool {
             .all(|(s, name)| s.ident == name)
 }
 
-/// Makes `HeaderName::from_static("name")` and `HeaderValue::from_static("value")`
-/// of a literal constants (`const { .. }`), so a request does not check and
-/// look the text up again on every call.
-struct ConstHeaders;
-
-impl VisitMut for ConstHeaders {
-    fn visit_expr_mut(&mut self, expr: &mut Expr) {
-        if let Expr::Call(call) = expr
-            && let Expr::Path(function) = call.func.as_ref()
-            && (path_ends_with(&function.path, &["HeaderName", "from_static"])
-                || path_ends_with(&function.path, &["HeaderValue", "from_static"]))
-            && let [
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(_),
-                    ..
-                }),
-            ] = call.args.iter().collect::<Vec<_>>()[..]
-        {
-            *expr = parse_quote!(const { #call });
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
-}
-
 /// Makes `.body(value)` take a copy of `value`.
 struct CopyRawBody;
 
@@ -512,130 +362,6 @@ impl VisitMut for CopyRawBody {
             *value = parse_quote!(::std::clone::Clone::clone(&#value));
         }
     }
-}
-
-/// For `let mut request = <builder>...query(p1)...query(pN)....build()?;`,
-/// the statement without the `query` calls and the statement that appends
-/// all of them at once; `None` for any other statement or a request
-/// without query parameters. A parameter whose local is `optional` (an
-/// `Option`) is pushed only when it is set: a file probe has about a
-/// hundred parameters, of which a call sets a few.
-fn batch_query(
-    stmt: &Stmt,
-    operation: &syn::LitStr,
-    optional: &BTreeSet<String>,
-) -> Result<Option<(Stmt, Stmt)>, String> {
-    let Stmt::Local(local) = stmt else {
-        return Ok(None);
-    };
-    let Some(init) = &local.init else {
-        return Ok(None);
-    };
-    let Expr::Try(built) = init.expr.as_ref() else {
-        return Ok(None);
-    };
-    let Expr::MethodCall(build) = built.expr.as_ref() else {
-        return Ok(None);
-    };
-    if build.method != "build" {
-        return Ok(None);
-    }
-    let syn::Pat::Ident(request) = &local.pat else {
-        return Ok(None);
-    };
-    let request = &request.ident;
-
-    // Unwind the chain from `build` down to its root, dropping `query` calls.
-    let mut pushes: Vec<Stmt> = Vec::new();
-    let mut kept = Vec::new();
-    let mut link = build.receiver.as_ref();
-    while let Expr::MethodCall(call) = link {
-        if call.method == "query" {
-            let [param] = call.args.iter().collect::<Vec<_>>()[..] else {
-                return Err(String::from("a `query` call without exactly one argument"));
-            };
-            let (name, value) = query_param(param).ok_or_else(|| {
-                String::from("a `query` argument that is not `&QueryParam::new(\"name\", &value)`")
-            })?;
-            // An optional parameter (an `Option` local) is pushed only when set.
-            pushes.push(match value {
-                Some(local) if optional.contains(&local.to_string()) => parse_quote! {
-                    if #local.is_some() {
-                        query.push_set(#name, #param);
-                    }
-                },
-                _ => parse_quote!(query.push(#name, #param);),
-            });
-        } else {
-            kept.push(call);
-        }
-        link = call.receiver.as_ref();
-    }
-    if pushes.is_empty() {
-        return Ok(None);
-    }
-    pushes.reverse();
-    let mut chain = link.clone();
-    for call in kept.into_iter().rev() {
-        let mut call = call.clone();
-        call.receiver = Box::new(chain);
-        chain = Expr::MethodCall(call);
-    }
-    let mut build = build.clone();
-    build.receiver = Box::new(chain);
-    let mut built = built.clone();
-    built.expr = Box::new(Expr::MethodCall(build));
-    let mut local = local.clone();
-    if let Some(init) = local.init.as_mut() {
-        *init.expr = Expr::Try(built);
-    }
-    let append: Stmt = parse_quote! {
-        crate::runtime::append_query(&mut #request, |query| {
-            #( #pushes )*
-        })
-        .map_err(|message: String| crate::runtime::Error::invalid_request_in(#operation, message))?;
-    };
-    Ok(Some((Stmt::Local(local), append)))
-}
-
-/// The name in `&progenitor_client::QueryParam::new("name", &value)`, and
-/// the local `value` when it is one.
-fn query_param(param: &Expr) -> Option<(syn::LitStr, Option<&syn::Ident>)> {
-    let Expr::Reference(reference) = param else {
-        return None;
-    };
-    let Expr::Call(call) = reference.expr.as_ref() else {
-        return None;
-    };
-    let Expr::Path(func) = call.func.as_ref() else {
-        return None;
-    };
-    let named = func
-        .path
-        .segments
-        .iter()
-        .rev()
-        .take(2)
-        .map(|s| s.ident.to_string());
-    if !named.eq(["new", "QueryParam"]) {
-        return None;
-    }
-    let mut args = call.args.iter();
-    let Some(Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(name),
-        ..
-    })) = args.next()
-    else {
-        return None;
-    };
-    let local = match args.next() {
-        Some(Expr::Reference(value)) => match value.expr.as_ref() {
-            Expr::Path(local) => local.path.get_ident(),
-            _ => None,
-        },
-        _ => None,
-    };
-    Some((name.clone(), local))
 }
 
 /// `T` of `Result<ResponseValue<T>, _>`, with `ResponseValue` already
@@ -774,8 +500,6 @@ struct ErrorPaths {
     operation: syn::LitStr,
     /// The local holding the response.
     response: syn::Ident,
-    /// The parameters that hold a UUID.
-    uuids: BTreeSet<String>,
     unknown: Vec<String>,
 }
 
@@ -816,7 +540,7 @@ impl VisitMut for ErrorPaths {
                 name.value()
             );
             let converted: Expr = parse_quote!(
-                #convert.map_err(|_| crate::runtime::Error::invalid_request_in(#operation, #message.to_string()))?
+                #convert.map_err(|_| crate::runtime::Error::invalid_request(#message).for_operation(#operation))?
             );
             let name = name.clone();
             let mut receiver = (*call.receiver).clone();
@@ -838,48 +562,6 @@ impl VisitMut for ErrorPaths {
             syn::visit_mut::visit_expr_mut(self, expr);
             return;
         }
-        // `match response.status().as_u16()` borrows the answer, and a
-        // local once borrowed keeps its place in the call's state until its
-        // scope ends, beside the decode of its body. The transport's answer
-        // carries the code as a field, read by value.
-        if let Expr::MethodCall(code) = expr
-            && code.method == "as_u16"
-            && code.args.is_empty()
-            && let Expr::MethodCall(status) = code.receiver.as_ref()
-            && status.method == "status"
-            && status.args.is_empty()
-            && matches!(status.receiver.as_ref(), Expr::Path(p) if p.path.is_ident(&self.response))
-        {
-            let response = &self.response;
-            *expr = parse_quote!(#response.status);
-            return;
-        }
-        // `encode_path(&value.to_string())` writes the value to a string
-        // and encodes it into another; the runtime's `PathSegment` encodes
-        // the value as it is formatted into the URL, the same way.
-        if let Expr::Call(call) = expr
-            && let Expr::Path(func) = call.func.as_ref()
-            && func.path.is_ident("encode_path")
-            && let [Expr::Reference(reference)] = call.args.iter().collect::<Vec<_>>()[..]
-            && let Expr::MethodCall(text) = reference.expr.as_ref()
-            && text.method == "to_string"
-            && text.args.is_empty()
-        {
-            let value = &text.receiver;
-            // A UUID's text (hex digits and hyphens) needs no escape: it is
-            // written as it is, by the UUID's own formatting.
-            if let Expr::Path(local) = value.as_ref()
-                && local
-                    .path
-                    .get_ident()
-                    .is_some_and(|name| self.uuids.contains(&name.to_string()))
-            {
-                *expr = parse_quote!(#value.hyphenated());
-                return;
-            }
-            *expr = parse_quote!(crate::runtime::PathSegment(&#value));
-            return;
-        }
         if let Expr::Call(call) = expr
             && let Expr::Path(func) = call.func.as_ref()
         {
@@ -891,7 +573,7 @@ impl VisitMut for ErrorPaths {
                 || path_is(&func.path, &["Error", "UnexpectedResponse"])
             {
                 let response = &self.response;
-                *expr = parse_quote!(crate::runtime::Error::from_response(#response).await);
+                *expr = parse_quote!(crate::runtime::error_response(#response).await);
                 return;
             }
             // A response without a body; a streamed or upgraded one is
@@ -922,27 +604,11 @@ impl VisitMut for ErrorPaths {
         {
             let operation = &self.operation;
             *expr = parse_quote!(
-                |message: String| crate::runtime::Error::invalid_request_in(#operation, message)
+                |message: String| crate::runtime::Error::invalid_request(message).for_operation(#operation)
             );
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
-    }
-
-    /// The URL is a `format_args!`, whose arguments the visitor does not see
-    /// as expressions: they are parsed, visited and written back.
-    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format_args") {
-            return;
-        }
-        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
-            return;
-        };
-        for arg in args.iter_mut() {
-            self.visit_expr_mut(arg);
-        }
-        mac.tokens = quote::ToTokens::to_token_stream(&args);
     }
 
     fn visit_path_mut(&mut self, path: &mut syn::Path) {

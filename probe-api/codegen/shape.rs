@@ -283,9 +283,6 @@ pub fn read(file: &syn::File) -> Result<Shape, SpecError> {
                     .iter()
                     .filter(|f| !matches!(f.ty, Type::Reference(_)))
                     .filter_map(|f| f.ident.clone())
-                    // A compacted builder's failed-conversion bits are no
-                    // parameter (`generate/compact.rs`).
-                    .filter(|f| f != super::generate::compact::BITS)
                     .collect();
             }
             Item::Impl(block) if block.trait_.is_none() => {
@@ -452,23 +449,6 @@ pub fn builder_methods_mut<'f>(file: &'f mut syn::File, name: &str) -> Vec<&'f m
             _ => None,
         })
         .collect()
-}
-
-/// The structs of the `builder` module.
-///
-/// # Errors
-///
-/// No `builder` module.
-pub fn builder_structs(
-    file: &syn::File,
-) -> Result<impl Iterator<Item = &syn::ItemStruct>, SpecError> {
-    Ok(module(&file.items, "builder")
-        .ok_or_else(|| unexpected("no `builder` module"))?
-        .iter()
-        .filter_map(|item| match item {
-            Item::Struct(s) => Some(s),
-            _ => None,
-        }))
 }
 
 /// The builder struct `name`.

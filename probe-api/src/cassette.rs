@@ -342,7 +342,7 @@ pub(crate) fn record(
     recording: &Recording,
     request: Option<reqwest::Request>,
     outcome: Result<(&reqwest::Response, Option<&bytes::Bytes>), String>,
-    exchange: &crate::transport::Exchange,
+    exchange: &crate::call::Exchange,
 ) {
     let mut state = recording.lock();
     let redactor = &mut state.redactor;

@@ -54,9 +54,6 @@ pub const ENV_MAX_RETRIES: &str = "PROBE_MAX_RETRIES";
 /// `Default` and is not public.
 #[derive(Clone)]
 pub(crate) struct ClientState {
-    /// The base URL, parsed once: each request's URL is this with the
-    /// operation's path set (see [`crate::request_url::request_url`]).
-    pub(crate) base: reqwest::Url,
     pub(crate) auth: Option<Auth>,
     pub(crate) timeout: Duration,
     /// The caller set the timeout (builder, environment or
@@ -396,7 +393,6 @@ impl ClientBuilder {
             &base_url,
             http,
             ClientState {
-                base,
                 auth,
                 timeout,
                 timeout_is_bound,
@@ -778,12 +774,15 @@ impl Client {
             .as_ref()
             .and_then(|t| t.token.clone())
             .filter(|t| !t.expose().is_empty())
-            .ok_or_else(|| Error::missing_field("post_sign_in", "jwt-token.token"))?;
+            .ok_or_else(|| {
+                Error::decode("the response has no jwt-token.token").for_operation("post_sign_in")
+            })?;
         let client = self.with_jwt(jwt, AuthScheme::JwtHeader).map_err(|e| {
-            Error::missing_field(
-                "post_sign_in",
-                &format!("a usable jwt-token.token ({})", e.reason),
-            )
+            Error::decode(format!(
+                "the response has no usable jwt-token.token ({})",
+                e.reason
+            ))
+            .for_operation("post_sign_in")
         })?;
         Ok((client, response))
     }

@@ -3,15 +3,13 @@
 //! JSON path where it stopped), the headers moved into the [`Response`],
 //! the request id, attempts and elapsed time from the exchange.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, snippet};
-use crate::response::{Parts, Redaction, RequestId, Response, SuccessBody};
-use crate::transport::{Answer, Exchange};
+use crate::call::{Answer, Exchange};
+use crate::error::{Error, content_type, snippet};
+use crate::response::{Parts, RequestId, Response, SuccessBody};
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
@@ -40,12 +38,12 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send {
     async move {
         // The headers move into the value rather than being copied.
-        let (mut response, mut exchange) = answer.into_parts();
+        let (mut response, body, exchange) = answer.into_parts();
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         // A body read within the attempt is no walk's: a walked call
         // streams (`transport::start`), its body decoded as it arrives.
-        if let Some(bytes) = exchange.as_mut().and_then(|e| e.body.take()) {
+        if let Some(bytes) = body {
             return decoded(&bytes, status, headers, exchange, body_request_id);
         }
         let sink = crate::reports::walk::take_sink();
@@ -66,7 +64,7 @@ async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
     response: reqwest::Response,
     status: StatusCode,
     headers: HeaderMap,
-    mut exchange: Option<Exchange>,
+    exchange: Exchange,
     sink: Option<crate::reports::walk::Sink>,
     body_request_id: fn(&T) -> Option<&str>,
 ) -> Result<Response<T>, Error> {
@@ -76,26 +74,22 @@ async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
                 let parts = parts(status, headers, exchange, body_request_id(&value));
                 Ok(Response::new(value, parts))
             }
-            Err(crate::reports::walk::Failure::Transport(e)) => Err(Error::transport(
-                e,
-                exchange.as_ref(),
-            )
-            .with_response_head(status, &headers, exchange.as_ref())),
+            Err(crate::reports::walk::Failure::Transport(e)) => {
+                Err(Error::transport(e, Some(&exchange))
+                    .with_response_head(status, &headers, &exchange))
+            }
             Err(crate::reports::walk::Failure::Decode(cause)) => {
-                let cause = match &exchange {
-                    Some(exchange) => exchange.redact(&cause),
-                    None => cause,
-                };
+                let cause = exchange.redact(&cause);
                 Err(Error::decode(format!(
                     "body is not a valid {}: {cause}",
                     short_type_name::<T>()
                 ))
-                .with_exchange(exchange.as_ref())
-                .with_response_head(status, &headers, exchange.as_ref()))
+                .for_exchange(&exchange)
+                .with_response_head(status, &headers, &exchange))
             }
         };
     }
-    let bytes = read_body(response, &mut exchange, status, &headers).await?;
+    let bytes = read_body(response, &exchange, status, &headers).await?;
     decoded(&bytes, status, headers, exchange, body_request_id)
 }
 
@@ -106,7 +100,7 @@ fn decoded<T: DeserializeOwned>(
     bytes: &[u8],
     status: StatusCode,
     headers: HeaderMap,
-    exchange: Option<Exchange>,
+    exchange: Exchange,
     body_request_id: fn(&T) -> Option<&str>,
 ) -> Result<Response<T>, Error> {
     match decode_json::<T>(bytes) {
@@ -127,16 +121,13 @@ fn undecodable<T>(
     bytes: &[u8],
     status: StatusCode,
     headers: &HeaderMap,
-    exchange: Option<Exchange>,
+    exchange: Exchange,
     path: &str,
     cause: &str,
 ) -> Error {
     // serde's message quotes the value that did not fit, and the path names
     // object keys: either may be an echoed credential.
-    let redact = |text: &str| match &exchange {
-        Some(exchange) => exchange.redact(text),
-        None => text.to_string(),
-    };
+    let redact = |text: &str| exchange.redact(text);
     let (path, cause) = (redact(path), redact(cause));
     let text = redact(&String::from_utf8_lossy(bytes));
     let snippet = snippet(&text);
@@ -150,8 +141,8 @@ fn undecodable<T>(
         message.push_str(&format!(" (content type {ct})"));
     }
     Error::decode(message)
-        .with_exchange(exchange.as_ref())
-        .with_response_head(status, headers, exchange.as_ref())
+        .for_exchange(&exchange)
+        .with_response_head(status, headers, &exchange)
         .with_undecoded(path, snippet)
 }
 
@@ -189,7 +180,7 @@ fn decode_json_again<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, St
 /// The value of a response without a body (204), its headers moved rather
 /// than copied.
 pub(crate) fn empty_response(answer: Answer) -> Response<()> {
-    let (mut response, exchange) = answer.into_parts();
+    let (mut response, _, exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     Response::new((), parts(status, headers, exchange, None))
@@ -197,79 +188,81 @@ pub(crate) fn empty_response(answer: Answer) -> Response<()> {
 
 /// A response whose value is its body's bytes, as they came.
 pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Bytes>, Error> {
-    let (mut response, mut exchange) = answer.into_parts();
+    let (mut response, body, exchange) = answer.into_parts();
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let bytes = read_body(response, &mut exchange, status, &headers).await?;
+    let bytes = match body {
+        Some(bytes) => bytes,
+        None => read_body(response, &exchange, status, &headers).await?,
+    };
     Ok(Response::new(bytes, parts(status, headers, exchange, None)))
 }
 
-/// A streamed response: its value is the body as it arrives.
-pub(crate) fn stream_parts(
-    status: StatusCode,
-    headers: HeaderMap,
-    exchange: Exchange,
-    body: crate::ByteStream,
-) -> Response<crate::ByteStream> {
-    Response::new(body, parts(status, headers, Some(exchange), None))
+/// A response whose body the caller reads as it arrives.
+pub(crate) fn stream_response(answer: Answer) -> Response<crate::ByteStream> {
+    use futures_util::StreamExt;
+    let (mut response, _, exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let context = exchange.clone();
+    let body = response
+        .bytes_stream()
+        .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
+        .boxed();
+    Response::new(
+        crate::ByteStream::new(body),
+        parts(status, headers, exchange, None),
+    )
+}
+
+/// The error for an answer whose status the operation does not succeed
+/// with: the API's error body when it has one, else a bounded snippet
+/// (see [`Error::from_status`]). The body is read here only if the
+/// transport has not.
+pub(crate) async fn error_response(answer: Answer) -> Error {
+    let (mut response, body, exchange) = answer.into_parts();
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let bytes = match body {
+        Some(bytes) => bytes,
+        None => match read_body(response, &exchange, status, &headers).await {
+            Ok(bytes) => bytes,
+            Err(error) => return error,
+        },
+    };
+    Error::from_status(status, &headers, &exchange, &bytes)
 }
 
 /// What a successful response says besides its value: attempts and time
 /// from the exchange, and what its request id is found from when asked
 /// for (the headers, else the body's id).
-#[inline]
 fn parts(
     status: StatusCode,
     headers: HeaderMap,
-    exchange: Option<Exchange>,
+    exchange: Exchange,
     body_request_id: Option<&str>,
 ) -> Parts {
-    let (attempts, elapsed, redaction) = match exchange {
-        Some(e) => (e.attempts, e.started.elapsed(), e.redaction),
-        None => (1, Duration::ZERO, Redaction::default()),
-    };
     Parts {
         status,
         headers,
-        request_id: RequestId::new(body_request_id.map(str::to_owned), redaction),
-        attempts,
-        elapsed,
+        request_id: RequestId::new(body_request_id.map(str::to_owned), exchange.redaction),
+        attempts: exchange.attempts,
+        elapsed: exchange.started.elapsed(),
     }
 }
 
-/// The body of `response`: the one the transport read, else read now.
-/// The read is boxed: the transport has nearly always read the body
-/// already, and reqwest's read would otherwise enlarge every call's future.
-async fn body(
+/// The body of a response the transport did not read (a streamed or
+/// walked one), read now; the read is boxed so that it does not enlarge
+/// every call's future.
+async fn read_body(
     response: reqwest::Response,
-    exchange: Option<&mut Exchange>,
-) -> Result<bytes::Bytes, reqwest::Error> {
-    match exchange.and_then(|e| e.body.take()) {
-        Some(bytes) => Ok(bytes),
-        None => Box::pin(response.bytes()).await,
-    }
-}
-
-/// [`body`], or the transport error of reading it with the response head.
-pub(crate) async fn read_body(
-    response: reqwest::Response,
-    exchange: &mut Option<Exchange>,
+    exchange: &Exchange,
     status: StatusCode,
     headers: &HeaderMap,
 ) -> Result<bytes::Bytes, Error> {
-    body(response, exchange.as_mut()).await.map_err(|e| {
-        Error::transport(e, exchange.as_ref()).with_response_head(
-            status,
-            headers,
-            exchange.as_ref(),
-        )
+    Box::pin(response.bytes()).await.map_err(|e| {
+        Error::transport(e, Some(exchange)).with_response_head(status, headers, exchange)
     })
-}
-
-pub(crate) fn content_type(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
 }
 
 fn is_json_media_type(content_type: &str) -> bool {

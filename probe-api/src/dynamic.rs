@@ -134,14 +134,12 @@ pub(crate) fn argument<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let at = at_path(&e.path().to_string());
-        Error::invalid_request_in(
-            operation,
-            format!(
-                "parameter `{name}` takes {}{at}: {}",
-                short_type_name::<T>(),
-                e.inner()
-            ),
-        )
+        Error::invalid_request(format!(
+            "parameter `{name}` takes {}{at}: {}",
+            short_type_name::<T>(),
+            e.inner()
+        ))
+        .for_operation(operation)
     })
 }
 
@@ -152,14 +150,12 @@ pub(crate) fn body<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let at = at_path(&e.path().to_string());
-        Error::invalid_request_in(
-            operation,
-            format!(
-                "the request body is not a valid {}{at}: {}",
-                short_type_name::<T>(),
-                e.inner()
-            ),
-        )
+        Error::invalid_request(format!(
+            "the request body is not a valid {}{at}: {}",
+            short_type_name::<T>(),
+            e.inner()
+        ))
+        .for_operation(operation)
     })
 }
 
@@ -175,13 +171,11 @@ fn at_path(path: &str) -> String {
 /// A decoded response as JSON.
 pub(crate) fn response<T: Serialize>(operation: &'static str, value: T) -> Result<Value, Error> {
     serde_json::to_value(&value).map_err(|e| {
-        Error::decode_in(
-            operation,
-            format!(
-                "the response decoded as {} but cannot be written as JSON: {e}",
-                short_type_name::<T>()
-            ),
-        )
+        Error::decode(format!(
+            "the response decoded as {} but cannot be written as JSON: {e}",
+            short_type_name::<T>()
+        ))
+        .for_operation(operation)
     })
 }
 
@@ -211,12 +205,12 @@ pub(crate) fn unknown_parameter(operation: &'static str, name: &str) -> Error {
             message.push_str(&format!(": the parameters are {}", names.join(", ")));
         }
     }
-    Error::invalid_request_in(operation, message)
+    Error::invalid_request(message).for_operation(operation)
 }
 
 /// A request body for an operation without one.
 pub(crate) fn unexpected_body(operation: &'static str) -> Error {
-    Error::invalid_request_in(operation, "the operation takes no request body".to_string())
+    Error::invalid_request("the operation takes no request body").for_operation(operation)
 }
 
 /// An operation whose response is a byte stream, which has no JSON value.
@@ -225,11 +219,10 @@ pub(crate) fn unexpected_body(operation: &'static str) -> Error {
     reason = "called by the generated dispatch only for documents with a streaming operation"
 )]
 pub(crate) fn streaming(operation: &'static str) -> Error {
-    Error::invalid_request_in(
-        operation,
-        "the operation streams its response, which a dynamic call cannot return as JSON; use its builder"
-            .to_string(),
+    Error::invalid_request(
+        "the operation streams its response, which a dynamic call cannot return as JSON; use its builder",
     )
+    .for_operation(operation)
 }
 
 /// A name that is no operation's method name.

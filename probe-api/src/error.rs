@@ -13,9 +13,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::decode::{content_type, read_body};
+use crate::call::Exchange;
 use crate::retry::{is_retryable_status, retry_after};
-use crate::transport::{Answer, Exchange};
 
 /// The most bytes of an undecodable body kept in the error.
 pub const BODY_SNIPPET_LIMIT: usize = 512;
@@ -185,35 +184,52 @@ impl Error {
         &self.inner.message
     }
 
-    pub(crate) fn with_exchange(mut self, exchange: Option<&Exchange>) -> Self {
-        if let Some(exchange) = exchange {
-            self.inner.operation = Some(exchange.operation);
-            self.inner.method = Some(exchange.method.clone());
-            self.inner.path = Some(exchange.path.clone());
-            self.inner.attempts = exchange.attempts;
-        }
+    /// The error of a call: its operation, request and attempts.
+    pub(crate) fn for_exchange(mut self, exchange: &Exchange) -> Self {
+        self.inner.operation = Some(exchange.operation);
+        self.inner.method = Some(exchange.method.clone());
+        self.inner.path = Some(exchange.path.clone());
+        self.inner.attempts = exchange.attempts;
         self
     }
 
+    /// The error of `operation`, raised before its request was made.
+    pub(crate) fn for_operation(mut self, operation: &'static str) -> Self {
+        self.inner.operation = Some(operation);
+        self
+    }
+
+    /// The error of `operation`'s request, refused before it was sent.
+    pub(crate) fn for_request(
+        mut self,
+        operation: &'static str,
+        method: &reqwest::Method,
+        path: &str,
+    ) -> Self {
+        self.inner.operation = Some(operation);
+        self.inner.method = Some(method.clone());
+        self.inner.path = Some(path.to_string());
+        self
+    }
+
+    /// The status and what the headers say (request id, `Retry-After`) of
+    /// the answer the error came with; the request id redacted of the
+    /// exchange's credentials, as a server may echo anything into a header.
     pub(crate) fn with_response_head(
         mut self,
         status: StatusCode,
         headers: &HeaderMap,
-        exchange: Option<&Exchange>,
+        exchange: &Exchange,
     ) -> Self {
         self.inner.status = Some(status);
-        // A server (or a proxy) may echo anything into a header.
-        self.inner.request_id = request_id(headers).map(|id| match exchange {
-            Some(exchange) => exchange.redact(id),
-            None => id.to_string(),
-        });
+        self.inner.request_id = request_id(headers).map(|id| exchange.redact(id));
         self.inner.retry_after = retry_after(headers, SystemTime::now());
         self
     }
 
     /// A success response whose body is not what the operation says, as
     /// `message` explains.
-    pub(crate) fn decode(message: String) -> Self {
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Decode, message)
     }
 
@@ -225,44 +241,8 @@ impl Error {
     }
 
     /// A request the client refused to send.
-    pub(crate) fn invalid_request(message: String) -> Self {
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidRequest, message)
-    }
-
-    /// A request the client refused to send for `operation`; used by the
-    /// generated code for parameters and bodies that fail their constraints.
-    pub(crate) fn invalid_request_in(operation: &'static str, message: String) -> Self {
-        let mut error = Error::new(ErrorKind::InvalidRequest, message);
-        error.inner.operation = Some(operation);
-        error
-    }
-
-    /// A success response that decoded but cannot be used as `message` says.
-    pub(crate) fn decode_in(operation: &'static str, message: String) -> Self {
-        let mut error = Error::new(ErrorKind::Decode, message);
-        error.inner.operation = Some(operation);
-        error
-    }
-
-    /// A success response without a value the caller needs from it.
-    pub(crate) fn missing_field(operation: &'static str, what: &str) -> Self {
-        let mut error = Error::new(ErrorKind::Decode, format!("the response has no {what}"));
-        error.inner.operation = Some(operation);
-        error
-    }
-
-    /// A request refused before sending, for an operation.
-    pub(crate) fn invalid_request_for(
-        operation: &'static str,
-        method: &reqwest::Method,
-        path: &str,
-        message: impl Into<String>,
-    ) -> Self {
-        let mut error = Error::new(ErrorKind::InvalidRequest, message);
-        error.inner.operation = Some(operation);
-        error.inner.method = Some(method.clone());
-        error.inner.path = Some(path.to_string());
-        error
     }
 
     /// A failure of the connection or of the request's timeout, after
@@ -282,7 +262,10 @@ impl Error {
         // reqwest prints the URL, which may carry `token=` or `jwt=`. What
         // failed below this layer is the source's to say, not `Display`'s.
         let error = error.without_url();
-        let mut out = Error::new(kind, "").with_exchange(exchange);
+        let mut out = Error::new(kind, "");
+        if let Some(exchange) = exchange {
+            out = out.for_exchange(exchange);
+        }
         out.inner.status = status;
         out.inner.source = Some(Box::new(error));
         out
@@ -292,53 +275,30 @@ impl Error {
     /// stalled, or at the call's deadline), after `exchange.attempts`.
     #[cold]
     pub(crate) fn timed_out(message: String, exchange: Option<&Exchange>) -> Self {
-        Error::new(ErrorKind::Timeout, message).with_exchange(exchange)
-    }
-
-    /// The error for a response whose status the operation does not succeed
-    /// with: the API's error body when it has one, else a bounded snippet.
-    ///
-    /// As with a success body, the future holds the response's parts and
-    /// reads the body only if the transport has not.
-    pub(crate) fn from_response(answer: Answer) -> impl Future<Output = Self> + Send {
-        let (mut response, mut exchange) = answer.into_parts();
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let read = exchange.as_mut().and_then(|e| e.body.take());
-        async move {
-            let bytes = match read {
-                Some(bytes) => bytes,
-                None => match read_body(response, &mut exchange, status, &headers).await {
-                    Ok(bytes) => bytes,
-                    Err(error) => return error,
-                },
-            };
-            Self::from_body(status, &headers, exchange.as_ref(), &bytes)
+        let error = Error::new(ErrorKind::Timeout, message);
+        match exchange {
+            Some(exchange) => error.for_exchange(exchange),
+            None => error,
         }
     }
 
-    /// The error an error status's body makes.
-    fn from_body(
+    /// The error for an answer whose status the operation does not succeed
+    /// with, from its body: the API's error body when it has one, else a
+    /// bounded snippet, every text redacted of the exchange's credentials.
+    pub(crate) fn from_status(
         status: StatusCode,
         headers: &HeaderMap,
-        exchange: Option<&Exchange>,
+        exchange: &Exchange,
         bytes: &[u8],
     ) -> Self {
-        let redact = |text: &str| match exchange {
-            Some(exchange) => exchange.redact(text),
-            None => text.to_string(),
-        };
         let mut error = Error::new(ErrorKind::Status, "")
-            .with_exchange(exchange)
+            .for_exchange(exchange)
             .with_response_head(status, headers, exchange);
         match serde_json::from_slice::<serde_json::Value>(bytes) {
             Ok(body) => {
                 // Redacted once, before anything is read from it: the
                 // message, the context and the body all come from here.
-                let body = match exchange {
-                    Some(exchange) => exchange.redact_json(body),
-                    None => body,
-                };
+                let body = exchange.redact_json(body);
                 error.inner.api = ApiError::from_body(&body);
                 error.inner.message = match error.inner.api.as_ref() {
                     Some(api) => api_message(api),
@@ -351,7 +311,7 @@ impl Error {
             }
             Err(_) if bytes.is_empty() => error.inner.message = "empty body".into(),
             Err(_) => {
-                let text = redact(&String::from_utf8_lossy(bytes));
+                let text = exchange.redact(&String::from_utf8_lossy(bytes));
                 let snippet = snippet(&text);
                 error.inner.message = format!(
                     "{} body: {}",
@@ -471,25 +431,6 @@ pub(crate) fn request_not_built(operation: &'static str, error: reqwest::Error) 
     out
 }
 
-/// What is wrong with a builder's parameters, for the generated `send()`
-/// (see `codegen/generate/compact.rs`): of the parameters whose bits are
-/// set in `problems`, the first in declaration order, with its message for
-/// a value that did not convert if its bit is set in `failed`, else the
-/// one that says it is missing. `messages` holds both for each bit.
-#[cold]
-pub(crate) fn parameter_problem(problems: u128, failed: u128, messages: &[(&str, &str)]) -> String {
-    let first = problems.trailing_zeros();
-    let (unconverted, missing) = messages
-        .get(first as usize)
-        .copied()
-        .unwrap_or(("a parameter is not valid", "a parameter is missing"));
-    if failed.checked_shr(first).is_some_and(|b| b & 1 == 1) {
-        unconverted.to_string()
-    } else {
-        missing.to_string()
-    }
-}
-
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
@@ -570,6 +511,13 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
 
 /// At most [`BODY_SNIPPET_LIMIT`] bytes of `text`, cut at a character
 /// boundary, with `…` when cut.
+/// The answer's `Content-Type`, when it is text.
+pub(crate) fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
 pub(crate) fn snippet(text: &str) -> String {
     if text.len() <= BODY_SNIPPET_LIMIT {
         return text.to_string();

@@ -20,6 +20,7 @@ mod generated {
 
 pub mod auth;
 pub mod batch;
+mod call;
 pub mod cassette;
 mod client;
 mod decode;
@@ -32,7 +33,6 @@ pub mod mock;
 pub mod pages;
 pub mod raw;
 pub mod reports;
-mod request_url;
 pub mod response;
 pub mod retry;
 mod runtime;

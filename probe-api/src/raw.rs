@@ -186,10 +186,10 @@ impl RawRequest<'_> {
     /// As [`send`](Self::send), up to the status line.
     pub async fn send_stream(self) -> Result<Response<ByteStream>, Error> {
         let answer = self.execute(true).await?;
-        Ok(crate::transport::stream_response(answer))
+        Ok(crate::decode::stream_response(answer))
     }
 
-    async fn execute(self, streams: bool) -> Result<crate::transport::Answer, Error> {
+    async fn execute(self, streams: bool) -> Result<crate::call::Answer, Error> {
         let RawRequest {
             client,
             method,
@@ -197,25 +197,25 @@ impl RawRequest<'_> {
             request,
         } = self;
         let refused = |message: String| {
-            Error::invalid_request_for(
+            Error::invalid_request(message).for_request(
                 OPERATION,
                 &method,
                 &crate::spec::redact_any_path(&path),
-                message,
             )
         };
         let template = request.map_err(refused)?.build().map_err(|e| {
             refused(format!(
                 "the request cannot be built: {}",
-                crate::transport::transport_summary(&e)
+                crate::call::transport_summary(&e)
             ))
         })?;
         let info = OperationInfo {
             operation_id: OPERATION,
         };
         // Each attempt sends a copy of the request as built (its body is
-        // JSON, a form or nothing, so it always copies).
-        let build = || {
+        // JSON, a form or nothing, so it always copies). A raw request asks
+        // for no analysis time: its timeout is the client's.
+        let build = |_: crate::timeouts::Analysis| {
             template.try_clone().ok_or_else(|| {
                 refused(String::from(
                     "the request's body is a stream, which cannot be sent again",
@@ -223,11 +223,19 @@ impl RawRequest<'_> {
             })
         };
         static FACTS: crate::facts::OperationFacts = crate::facts::OperationFacts::new();
-        let answer = crate::transport::execute(client, &build, &info, &FACTS, streams).await?;
+        let answer = crate::transport::execute(
+            client,
+            &info,
+            &FACTS,
+            crate::timeouts::Analysis::NONE,
+            &build,
+            streams,
+        )
+        .await?;
         if answer.status().is_success() {
             Ok(answer)
         } else {
-            Err(Error::from_response(answer).await)
+            Err(crate::decode::error_response(answer).await)
         }
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
+use crate::call::Redaction;
+
 /// A successful answer: the decoded body (the response derefs to it), its
 /// status and headers, the request id to quote to the provider, and how
 /// many attempts and how long the call took, retries and back-off included.
@@ -72,41 +74,6 @@ impl RequestId {
                 Some(self.redaction.redact(id))
             })
             .as_deref()
-    }
-}
-
-/// The credentials of a call, which nothing shown of its answer may carry:
-/// the configured one and any the request carried in its path.
-#[derive(Clone, Default)]
-pub(crate) struct Redaction {
-    pub(crate) secret: Option<std::sync::Arc<crate::auth::Secret>>,
-    pub(crate) path_secrets: Vec<String>,
-}
-
-impl fmt::Debug for Redaction {
-    // What is redacted, never the values.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Redaction")
-            .field("secret", &self.secret.is_some())
-            .field("path_secrets", &self.path_secrets.len())
-            .finish()
-    }
-}
-
-impl Redaction {
-    /// `text` with every credential replaced.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        let mut out = std::borrow::Cow::Borrowed(text);
-        let credential = self.secret.as_deref().map(crate::auth::Secret::expose);
-        for secret in credential
-            .into_iter()
-            .chain(self.path_secrets.iter().map(String::as_str))
-        {
-            if !secret.is_empty() && out.contains(secret) {
-                out = std::borrow::Cow::Owned(out.replace(secret, "<redacted>"));
-            }
-        }
-        out.into_owned()
     }
 }
 

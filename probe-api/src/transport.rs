@@ -1,71 +1,62 @@
-//! Sends one operation's request: credentials, cookie parameters, the
-//! request timeout, the deadline, the limiter, retries, and a tracing span.
-//! Every generated `send()` calls [`execute`] (see `codegen/rewrite.rs`),
-//! which hands back an [`Answer`]: the response and the [`Exchange`] it
-//! belongs to, what the decoder and any error need to know about the call.
+//! The attempts of one call, read top to bottom in [`execute`]: the
+//! operation's facts and the first request ([`start`]), then for each
+//! attempt a limiter permit, the time it may take and the analysis that
+//! fits in it, the request sent and its answer read, the retry decision
+//! and the back-off ([`Call::attempts`]). Every generated `send()` calls
+//! [`execute`] with a closure that builds its request from the builder's
+//! typed values (see `codegen/rewrite.rs`), and decodes the [`Answer`].
 
-use std::error::Error as StdError;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use progenitor_client::OperationInfo;
 use reqwest::StatusCode;
+use tracing::Instrument;
 
 use crate::Client;
-use crate::batch::limit::Outcome;
+use crate::batch::limit::{Outcome, Permit};
+use crate::call::{Answer, Cause, Exchange, Failure, Redaction, read_body, seconds};
 use crate::error::Error;
 use crate::facts::OperationFacts;
-use crate::response::Redaction;
 use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
+use crate::timeouts::{Analysis, fit_analysis, request_timeout};
 
 /// How a call makes the request of each attempt: built again from the
-/// caller's values, so nothing is copied ahead for a retry that rarely comes.
-/// The generated `send()`s pass a closure over their validated parameters
-/// (see `codegen/rewrite.rs`); the raw request clones its template.
-pub(crate) type Build<'a> = &'a (dyn Fn() -> Result<reqwest::Request, Error> + Sync);
+/// caller's values, asking the server for the given analysis time, so
+/// nothing is copied ahead for a retry that rarely comes. The generated
+/// `send()`s pass a closure over their validated parameters (see
+/// `codegen/rewrite.rs`); the raw request clones its template.
+pub(crate) type Build<'a> = &'a (dyn Fn(Analysis) -> Result<reqwest::Request, Error> + Sync);
 
-/// Sends the request `build` makes for the operation `info` names,
-/// retrying as the client's [`RetryPolicy`](crate::RetryPolicy) allows:
-/// each retry sends a request built again. Unless `streams`, the body is
-/// read within the attempt, so a connection that breaks or stalls mid-body
-/// is retried like one that breaks before the status line.
+/// Sends the request `build` makes for the operation `info` names, whose
+/// builder asked for the analysis time `asked`, retrying as the client's
+/// [`RetryPolicy`](crate::RetryPolicy) allows. Unless `streams`, the body
+/// is read within the attempt, so a connection that breaks or stalls
+/// mid-body is retried like one that breaks before the status line.
 pub(crate) async fn execute(
     client: &Client,
-    build: Build<'_>,
     info: &OperationInfo,
     facts: &OperationFacts,
+    asked: Analysis,
+    build: Build<'_>,
     streams: bool,
 ) -> Result<Answer, Error> {
-    let sent = AtomicU32::new(0);
-    let (deadline, mut context, span);
-    // What the attempts start from is made in this block, so that none of
-    // it is kept beside the attempts' future (a local moved from keeps its
-    // place in an `async fn`'s state until its scope ends). The future is
-    // pinned where it is made: it is large, and each move of it is a copy.
-    let mut attempts = std::pin::pin!({
-        let (call, request, exchange, request_span) = start(client, build, info, facts, streams)?;
-        deadline = call.deadline;
-        // Boxed: only a call with a deadline keeps it, beside every await.
-        context = deadline.map(|_| Box::new(exchange.clone()));
-        span = request_span;
-        call.attempts(request, exchange, &sent, &span)
-    });
-    // In the span while polled; borrowed, like the attempts' own records,
-    // rather than cloned into an `Instrumented`.
-    let attempts = std::future::poll_fn(|cx| {
-        let _entered = span.enter();
-        attempts.as_mut().poll(cx)
-    });
-    let (Some(deadline), Some(context)) = (deadline, context.as_mut()) else {
-        return attempts.await;
+    let (call, first, exchange) = start(client, info, facts, asked, build, streams)?;
+    let span = call.span.clone();
+    let Some(deadline) = call.deadline else {
+        return call.attempts(first, exchange, None).instrument(span).await;
     };
-    // The attempts keep to the deadline themselves (each attempt's timeout
-    // and each back-off fit in what is left); this bounds what they do not
+    // The attempts keep to the deadline themselves (each attempt's time and
+    // each back-off fit in what is left); this bounds what they do not
     // control, such as a wait for the limiter.
+    let sent = AtomicU32::new(0);
+    let mut context = exchange.clone();
+    let attempts = call
+        .attempts(first, exchange, Some(&sent))
+        .instrument(span.clone());
     match tokio::time::timeout_at(deadline.into(), attempts).await {
         Ok(result) => result,
         Err(_) => {
@@ -74,30 +65,54 @@ pub(crate) async fn execute(
             let limit = deadline.saturating_duration_since(context.started);
             Err(Error::timed_out(
                 format!("the call's deadline of {} ran out", seconds(limit)),
-                Some(&**context),
+                Some(&context),
             ))
         }
     }
 }
 
-/// Everything a call works out before its first attempt: the first
-/// request (with credentials and cookies), the operation's facts, the
-/// request timeout, the exchange and the span.
-///
-/// Inlined into its one caller, so that what it returns is made in the
-/// call's state rather than copied there.
-#[inline(always)]
+/// Everything a call works out before its first attempt: the operation's
+/// facts, the first request (asking for the analysis that fits the time
+/// the caller allowed, with credentials and cookies), the exchange and the
+/// span. Analysis the caller set that cannot fit is refused here, before
+/// anything is sent or waited for.
 fn start<'a>(
     client: &'a Client,
-    build: Build<'a>,
     info: &OperationInfo,
     facts: &OperationFacts,
+    asked: Analysis,
+    build: Build<'a>,
     streams: bool,
-) -> Result<(Call<'a>, reqwest::Request, Exchange, tracing::Span), Error> {
+) -> Result<(Call<'a>, Ready, Exchange), Error> {
     let started = Instant::now();
-    let mut request = build()?;
+    let state = &client.inner;
     let known = facts.get(info.operation_id);
     let spec = known.map(|k| k.spec);
+    let mut call = Call {
+        client,
+        build,
+        spec,
+        asked,
+        // Operations the document lists without security (sign-in) get no
+        // credentials; every other operation accepts the configured scheme
+        // or rejects it on the server side with the API's own message.
+        needs_auth: known.is_none_or(|k| k.needs_auth),
+        takes_cookies: known.is_some_and(|k| k.takes_cookies),
+        timeout: Duration::ZERO,
+        bound: state.timeout_is_bound.then_some(state.timeout),
+        deadline: state.deadline.map(|limit| started + limit),
+        // A walked report is decoded as its body arrives (`reports::walk`).
+        streams: streams || crate::reports::walk::walking(),
+        span: tracing::Span::none(),
+    };
+    let fitted = call
+        .limit(started)
+        .map(|(limit, name)| fit_analysis(spec, asked, limit, name));
+    let analysis = match &fitted {
+        Some(Ok(analysis)) => *analysis,
+        _ => asked,
+    };
+    let mut request = build(analysis)?;
     let method = request.method().clone();
     // A path that carries a credential (an API token) is printed redacted
     // everywhere, and the values are kept to redact what the server echoes.
@@ -109,45 +124,28 @@ fn start<'a>(
         None => crate::spec::redact_path_of_any(url_path),
     };
     let (path, path_secrets) = redacted.unwrap_or_else(|| (url_path.to_string(), Vec::new()));
-    let state = &client.inner;
-    let refuse =
-        |message: String| Error::invalid_request_for(info.operation_id, &method, &path, message);
-    let mut call = Call {
-        client,
-        build,
-        spec,
-        // Operations the document lists without security (sign-in) get no
-        // credentials; every other operation accepts the configured scheme
-        // or rejects it on the server side with the API's own message.
-        needs_auth: known.is_none_or(|k| k.needs_auth),
-        takes_cookies: known.is_some_and(|k| k.takes_cookies),
-        timeout: Duration::ZERO,
-        bound: state.timeout_is_bound.then_some(state.timeout),
-        deadline: state.deadline.map(|limit| started + limit),
-        // A walked report is decoded as its body arrives (`reports::walk`).
-        streams: streams || crate::reports::walk::walking(),
+    let refuse = |message: String| {
+        Error::invalid_request(message).for_request(info.operation_id, &method, &path)
     };
-    call.prepare(&mut request).map_err(refuse)?;
-    // Analysis times the caller set that cannot fit the deadline or the
-    // caller's timeout are refused before anything is sent or waited for.
-    if let Some((limit, name)) = call.limit(started) {
-        crate::timeouts::fit_analysis(spec, &request, limit, name).map_err(refuse)?;
+    if let Some(Err(message)) = fitted {
+        return Err(refuse(message));
     }
+    call.prepare(&mut request).map_err(refuse)?;
     call.timeout = match call.bound {
         Some(bound) => bound,
-        None => crate::timeouts::request_timeout(spec, &request, state.timeout),
+        None => request_timeout(spec, analysis, state.timeout),
     };
-
     // DEBUG: one span a request is detail an application asks for
-    // (`probe_api=debug`); at INFO it would cost every call its fields
-    // (BENCHMARKS.md, the traced rows) for output a pipeline of millions of
-    // probes does not want. Retries are INFO events of their own.
-    let span = tracing::debug_span!(
+    // (`probe_api=debug`); retries are INFO events of their own. The
+    // attempt's fields are recorded by each attempt.
+    call.span = tracing::debug_span!(
         "probe_api.request",
         operation = info.operation_id,
         method = %method,
         path = %path,
-        timeout_ms = call.timeout.as_millis() as u64,
+        timeout_ms = tracing::field::Empty,
+        analysis_timeout_ms = tracing::field::Empty,
+        queue_timeout_ms = tracing::field::Empty,
         deadline_left_ms = tracing::field::Empty,
         attempt = tracing::field::Empty,
         status = tracing::field::Empty,
@@ -163,112 +161,133 @@ fn start<'a>(
             secret: state.auth.as_ref().map(|a| a.secret.clone()),
             path_secrets,
         },
-        body: None,
     };
-    Ok((call, request, exchange, span))
+    Ok((call, Ready { request, analysis }, exchange))
 }
 
-/// A response as the transport hands it to the generated code: the status
-/// to match on, and the [`Exchange`] it belongs to (carried beside the
-/// response rather than in its extensions, which would cost a map per call).
-#[derive(Debug)]
-pub(crate) struct Answer {
-    /// The status code, read by value: the generated code matches on it
-    /// without borrowing the answer, which would keep the answer's place in
-    /// the call's state while its value is decoded (see `codegen/rewrite.rs`).
-    pub(crate) status: u16,
-    pub(crate) response: reqwest::Response,
-    pub(crate) exchange: Exchange,
-}
-
-impl Answer {
-    /// A response and the exchange it belongs to.
-    #[inline]
-    pub(crate) fn new(response: reqwest::Response, exchange: Exchange) -> Answer {
-        Answer {
-            status: response.status().as_u16(),
-            response,
-            exchange,
-        }
-    }
-
-    /// The response status.
-    pub(crate) fn status(&self) -> StatusCode {
-        self.response.status()
-    }
-
-    /// The response and its exchange, for the decoder.
-    pub(crate) fn into_parts(self) -> (reqwest::Response, Option<Exchange>) {
-        (self.response, Some(self.exchange))
-    }
-}
-
-/// What the transport knows about the exchange a response belongs to.
-#[derive(Debug, Clone)]
-pub(crate) struct Exchange {
-    pub(crate) operation: &'static str,
-    pub(crate) method: reqwest::Method,
-    pub(crate) path: String,
-    pub(crate) attempts: u32,
-    /// When the call began, for [`Response::elapsed`].
-    pub(crate) started: std::time::Instant,
-    /// The credential, and any the request carried in its path (an API
-    /// token, as sent and decoded), so that nothing echoed by the server
-    /// shows them.
-    pub(crate) redaction: Redaction,
-    /// The body, when the transport read it within its attempt (so that a
-    /// connection breaking mid-body is retried).
-    pub(crate) body: Option<bytes::Bytes>,
-}
-
-impl Exchange {
-    /// `value` with the credential replaced in every string it holds.
-    pub(crate) fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::String(s) => Value::String(self.redact(&s)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
-            }
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (self.redact(&k), self.redact_json(v)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-
-    /// `text` with every credential of the exchange replaced.
-    pub(crate) fn redact(&self, text: &str) -> String {
-        self.redaction.redact(text)
-    }
+/// A request built ahead of its attempt, and the analysis it asks for.
+struct Ready {
+    request: reqwest::Request,
+    analysis: Analysis,
 }
 
 /// What every attempt of one call shares.
-#[derive(Clone, Copy)]
 struct Call<'a> {
     client: &'a Client,
     /// Makes each attempt's request.
     build: Build<'a>,
     spec: Option<&'static OperationSpec>,
+    /// The analysis time the caller's builder asked for.
+    asked: Analysis,
     needs_auth: bool,
     /// The operation has cookie parameters.
     takes_cookies: bool,
-    /// Each attempt's timeout: until the status line when the caller set
-    /// neither a timeout nor a deadline, else the whole attempt.
+    /// Each attempt's timeout when the caller set neither a timeout nor a
+    /// deadline: until the status line, from the analysis asked for.
     timeout: Duration,
     /// The timeout the caller set, which bounds each attempt whole.
     bound: Option<Duration>,
     deadline: Option<Instant>,
     streams: bool,
+    span: tracing::Span,
 }
 
-impl<'a> Call<'a> {
+impl Call<'_> {
+    /// The attempts, one after another, until one answers or no retry is
+    /// left. `sent` counts them for the deadline's error.
+    async fn attempts(
+        self,
+        first: Ready,
+        mut exchange: Exchange,
+        sent: Option<&AtomicU32>,
+    ) -> Result<Answer, Error> {
+        let state = &self.client.inner;
+        let mut jitter = None;
+        let mut ready = Some(first);
+        loop {
+            exchange.attempts += 1;
+            let attempt = exchange.attempts;
+            // 1. A permit of the client's limiter, if it has one.
+            let permit = match &state.limiter {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
+            // The first attempt starts with the call, unless it waited.
+            let attempt_started = if attempt == 1 && permit.is_none() {
+                exchange.started
+            } else {
+                Instant::now()
+            };
+            // 2. The time this attempt may take (bounded whole when the
+            // caller set a timeout or a deadline, else until the status
+            // line), and the analysis that fits in it.
+            let (timeout, until, analysis) = match self.limit(attempt_started) {
+                None => (self.timeout, None, self.asked),
+                Some((limit, name)) => {
+                    let analysis =
+                        fit_analysis(self.spec, self.asked, limit, name).map_err(|message| {
+                            Error::timed_out(
+                                format!("too little time is left for the attempt: {message}"),
+                                Some(&exchange),
+                            )
+                        })?;
+                    (limit, Some(attempt_started + limit), analysis)
+                }
+            };
+            // 3. The request: the one built ahead when it asks for that
+            // analysis, else built again.
+            let request = match ready.take() {
+                Some(ready) if ready.analysis == analysis => ready.request,
+                _ => self.request(analysis).ok_or_else(|| {
+                    Error::invalid_request(format!(
+                        "the request cannot be built again for attempt {attempt}"
+                    ))
+                    .for_exchange(&exchange)
+                })?,
+            };
+            self.record_attempt(attempt, timeout, analysis, attempt_started);
+            let recorded = state.recording.as_ref().and_then(|_| request.try_clone());
+            if let Some(sent) = sent {
+                sent.store(attempt, Ordering::SeqCst);
+            }
+            crate::telemetry::attempt(exchange.operation);
+            // 4. The attempt: the request handed to reqwest, the answer read.
+            let sent_request = send(&self.client.client, request, self.streams, timeout);
+            let outcome = receive(
+                sent_request,
+                exchange.operation,
+                self.streams,
+                timeout,
+                until,
+                state.stall_timeout(),
+            )
+            .await;
+            // 5. The outcome: the call's result, or a retry after a wait.
+            match self.settle(
+                outcome,
+                exchange,
+                attempt_started,
+                &mut jitter,
+                permit,
+                recorded,
+            ) {
+                Settled::Done(result) => return result,
+                Settled::Retry(delay, next, kept) => {
+                    exchange = kept;
+                    log_retry(&exchange, attempt, delay, timeout, analysis);
+                    ready = Some(Ready {
+                        request: next,
+                        analysis,
+                    });
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
     /// Adds what the client, not the caller, puts on a request: the
     /// credential where its scheme puts it, and the cookies the operation
     /// takes.
-    #[inline]
     fn prepare(&self, request: &mut reqwest::Request) -> Result<(), String> {
         let state = &self.client.inner;
         if let (Some(auth), true) = (&state.auth, self.needs_auth) {
@@ -282,80 +301,12 @@ impl<'a> Call<'a> {
         Ok(())
     }
 
-    /// The request of a retry, built again; `None` if it cannot be (the
-    /// raw request's body could not be copied), which ends the retries.
-    fn rebuild(&self) -> Option<reqwest::Request> {
-        let mut request = (self.build)().ok()?;
+    /// An attempt's request, built again asking for `analysis`; `None` if
+    /// it cannot be (the raw request's body could not be copied).
+    fn request(&self, analysis: Analysis) -> Option<reqwest::Request> {
+        let mut request = (self.build)(analysis).ok()?;
         self.prepare(&mut request).ok()?;
         Some(request)
-    }
-
-    /// The attempts, one after another, until one answers or no retry is
-    /// left: a limiter permit, the attempt's time (the caller's timeout, the
-    /// deadline, or the request timeout) with the analysis fitted in it,
-    /// the request sent and its answer read, then the retry decision and
-    /// the back-off.
-    async fn attempts(
-        self,
-        mut request: reqwest::Request,
-        mut exchange: Exchange,
-        sent: &AtomicU32,
-        span: &tracing::Span,
-    ) -> Result<Answer, Error> {
-        let state = &self.client.inner;
-        let mut jitter = None;
-        loop {
-            exchange.attempts += 1;
-            let attempt = exchange.attempts;
-            let permit = match &state.limiter {
-                Some(limiter) => Some(limiter.acquire().await),
-                None => None,
-            };
-            let attempt_started = if attempt == 1 && permit.is_none() {
-                exchange.started
-            } else {
-                Instant::now()
-            };
-            // The time this attempt may take: bounded whole when the caller
-            // set a timeout or a deadline, else until the status line.
-            let (timeout, until) = match self.limit(attempt_started) {
-                None => (self.timeout, None),
-                Some((limit, name)) => {
-                    self.fit_analysis(limit, name, &mut request, &exchange, span)?;
-                    (limit, Some(attempt_started + limit))
-                }
-            };
-            sent.store(attempt, Ordering::SeqCst);
-            crate::telemetry::attempt(exchange.operation);
-            // Handed to reqwest here, so the attempt's future holds
-            // reqwest's (boxed) exchange rather than the request.
-            let sent_request = send(&self.client.client, request, self.streams, timeout);
-            let outcome = receive(
-                sent_request,
-                exchange.operation,
-                self.streams,
-                timeout,
-                until,
-                state.stall_timeout(),
-            )
-            .await;
-            match self.settle(
-                outcome,
-                exchange,
-                attempt_started,
-                &mut jitter,
-                permit,
-                span,
-            ) {
-                Settled::Done(result) => return result,
-                Settled::Retry(delay, next, kept) => {
-                    request = next;
-                    exchange = kept;
-                    log_retry(&exchange, attempt, delay);
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
     }
 
     /// The most an attempt starting at `at` may take, and how messages name
@@ -375,19 +326,36 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The span shows what each attempt sends: its timeout, the analysis
+    /// it asks the server for, and the deadline's time left.
+    fn record_attempt(&self, attempt: u32, timeout: Duration, analysis: Analysis, at: Instant) {
+        let span = &self.span;
+        span.record("attempt", attempt);
+        span.record("timeout_ms", timeout.as_millis() as u64);
+        if let Some(ms) = analysis.timeout {
+            span.record("analysis_timeout_ms", ms);
+        }
+        if let Some(ms) = analysis.queue_timeout {
+            span.record("queue_timeout_ms", ms);
+        }
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(at);
+            span.record("deadline_left_ms", left.as_millis() as u64);
+        }
+    }
+
     /// What an attempt's `outcome` leads to: the call's result, or a retry
-    /// after a wait with the request built again. The span records the
-    /// call's last attempt; the limiter's `permit` learns how the attempt
-    /// went.
-    #[inline]
+    /// after a wait with the request built again. The limiter's `permit`
+    /// learns how the attempt went; a recording client writes the attempt
+    /// (`recorded`, the request as sent) to its cassette.
     fn settle(
         &self,
         outcome: Result<(reqwest::Response, Option<Bytes>), Failure>,
-        mut exchange: Exchange,
+        exchange: Exchange,
         attempt_started: Instant,
         jitter: &mut Option<Jitter>,
-        permit: Option<crate::batch::limit::Permit>,
-        span: &tracing::Span,
+        permit: Option<Permit>,
+        recorded: Option<reqwest::Request>,
     ) -> Settled {
         let attempt = exchange.attempts;
         let ended = Instant::now();
@@ -396,7 +364,7 @@ impl<'a> Call<'a> {
                 .as_ref()
                 .map(|(response, body)| (response, body.as_ref()));
             let answer = answer.map_err(Failure::summary);
-            crate::cassette::record(recording, self.rebuild(), answer, &exchange);
+            crate::cassette::record(recording, recorded, answer, &exchange);
         }
         let (retryable, retry_after) = self.weigh(&outcome, attempt, attempt_started, ended);
         if let Some(permit) = permit {
@@ -421,43 +389,18 @@ impl<'a> Call<'a> {
             Err(_) => crate::telemetry::Outcome::Transport,
         };
         crate::telemetry::call(exchange.operation, outcome_label, duration);
-        span.record("attempt", attempt);
-        span.record("duration_ms", duration.as_millis() as u64);
+        self.span.record("duration_ms", duration.as_millis() as u64);
         Settled::Done(match outcome {
             Ok((response, body)) => {
-                span.record("status", response.status().as_u16());
-                exchange.body = body;
-                Ok(Answer::new(response, exchange))
+                self.span.record("status", response.status().as_u16());
+                Ok(Answer {
+                    response,
+                    body,
+                    exchange,
+                })
             }
-            Err(failure) => Err(failure.into_error(&exchange)),
+            Err(failure) => Err(failure_error(failure, &exchange)),
         })
-    }
-
-    /// Sets on `request` the analysis times that fit in `limit` (the time
-    /// the attempt may take), unless the caller set them; an error when
-    /// too little is left. The span shows what was sent.
-    fn fit_analysis(
-        &self,
-        limit: Duration,
-        name: &str,
-        request: &mut reqwest::Request,
-        exchange: &Exchange,
-        span: &tracing::Span,
-    ) -> Result<(), Error> {
-        let fitted =
-            crate::timeouts::fit_analysis(self.spec, request, limit, name).map_err(|message| {
-                Error::timed_out(
-                    format!("too little time is left for the attempt: {message}"),
-                    Some(exchange),
-                )
-            })?;
-        crate::timeouts::apply_fitted(self.spec, request, fitted);
-        span.record("timeout_ms", limit.as_millis() as u64);
-        if let Some(deadline) = self.deadline {
-            let left = deadline.saturating_duration_since(Instant::now());
-            span.record("deadline_left_ms", left.as_millis() as u64);
-        }
-        Ok(())
     }
 
     /// Whether a retry after a stalled body, made after `delay`, could
@@ -475,8 +418,6 @@ impl<'a> Call<'a> {
     /// the policy gives no wait or the request cannot be built again, or
     /// when the retry could not start before the deadline or its analysis
     /// times would no longer fit: the last answer is then the call's.
-    #[cold]
-    #[inline(never)]
     fn plan_retry(
         &self,
         attempt: u32,
@@ -485,13 +426,18 @@ impl<'a> Call<'a> {
     ) -> Option<(Duration, reqwest::Request)> {
         let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
         let delay = self.client.inner.retry.delay(attempt, unit, retry_after)?;
-        let next = self.rebuild()?;
-        self.retry_fits(&next, delay).then_some((delay, next))
+        if !self.retry_fits(delay) {
+            return None;
+        }
+        let analysis = match self.limit(Instant::now() + delay) {
+            Some((left, name)) => fit_analysis(self.spec, self.asked, left, name).ok()?,
+            None => self.asked,
+        };
+        Some((delay, self.request(analysis)?))
     }
 
     /// Whether an attempt's outcome is worth a retry, and the wait the
     /// server asked for; logged at DEBUG.
-    #[inline]
     fn weigh(
         &self,
         outcome: &Result<(reqwest::Response, Option<Bytes>), Failure>,
@@ -512,23 +458,26 @@ impl<'a> Call<'a> {
                 };
                 (retryable, retry_after)
             }
-            Err(failure) => weigh_failure(failure, attempt, elapsed_ms),
+            Err(failure) => {
+                tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
+                (failure.is_retryable(), None)
+            }
         }
     }
 
-    /// Whether a retry of `next` after `delay` still fits in the deadline
-    /// and the caller's timeout. Under a timeout the caller set, a retry
-    /// waits no longer than that timeout: a `Retry-After` asking for more
-    /// ends the call with the answer that asked, so a call takes at most
-    /// its attempts' timeouts and their back-offs.
-    fn retry_fits(&self, next: &reqwest::Request, delay: Duration) -> bool {
+    /// Whether a retry after `delay` still fits in the deadline and the
+    /// caller's timeout. Under a timeout the caller set, a retry waits no
+    /// longer than that timeout: a `Retry-After` asking for more ends the
+    /// call with the answer that asked, so a call takes at most its
+    /// attempts' timeouts and their back-offs.
+    fn retry_fits(&self, delay: Duration) -> bool {
         if self.bound.is_some_and(|bound| delay > bound) {
             return false;
         }
         let Some((left, name)) = self.limit(Instant::now() + delay) else {
             return true;
         };
-        !left.is_zero() && crate::timeouts::fit_analysis(self.spec, next, left, name).is_ok()
+        !left.is_zero() && fit_analysis(self.spec, self.asked, left, name).is_ok()
     }
 }
 
@@ -540,33 +489,38 @@ enum Settled {
 }
 
 /// The event of a retry: at INFO, outside a request span (which is
-/// DEBUG), so it says which call it is.
-#[cold]
-#[inline(never)]
-fn log_retry(exchange: &Exchange, attempt: u32, delay: Duration) {
+/// DEBUG), so it says which call it is and what the attempt sent.
+fn log_retry(
+    exchange: &Exchange,
+    attempt: u32,
+    delay: Duration,
+    timeout: Duration,
+    analysis: Analysis,
+) {
     tracing::info!(
         operation = exchange.operation,
         method = %exchange.method,
         path = %exchange.path,
         attempt,
         delay_ms = delay.as_millis() as u64,
+        timeout_ms = timeout.as_millis() as u64,
+        analysis_timeout_ms = analysis.timeout,
+        queue_timeout_ms = analysis.queue_timeout,
         "retrying"
     );
 }
 
-/// The wait a retryable or overloaded answer asks for (`Retry-After`).
-#[cold]
-#[inline(never)]
-fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    crate::retry::retry_after(headers, std::time::SystemTime::now())
+/// The error a failed attempt ends the call with.
+fn failure_error(failure: Failure, exchange: &Exchange) -> Error {
+    match failure.cause {
+        Cause::Http(error) => Error::transport(error, Some(exchange)),
+        Cause::TimedOut(message) => Error::timed_out(message, Some(exchange)),
+    }
 }
 
-/// Whether a failed attempt is worth a retry; logged at DEBUG.
-#[cold]
-#[inline(never)]
-fn weigh_failure(failure: &Failure, attempt: u32, elapsed_ms: u64) -> (bool, Option<Duration>) {
-    tracing::debug!(attempt, elapsed_ms, error = %failure.summary(), "attempt failed");
-    (failure.is_retryable(), None)
+/// The wait a retryable or overloaded answer asks for (`Retry-After`).
+fn server_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    crate::retry::retry_after(headers, std::time::SystemTime::now())
 }
 
 /// Why an attempt is retried, as the retry metric's `reason` label says it.
@@ -610,147 +564,10 @@ fn load(
     }
 }
 
-fn seconds(duration: Duration) -> String {
-    format!("{:.1} s", duration.as_secs_f64())
-}
-
-/// A failed attempt, and whether it failed while reading the body (the
-/// status line had arrived).
-struct Failure {
-    cause: Cause,
-    reading_body: bool,
-    /// The body stopped delivering bytes for the stall timeout.
-    stalled: bool,
-}
-
-enum Cause {
-    Http(reqwest::Error),
-    /// A timer of the SDK ran out, as this says.
-    TimedOut(String),
-}
-
-impl Failure {
-    fn http(error: reqwest::Error, reading_body: bool) -> Failure {
-        Failure {
-            cause: Cause::Http(error),
-            reading_body,
-            stalled: false,
-        }
-    }
-
-    #[cold]
-    fn no_response(timeout: Duration) -> Failure {
-        Failure {
-            cause: Cause::TimedOut(format!("no response within {}", seconds(timeout))),
-            reading_body: false,
-            stalled: false,
-        }
-    }
-
-    /// A body that delivered nothing for `stall` after `total` bytes of
-    /// the `expected`.
-    #[cold]
-    fn stalled(stall: Duration, total: usize, expected: Option<u64>) -> Failure {
-        let expected = expected.map_or(String::new(), |n| format!(" of {n}"));
-        Failure {
-            cause: Cause::TimedOut(format!(
-                "the response body stalled: no bytes for {} after {total}{expected} bytes",
-                seconds(stall)
-            )),
-            reading_body: true,
-            stalled: true,
-        }
-    }
-
-    /// A body still coming when the attempt's `limit` (the caller's
-    /// timeout or the deadline) ran out, after `total` of the `expected`
-    /// bytes.
-    #[cold]
-    fn body_too_slow(limit: Duration, total: usize, expected: Option<u64>) -> Failure {
-        let expected = expected.map_or(String::new(), |n| format!(" of {n}"));
-        Failure {
-            cause: Cause::TimedOut(format!(
-                "the response body was not complete within the attempt's {} ({total}{expected} bytes arrived)",
-                seconds(limit)
-            )),
-            reading_body: true,
-            stalled: false,
-        }
-    }
-
-    fn is_timeout(&self) -> bool {
-        match &self.cause {
-            Cause::Http(error) => error.is_timeout(),
-            Cause::TimedOut(_) => true,
-        }
-    }
-
-    /// A timeout before the status line is not retried: the server may
-    /// still be analysing. A stalled body is: the answer was written.
-    fn is_retryable(&self) -> bool {
-        match &self.cause {
-            Cause::Http(error) => {
-                !error.is_timeout()
-                    && (self.reading_body || error.is_connect() || error.is_request())
-            }
-            Cause::TimedOut(_) => self.stalled,
-        }
-    }
-
-    fn summary(&self) -> String {
-        match &self.cause {
-            Cause::Http(error) => transport_summary(error),
-            Cause::TimedOut(message) => format!("timeout: {message}"),
-        }
-    }
-
-    #[cold]
-    fn into_error(self, exchange: &Exchange) -> Error {
-        match self.cause {
-            Cause::Http(error) => Error::transport(error, Some(exchange)),
-            Cause::TimedOut(message) => Error::timed_out(message, Some(exchange)),
-        }
-    }
-}
-
-/// What kind of transport failure `error` is, with the messages of its
-/// causes; reqwest's own message is left out because it prints the URL.
-pub(crate) fn transport_summary(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connect"
-    } else if error.is_body() {
-        "body"
-    } else {
-        "request"
-    };
-    match error.source() {
-        Some(cause) => format!("{kind}: {}", error_chain(cause)),
-        None => kind.to_string(),
-    }
-}
-
-/// The messages of an error and its sources, joined by `: `.
-fn error_chain(error: &dyn StdError) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
 /// Hands one attempt's request to reqwest. A streamed body is the
 /// caller's to read, so there `timeout` covers the whole exchange, as
 /// reqwest's own timeout does; otherwise [`receive`]'s timer replaces
 /// reqwest's.
-#[inline]
 fn send(
     http: &reqwest::Client,
     mut request: reqwest::Request,
@@ -759,9 +576,7 @@ fn send(
 ) -> impl Future<Output = Result<reqwest::Response, reqwest::Error>> + Send + use<> {
     if streams {
         *request.timeout_mut() = Some(timeout);
-    } else if request.timeout().is_some() {
-        // An absent timeout is left absent (setting one, even to `None`,
-        // costs the request a map).
+    } else {
         *request.timeout_mut() = None;
     }
     http.execute(request)
@@ -769,8 +584,7 @@ fn send(
 
 /// One attempt's answer to the request [`send`] handed over. Unless
 /// `streams`, the body is read here and returned beside the response
-/// (whose own body is then spent); it travels to the decoder in the
-/// [`Exchange`] of the [`Answer`], so the response keeps its status,
+/// (whose own body is then spent), so the response keeps its status,
 /// headers and URL without being rebuilt.
 ///
 /// `timeout` runs until the status line; after it, a body that delivers
@@ -808,134 +622,6 @@ async fn receive(
     crate::telemetry::response_bytes(operation, bytes.len());
     Ok((response, Some(bytes)))
 }
-
-/// A response whose body the caller reads as it arrives.
-pub(crate) fn stream_response(answer: Answer) -> crate::Response<crate::ByteStream> {
-    use futures_util::StreamExt;
-    let Answer {
-        mut response,
-        exchange,
-        ..
-    } = answer;
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let context = exchange.clone();
-    let body = response
-        .bytes_stream()
-        .map(move |chunk| chunk.map_err(|e| Error::transport(e, Some(&context))))
-        .boxed();
-    crate::decode::stream_parts(status, headers, exchange, crate::ByteStream::new(body))
-}
-
-/// Reads the whole body, each chunk within `stall` of the last and all of
-/// it before the attempt's end (`bound`: when, and the attempt's limit, for
-/// the message), on the attempt's `timer`. The timer is moved only when a
-/// read has to wait: a body that is there when it is read (a small one
-/// usually is) costs no timer work.
-///
-/// A body that arrives in one chunk is not copied; any other is copied
-/// once, into a buffer of its exact size: a buffer grown by doubling would
-/// hold up to twice the body while the report decoded from it is built
-/// (see BENCHMARKS.md, peak memory of the user path).
-async fn read_body(
-    response: &mut reqwest::Response,
-    mut timer: Pin<&mut tokio::time::Sleep>,
-    stall: Duration,
-    bound: Option<(Instant, Duration)>,
-) -> Result<Bytes, Failure> {
-    let mut first: Option<Bytes> = None;
-    // Chunks after the first of a body whose size is not known in time.
-    let mut rest: Vec<Bytes> = Vec::new();
-    let mut all = BytesMut::new();
-    let mut total = 0usize;
-    loop {
-        // Whether the timer runs out `stall` after the last chunk.
-        let mut armed = false;
-        let read = {
-            let mut chunk = std::pin::pin!(response.chunk());
-            std::future::poll_fn(|cx| {
-                if let Poll::Ready(read) = chunk.as_mut().poll(cx) {
-                    return Poll::Ready(Some(read));
-                }
-                if !armed {
-                    let stalls_at = Instant::now() + stall;
-                    let end = bound.map_or(stalls_at, |(until, _)| stalls_at.min(until));
-                    timer.as_mut().reset(end.into());
-                    armed = true;
-                }
-                timer.as_mut().poll(cx).map(|()| None)
-            })
-            .await
-        };
-        let Some(read) = read else {
-            return Err(match bound {
-                Some((until, limit)) if Instant::now() >= until => {
-                    Failure::body_too_slow(limit, total, response.content_length())
-                }
-                _ => Failure::stalled(stall, total, response.content_length()),
-            });
-        };
-        let Some(chunk) = read.map_err(|error| Failure::http(error, true))? else {
-            break;
-        };
-        total += chunk.len();
-        if all.capacity() > 0 {
-            all.extend_from_slice(&chunk);
-            continue;
-        }
-        let Some(head) = &first else {
-            first = Some(chunk);
-            continue;
-        };
-        // With two chunks the body is not one piece: from here on it goes
-        // into the buffer, sized by the announced length when it covers
-        // what came so far; else the chunks are kept until the end. (A body
-        // of one chunk, as most small ones are, never reads the length.)
-        match rest.is_empty().then(|| announced_size(response)) {
-            Some(announced) if announced >= total => {
-                all.reserve(announced);
-                all.extend_from_slice(head);
-                all.extend_from_slice(&chunk);
-                first = None;
-            }
-            _ => rest.push(chunk),
-        }
-    }
-    if all.capacity() > 0 {
-        return Ok(all.freeze());
-    }
-    let Some(head) = first else {
-        return Ok(Bytes::new());
-    };
-    if rest.is_empty() {
-        return Ok(head);
-    }
-    all.reserve(total);
-    all.extend_from_slice(&head);
-    for chunk in rest {
-        all.extend_from_slice(&chunk);
-    }
-    Ok(all.freeze())
-}
-
-/// The body's size as the response announces it, for the buffer of a body
-/// that arrives in pieces. reqwest hides the size when it may decompress,
-/// but removes the `content-length` header when it does: the header is the
-/// body's size. It is only a hint, capped so a wrong one cannot reserve
-/// much.
-#[inline(never)]
-fn announced_size(response: &reqwest::Response) -> usize {
-    response
-        .headers()
-        .get(reqwest::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .or(response.content_length())
-        .map_or(0, |n| n.min(MAX_PREALLOCATED) as usize)
-}
-
-/// The most a `content-length` may reserve ahead of the body (128 MiB);
-/// a larger body grows its buffer as it arrives.
-const MAX_PREALLOCATED: u64 = 128 << 20;
 
 /// Adds the operation's cookie parameters that the client has values for;
 /// a required one without a value refuses the request.

@@ -60,9 +60,11 @@ pub fn document_setters(file: &mut syn::File, normalized: &Normalized, builders:
                      to fit them (see `probe_api::timeouts`).",
                 );
             }
-            if let Some(default) = text("default") {
-                doc.push_str(&format!("\n\nDefault: `{default}`."));
-            }
+            doc.push_str(&value_notes(
+                text("default"),
+                text("example"),
+                text("format").as_ref().and_then(Value::as_str),
+            ));
             let expected = short_type_name(&parameter.value_type);
             let message = format!(
                 "the parameter `{}` must be a `{expected}`; the value given does not convert to it",
@@ -87,7 +89,20 @@ pub fn document_setters(file: &mut syn::File, normalized: &Normalized, builders:
                 ),
             );
         }
+        let missing: BTreeMap<String, String> = builder
+            .parameters
+            .iter()
+            .map(|p| {
+                (
+                    format!("{} was not initialized", p.setter),
+                    format!("the parameter `{}` is required and was not set", p.name),
+                )
+            })
+            .collect();
         for method in shape::builder_methods_mut(file, &builder.name) {
+            if method.sig.ident == "new" {
+                MissingMessage(&missing).visit_block_mut(&mut method.block);
+            }
             let Some((doc, message)) = docs.get(&method.sig.ident.to_string()) else {
                 continue;
             };
@@ -95,6 +110,26 @@ pub fn document_setters(file: &mut syn::File, normalized: &Normalized, builders:
             ConversionMessage(message).visit_block_mut(&mut method.block);
         }
     }
+}
+
+/// What a setter's doc says of its value: the default the document
+/// defines, and an example as an example. A fixed instant is never a
+/// default of the API, whatever the document calls it: the Probe.dev
+/// document gives its log filters the moment its generator ran
+/// (`"2025-06-19T10:52:53.815938106Z"`), so such a value is shown as what
+/// it is, an example.
+fn value_notes(default: Option<Value>, example: Option<Value>, format: Option<&str>) -> String {
+    let instant = matches!(format, Some("date-time" | "date"));
+    let mut notes = String::new();
+    match default {
+        Some(value) if instant => notes.push_str(&format!("\n\nExample: `{value}`.")),
+        Some(value) => notes.push_str(&format!("\n\nDefault: `{value}`.")),
+        None => {}
+    }
+    if let Some(value) = example.filter(|_| notes.is_empty()) {
+        notes.push_str(&format!("\n\nExample: `{value}`."));
+    }
+    notes
 }
 
 /// Replaces progenitor's `"conversion to `T` for x failed"` with a message
@@ -106,6 +141,19 @@ impl VisitMut for ConversionMessage<'_> {
         let text = lit.value();
         if text.starts_with("conversion to `") && text.ends_with(" failed") {
             *lit = syn::LitStr::new(self.0, lit.span());
+        }
+    }
+}
+
+/// Replaces progenitor's `"x was not initialized"`, the error a required
+/// parameter holds until it is set, with one that names the parameter by
+/// its wire name.
+struct MissingMessage<'m>(&'m BTreeMap<String, String>);
+
+impl VisitMut for MissingMessage<'_> {
+    fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
+        if let Some(message) = self.0.get(&lit.value()) {
+            *lit = syn::LitStr::new(message, lit.span());
         }
     }
 }

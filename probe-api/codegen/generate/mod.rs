@@ -13,7 +13,6 @@ use super::normalize::Normalized;
 use super::shape;
 
 mod builders;
-pub mod compact;
 pub mod docs;
 pub mod pages;
 pub mod tables;
@@ -83,10 +82,8 @@ pub fn generate(normalized: &Normalized) -> Result<String, SpecError> {
     let builders = builders(&shape, normalized)?;
     redact_secret_fields(&mut file, &normalized.operations, &builders)?;
     document_setters(&mut file, normalized, &builders);
-    // Last: these read the setters and checks the passes above wrote.
-    compact::compact_builders(&mut file, &builders)?;
+    // Last: boxing reads the finished statements of each `send()`.
     super::rewrite::box_sends(&mut file)?;
-    // After the compaction: the walk sets the page fields as it keeps them.
     let paged = super::pages::paged(normalized);
     pages::add_paging(&mut file, &shape, &builders, &paged)?;
     // progenitor's method docs carry ```ignore examples; as `text` they read
@@ -154,7 +151,13 @@ pub fn progenitor_file(normalized: &Normalized) -> Result<syn::File, SpecError> 
     // Before the sends are rerouted: the lenient pass finds the response
     // models through progenitor's `Result<ResponseValue<T>, Error<E>>`.
     super::lenient::open_responses(&mut file)?;
-    super::rewrite::route_sends_through_layer(&mut file)?;
+    let media = normalized
+        .operations
+        .iter()
+        .filter(|op| op.timeout_default_ms.is_some() || op.queue_timeout_default_ms.is_some())
+        .map(|op| op.rust_name.clone())
+        .collect();
+    super::rewrite::route_sends_through_layer(&mut file, &media)?;
     super::rewrite::hide_generator_items(&mut file)?;
     Ok(file)
 }

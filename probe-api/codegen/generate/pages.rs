@@ -150,8 +150,9 @@ pub fn add_paging(
                 pub fn pages(
                     self,
                 ) -> crate::runtime::Pages<'a, crate::runtime::Response<types::#answer_ident>> {
-                    let start = self.#page_field.map(crate::runtime::PageNumber::to_page);
-                    let size = self.#limit_field.map(crate::runtime::PageNumber::to_page);
+                    // A value that did not convert is kept: the first `send()` reports it.
+                    let start = self.#page_field.clone().ok().flatten().map(crate::runtime::PageNumber::to_page);
+                    let size = self.#limit_field.clone().ok().flatten().map(crate::runtime::PageNumber::to_page);
                     crate::runtime::Pages::walk(
                         start,
                         size,
@@ -161,8 +162,8 @@ pub fn add_paging(
                         },
                         move |page, limit| {
                             let mut request = self.clone();
-                            request.#page_field = crate::runtime::PageNumber::from_page(page);
-                            request.#limit_field = crate::runtime::PageNumber::from_page(limit);
+                            request.#page_field = request.#page_field.and(Ok(crate::runtime::PageNumber::from_page(page)));
+                            request.#limit_field = request.#limit_field.and(Ok(crate::runtime::PageNumber::from_page(limit)));
                             request.send()
                         },
                     )

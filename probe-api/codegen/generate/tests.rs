@@ -280,7 +280,8 @@ fn a_list_with_pagination_and_one_array_pages_and_its_builder_walks_it() {
     let squeezed = squeeze(&code);
     for expected in [
         "pubfnpages(self,)->crate::runtime::Pages<'a,crate::runtime::Response<types::Entries>,>",
-        "request.pagination_page=crate::runtime::PageNumber::from_page(page,);",
+        // A value that did not convert stays: the walk's first `send()` reports it.
+        "request.pagination_page=request.pagination_page.and(Ok(crate::runtime::PageNumber::from_page(page)));",
         "Some(p)=>view.position(p.page,p.limit,p.total)",
         "pubfnitems(self)->crate::runtime::Items<'a,types::Entry>",
         "|item:&types::Entry|Some(item.id.to_string())",

@@ -424,7 +424,7 @@ mod tests {
         journal.record("https://m/a.mp4", &success());
         journal.record(
             "https://m/b.mp4",
-            &Err(crate::Error::invalid_request("refused".into())),
+            &Err(crate::Error::invalid_request("refused")),
         );
         drop(journal);
         // A crash in the middle of the third record.

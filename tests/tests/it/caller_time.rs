@@ -197,6 +197,45 @@ async fn a_file_probe_under_a_timeout_asks_the_server_only_for_what_fits() {
     );
 }
 
+/// The `key=value` of `field` in the request span's closing line.
+fn span_field(logs: &str, field: &str) -> Option<u64> {
+    let line = logs.lines().find(|l| l.contains("probe_api.request"))?;
+    let start = line.find(&format!(" {field}="))? + field.len() + 2;
+    line[start..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn the_request_span_shows_the_timeout_and_analysis_actually_sent() {
+    let (logs, _guard) = tests::CapturedLogs::install();
+    let server = FaultServer::start(vec![Fault::Stall]);
+    let deadline = Duration::from_millis(2000);
+    let client = bounded(server.url()).with_deadline(deadline);
+    call(&client, "get_file").await.expect_err("never answers");
+    let line = &server.request_lines()[0];
+    let sent = |key: &str| -> u64 {
+        let query = line.split_once('?').map_or("", |(_, q)| q);
+        let query = query.split_whitespace().next().unwrap_or_default();
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+    };
+    let text = logs.text();
+    // The attempt's time is the caller's 300 ms (shorter than the deadline),
+    // and the span says what the query carried, not the 140 s a file probe
+    // without a limit would wait.
+    assert_eq!(span_field(&text, "timeout_ms"), Some(300), "{text}");
+    assert_eq!(span_field(&text, "analysis_timeout_ms"), Some(sent("timeout")), "{text}");
+    assert_eq!(span_field(&text, "queue_timeout_ms"), Some(sent("queue_timeout")), "{text}");
+    let left = span_field(&text, "deadline_left_ms").expect("the deadline's time left");
+    assert!(left <= 2000 && left > 1000, "{text}");
+}
+
 #[tokio::test]
 async fn analysis_the_caller_set_beyond_the_timeout_is_refused_before_sending() {
     let server = FaultServer::start(vec![Fault::Stall]);

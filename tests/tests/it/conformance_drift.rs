@@ -225,10 +225,6 @@ fn string_literal(expr: &syn::Expr) -> Option<String> {
     }
 }
 
-fn method_call(expr: &syn::Expr, method: &str) -> bool {
-    matches!(expr, syn::Expr::MethodCall(call) if call.method == method && call.args.is_empty())
-}
-
 fn calls(expr: &syn::Expr, function: &str) -> bool {
     matches!(expr, syn::Expr::Call(call)
         if matches!(call.func.as_ref(), syn::Expr::Path(p)
@@ -256,8 +252,7 @@ impl VisitMut for SendVisitor {
     fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
         let on_header_map = matches!(call.receiver.as_ref(), syn::Expr::Path(p)
             if p.path.is_ident("header_map"));
-        // `insert` onto the built request's headers, where the send rewrite
-        // moves progenitor's `append`s into its own map.
+        // progenitor's header map, merged into the request.
         if (call.method == "append" || call.method == "insert")
             && on_header_map
             && let Some(name) = call.args.first().and_then(string_literal)
@@ -268,20 +263,16 @@ impl VisitMut for SendVisitor {
     }
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if mac.path.is_ident("format_args")
+        if mac.path.is_ident("format")
             && self.path.is_none()
             && let Ok(args) =
                 mac.parse_body_with(Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated)
             && let Some(pattern) = args.first().and_then(string_literal)
-            && pattern.starts_with('/')
+            && let Some(path) = pattern.strip_prefix("{}")
         {
-            // `request_url(client, format_args!("/a/{}", crate::runtime::PathSegment(&id)))`;
-            // a UUID is written as it is (`id.hyphenated()`).
-            self.escaped = args
-                .iter()
-                .skip(1)
-                .all(|arg| calls(arg, "PathSegment") || method_call(arg, "hyphenated"));
-            self.path = Some(pattern);
+            // progenitor's `format!("{}/a/{}", client.baseurl, encode_path(&id.to_string()))`.
+            self.escaped = args.iter().skip(2).all(|arg| calls(arg, "encode_path"));
+            self.path = Some(path.to_string());
         }
         syn::visit_mut::visit_macro_mut(self, mac);
     }
@@ -328,7 +319,7 @@ fn drift(pipeline: &Pipeline) -> Vec<String> {
         }
         if !actual.escaped {
             found.push(format!(
-                "{label}: a path parameter is not written through PathSegment"
+                "{label}: a path parameter is not written through encode_path"
             ));
         }
         if actual.body != expected.body {

@@ -562,6 +562,7 @@ fn setters_are_documented_with_location_default_and_unit() {
         .expect("a builder module");
     let mut undocumented = Vec::new();
     let mut timeout_doc = None;
+    let mut send_from_doc = None;
     for item in &builder.1 {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -595,7 +596,10 @@ fn setters_are_documented_with_location_default_and_unit() {
                 undocumented.push(format!("{owner}::{name}"));
             }
             if owner == "GetFile" && name == "timeout" {
-                timeout_doc = Some(doc);
+                timeout_doc = Some(doc.clone());
+            }
+            if owner == "GetLog" && name == "send_from" {
+                send_from_doc = Some(doc);
             }
         }
     }
@@ -607,6 +611,13 @@ fn setters_are_documented_with_location_default_and_unit() {
     );
     assert!(timeout_doc.contains("In milliseconds"), "{timeout_doc}");
     assert!(timeout_doc.contains("Default: `65000`"), "{timeout_doc}");
+    // The document's fixed instant is an example, never the API's default.
+    let send_from_doc = send_from_doc.expect("GetLog::send_from");
+    assert!(
+        send_from_doc.contains("Example: `\"2025-06-19T10:52:53.815938106Z\"`")
+            && !send_from_doc.contains("Default:"),
+        "{send_from_doc}"
+    );
 }
 
 fn quote_type(ty: &syn::Type) -> String {

@@ -3,28 +3,22 @@
 use std::time::Duration;
 
 use probe_api::spec::operation;
-use probe_api::timeouts::{ANALYSIS_MARGIN, DEFAULT_TIMEOUT, request_timeout};
+use probe_api::timeouts::{ANALYSIS_MARGIN, Analysis, DEFAULT_TIMEOUT, request_timeout};
 
-fn request(
-    method: reqwest::Method,
-    url: &str,
-    json: Option<serde_json::Value>,
-) -> reqwest::Request {
-    let mut request = reqwest::Request::new(method, reqwest::Url::parse(url).expect("url"));
-    if let Some(body) = json {
-        *request.body_mut() = Some(serde_json::to_vec(&body).expect("json").into());
+fn asked(timeout: Option<u64>, queue_timeout: Option<u64>) -> Analysis {
+    Analysis {
+        timeout,
+        queue_timeout,
     }
-    request
 }
 
 #[test]
 fn a_file_probe_asking_for_120_s_of_analysis_waits_longer_than_120_s() {
-    let r = request(
-        reqwest::Method::GET,
-        "https://api.probe.dev/v1/probe/file?url=a&timeout=120000",
-        None,
+    let t = request_timeout(
+        operation("get_file"),
+        asked(Some(120_000), None),
+        DEFAULT_TIMEOUT,
     );
-    let t = request_timeout(operation("get_file"), &r, DEFAULT_TIMEOUT);
     assert!(t > Duration::from_secs(120), "{t:?}");
     // 120 s of analysis, the document's 60 s default queue time, the margin.
     assert_eq!(t, Duration::from_secs(180) + ANALYSIS_MARGIN);
@@ -32,44 +26,24 @@ fn a_file_probe_asking_for_120_s_of_analysis_waits_longer_than_120_s() {
 
 #[test]
 fn defaults_come_from_the_document_for_each_media_operation() {
-    let get = |name: &str, path: &str| {
-        let r = request(
-            reqwest::Method::GET,
-            &format!("https://api.probe.dev{path}?url=a"),
-            None,
-        );
-        request_timeout(operation(name), &r, DEFAULT_TIMEOUT)
-    };
+    let get = |name: &str| request_timeout(operation(name), Analysis::NONE, DEFAULT_TIMEOUT);
+    assert_eq!(get("get_file"), Duration::from_secs(125) + ANALYSIS_MARGIN);
     assert_eq!(
-        get("get_file", "/v1/probe/file"),
-        Duration::from_secs(125) + ANALYSIS_MARGIN
-    );
-    assert_eq!(
-        get(
-            "get_media_stream_validator",
-            "/v1/probe/mediastreamvalidator"
-        ),
+        get("get_media_stream_validator"),
         Duration::from_secs(1250) + ANALYSIS_MARGIN
     );
     // Account operations analyse nothing: the client's timeout applies.
-    assert_eq!(
-        get("get_sessions", "/frontend/api/v1/auth/session"),
-        DEFAULT_TIMEOUT
-    );
+    assert_eq!(get("get_sessions"), DEFAULT_TIMEOUT);
 }
 
 #[test]
-fn a_json_body_sets_the_analysis_time_of_a_post() {
-    let r = request(
-        reqwest::Method::POST,
-        "https://api.probe.dev/v1/probe/file",
-        Some(serde_json::json!({"url": "a", "timeout": 300000, "queue_timeout": 1000})),
-    );
-    let t = request_timeout(operation("post_file"), &r, DEFAULT_TIMEOUT);
+fn a_post_waits_for_the_analysis_time_its_body_asks_for() {
+    let body = asked(Some(300_000), Some(1000));
+    let t = request_timeout(operation("post_file"), body, DEFAULT_TIMEOUT);
     assert_eq!(t, Duration::from_secs(301) + ANALYSIS_MARGIN);
     // A longer client timeout is a floor that still wins.
     let floor = Duration::from_secs(900);
-    assert_eq!(request_timeout(operation("post_file"), &r, floor), floor);
+    assert_eq!(request_timeout(operation("post_file"), body, floor), floor);
 }
 
 #[test]
