@@ -128,12 +128,16 @@ async fn calls(report: &[u8]) {
     let started = std::time::Instant::now();
     let (peak, _) = measure_async(async {
         probe_api::reports::walk_ffprobe(
-            client
-                .get_file()
-                .url("https://media.example/bench/huge.mp4")
-                .send(),
+            &client,
             move |_item| {
                 counted.fetch_add(1, Ordering::Relaxed);
+            },
+            async |walking| {
+                walking
+                    .get_file()
+                    .url("https://media.example/bench/huge.mp4")
+                    .send()
+                    .await
             },
         )
         .await

@@ -2,7 +2,8 @@
 //! (operation, method, redacted path, attempts, start, and the credentials
 //! nothing shown may carry), the [`Answer`] an attempt ends with, and the
 //! reading of a body within the stall timeout. The bottom of the runtime:
-//! it imports nothing of the crate but the credential type.
+//! it imports nothing of the crate but the credential type and the walk's
+//! callback.
 
 use std::pin::Pin;
 use std::task::Poll;
@@ -23,6 +24,9 @@ pub(crate) struct Answer {
     /// mid-body is retried; `None` when the caller streams it.
     pub(crate) body: Option<Bytes>,
     pub(crate) exchange: Exchange,
+    /// Where a walking client's FFprobe frames and packets go: the body
+    /// was left unread to be decoded as it arrives.
+    pub(crate) walk: Option<crate::reports::walk::Walk>,
 }
 
 impl Answer {

@@ -72,6 +72,9 @@ pub(crate) struct ClientState {
     pub(crate) limiter: Option<crate::batch::Limiter>,
     /// Where every attempt is recorded, when the client records.
     pub(crate) recording: Option<crate::cassette::Recording>,
+    /// Where the frames and packets of the FFprobe reports this client
+    /// receives go, when it walks them (`reports::walk_ffprobe`).
+    pub(crate) walk: Option<crate::reports::walk::Walk>,
 }
 
 impl ClientState {
@@ -92,6 +95,7 @@ impl fmt::Debug for ClientState {
             .field("deadline", &self.deadline)
             .field("limiter", &self.limiter)
             .field("recording", &self.recording)
+            .field("walks", &self.walk.is_some())
             .field(
                 "cookies",
                 &self
@@ -402,6 +406,7 @@ impl ClientBuilder {
                 deadline: None,
                 limiter: None,
                 recording: self.recording,
+                walk: None,
             },
         ))
     }
@@ -586,7 +591,7 @@ impl Client {
     }
 
     /// The same client, sharing its connection pool, with other state.
-    fn with_state(&self, change: impl FnOnce(&mut ClientState)) -> Client {
+    pub(crate) fn with_state(&self, change: impl FnOnce(&mut ClientState)) -> Client {
         let mut state = self.inner.clone();
         change(&mut state);
         Client::new_with_client(&self.baseurl, self.client.clone(), state)

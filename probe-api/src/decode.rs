@@ -37,6 +37,7 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
     body_request_id: fn(&T) -> Option<&str>,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send {
     async move {
+        let walk = answer.walk.clone();
         // The headers move into the value rather than being copied.
         let (mut response, body, exchange) = answer.into_parts();
         let status = response.status();
@@ -46,13 +47,12 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
         if let Some(bytes) = body {
             return decoded(&bytes, status, headers, exchange, body_request_id);
         }
-        let sink = crate::reports::walk::take_sink();
         Box::pin(read_and_decode(
             response,
             status,
             headers,
             exchange,
-            sink,
+            walk,
             body_request_id,
         ))
         .await
@@ -65,11 +65,11 @@ async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
     status: StatusCode,
     headers: HeaderMap,
     exchange: Exchange,
-    sink: Option<crate::reports::walk::Sink>,
+    walk: Option<crate::reports::walk::Walk>,
     body_request_id: fn(&T) -> Option<&str>,
 ) -> Result<Response<T>, Error> {
-    if let Some(sink) = sink {
-        return match crate::reports::walk::decode::<T>(response, sink).await {
+    if let Some(walk) = walk {
+        return match crate::reports::walk::decode::<T>(response, walk).await {
             Ok(value) => {
                 let parts = parts(status, headers, exchange, body_request_id(&value));
                 Ok(Response::new(value, parts))

@@ -101,8 +101,9 @@ fn start<'a>(
         timeout: Duration::ZERO,
         bound: state.timeout_is_bound.then_some(state.timeout),
         deadline: state.deadline.map(|limit| started + limit),
-        // A walked report is decoded as its body arrives (`reports::walk`).
-        streams: streams || crate::reports::walk::walking(),
+        // A walking client's reports are decoded as the body arrives
+        // (`reports::walk`).
+        streams: streams || state.walk.is_some(),
         span: tracing::Span::none(),
     };
     let fitted = call
@@ -397,6 +398,7 @@ impl Call<'_> {
                     response,
                     body,
                     exchange,
+                    walk: self.client.inner.walk.clone(),
                 })
             }
             Err(failure) => Err(failure_error(failure, &exchange)),

@@ -50,11 +50,6 @@ mod sealed {
 
 impl Report for FfprobeReport {
     const TOOL: &'static str = "ffprobe";
-
-    fn from_map<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-        // Inside a walk its frames and packets go to the walk instead.
-        super::walk::ffprobe_from_map(map)
-    }
 }
 
 impl Report for MediaInfoReport {

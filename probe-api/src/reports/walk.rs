@@ -3,26 +3,30 @@
 //!
 //! A two-hour movie's `-show_frames -show_packets` output runs to hundreds
 //! of megabytes: decoded whole, it is the body plus about twice that again.
-//! [`walk_ffprobe`] sends the request as usual but decodes the body while
-//! it is still arriving: each frame and packet of the FFprobe report goes
-//! to a callback and is dropped, and the response comes back with the rest
-//! of the report (format, streams, chapters) and no frames or packets.
+//! [`walk_ffprobe`] hands its closure a client that walks: each call it
+//! sends streams its body, which is decoded while it is still arriving,
+//! each frame and packet of the FFprobe report (`ffprobe.response`) going
+//! to a callback and then dropped; the response comes back with the rest of
+//! the report (format, streams, chapters) and no frames or packets.
 //!
 //! serde_json has no incremental parser, so the decoder runs on a thread of
 //! its own reading the body chunks from a bounded channel; the call's task
 //! feeds that channel as chunks arrive. At most [`CHUNKS_IN_FLIGHT`] chunks
-//! wait between the two, and the decoder holds one frame at a time.
+//! wait between the two, and the decoder holds one frame at a time. The
+//! callback travels with the call, explicitly: in the walking client's
+//! state, in the answer the transport hands the decoder, and in the seeds
+//! the decoder reads the body with.
 
-use std::cell::RefCell;
-use std::future::Future;
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::FfprobeReport;
 use super::ffprobe::{Frame, Packet, PacketOrFrame};
+use crate::Client;
 
 /// How many body chunks may wait for the decoder; with hyper's chunks of
 /// up to a few hundred kilobytes this bounds the body held in memory.
@@ -32,25 +36,41 @@ pub const CHUNKS_IN_FLIGHT: usize = 16;
 /// thread, hence `Send`.
 pub type Sink = Box<dyn FnMut(PacketOrFrame) + Send>;
 
-tokio::task_local! {
-    /// The sink of the walk this task's call is part of.
-    static WALK: RefCell<Option<Sink>>;
+/// The callback of a walking client, shared by the calls it sends (each
+/// decoder locks it for each item, so two walked calls at once take
+/// turns).
+#[derive(Clone)]
+pub(crate) struct Walk(Arc<Mutex<Sink>>);
+
+impl std::fmt::Debug for Walk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Walk")
+    }
 }
 
-thread_local! {
-    /// On the decoder's thread: where the report's frames and packets go.
-    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
+impl Walk {
+    fn hand(&self, item: PacketOrFrame) {
+        // A callback that panicked poisoned the lock; the items after it
+        // still go to it.
+        let mut sink = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sink(item);
+    }
 }
 
-/// Sends a file probe built as usual and hands every frame and packet of
-/// its FFprobe report to `each` as the body arrives, instead of keeping
-/// them: peak memory is bounded by a constant, not by the report.
+/// Sends the calls of `send` on a client that walks: every frame and
+/// packet of each FFprobe report they receive goes to `each` as the body
+/// arrives, instead of into the report, so peak memory is bounded by a
+/// constant, not by the report.
 ///
-/// `send` is the builder's `send()` (of `get_file` or `post_file`). The
-/// response it returns holds the rest of the report (`format`, `streams`,
-/// `chapters`, ...); its `frames`, `packets` and `packets_and_frames` are
-/// `None`, their items having gone to `each`, in body order. `each` runs on
-/// a thread of the walk's own (so it is `Send`); what it keeps is up to it.
+/// `send` gets the walking client (`client` with the same settings) and
+/// sends a file probe with it (`get_file` or `post_file`). The response it
+/// returns holds the rest of the report (`format`, `streams`, `chapters`,
+/// ...); its `frames`, `packets` and `packets_and_frames` are `None`, their
+/// items having gone to `each`, in body order. `each` runs on a thread of
+/// the walk's own (so it is `Send`); what it keeps is up to it.
 ///
 /// ```no_run
 /// # async fn run(client: probe_api::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -61,17 +81,21 @@ thread_local! {
 /// let key_frames = Arc::new(AtomicU64::new(0));
 /// let counter = key_frames.clone();
 /// let response = probe_api::reports::walk_ffprobe(
-///     client
-///         .get_file()
-///         .url("https://example.com/media/movie.mp4")
-///         .ffprobe_show_frames(true)
-///         .send(),
+///     &client,
 ///     move |item| {
 ///         if let PacketOrFrame::Frame(frame) = item {
 ///             if frame.key_frame == Some(1) {
 ///                 counter.fetch_add(1, Ordering::Relaxed);
 ///             }
 ///         }
+///     },
+///     async |walking| {
+///         walking
+///             .get_file()
+///             .url("https://example.com/media/movie.mp4")
+///             .ffprobe_show_frames(true)
+///             .send()
+///             .await
 ///     },
 /// )
 /// .await?;
@@ -89,26 +113,18 @@ thread_local! {
 ///
 /// Those of `send`; a body that does not decode is an
 /// [`ErrorKind::Decode`](crate::ErrorKind::Decode) error.
-pub async fn walk_ffprobe<F>(send: F, each: impl FnMut(PacketOrFrame) + Send + 'static) -> F::Output
-where
-    F: Future,
-{
-    WALK.scope(RefCell::new(Some(Box::new(each))), send).await
-}
-
-/// Whether the current call is walked (see [`walk_ffprobe`]).
-#[inline]
-pub(crate) fn walking() -> bool {
-    WALK.try_with(|w| w.borrow().is_some()).unwrap_or(false)
-}
-
-/// The current walk's sink, taken: a call decodes its body once.
-pub(crate) fn take_sink() -> Option<Sink> {
-    WALK.try_with(|w| w.borrow_mut().take()).ok().flatten()
+pub async fn walk_ffprobe<R>(
+    client: &Client,
+    each: impl FnMut(PacketOrFrame) + Send + 'static,
+    send: impl AsyncFnOnce(&Client) -> R,
+) -> R {
+    let walk = Walk(Arc::new(Mutex::new(Box::new(each))));
+    let walking = client.with_state(|state| state.walk = Some(walk));
+    send(&walking).await
 }
 
 /// Decodes `response`'s body as `T` as it arrives, with the FFprobe
-/// report's frames and packets going to `sink`.
+/// report's frames and packets going to `walk`.
 ///
 /// # Errors
 ///
@@ -116,14 +132,13 @@ pub(crate) fn take_sink() -> Option<Sink> {
 /// message).
 pub(crate) async fn decode<T: DeserializeOwned + Send + 'static>(
     mut response: reqwest::Response,
-    sink: Sink,
+    walk: Walk,
 ) -> Result<T, Failure> {
     let (chunks, rx) = tokio::sync::mpsc::channel::<Bytes>(CHUNKS_IN_FLIGHT);
     let (done, result) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("probe-api-walk".into())
         .spawn(move || {
-            SINK.with(|s| *s.borrow_mut() = Some(sink));
             let reader = std::io::BufReader::with_capacity(
                 64 * 1024,
                 Chunks {
@@ -131,9 +146,7 @@ pub(crate) async fn decode<T: DeserializeOwned + Send + 'static>(
                     current: Bytes::new(),
                 },
             );
-            let decoded = serde_json::from_reader::<_, T>(reader).map_err(|e| e.to_string());
-            SINK.with(|s| s.borrow_mut().take());
-            let _ = done.send(decoded);
+            let _ = done.send(decode_walked::<T>(reader, &walk));
         });
     if let Err(e) = spawned {
         return Err(Failure::Decode(format!(
@@ -156,6 +169,107 @@ pub(crate) async fn decode<T: DeserializeOwned + Send + 'static>(
     match result.await {
         Ok(decoded) => decoded.map_err(Failure::Decode),
         Err(_) => Err(Failure::Decode(String::from("the decoder thread stopped"))),
+    }
+}
+
+/// The body read from `reader`: the frames and packets of
+/// `ffprobe.response` handed to `walk` as they are decoded, the rest kept
+/// as JSON (it is small) and decoded into `T` at the end.
+fn decode_walked<T: DeserializeOwned>(reader: impl Read, walk: &Walk) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let rest = Level { depth: 0, walk }
+        .deserialize(&mut deserializer)
+        .and_then(|rest| deserializer.end().map(|()| rest))
+        .map_err(|e| e.to_string())?;
+    serde_json::from_value(rest).map_err(|e| e.to_string())
+}
+
+/// The path to the walked report: the body's `ffprobe`, then its `response`.
+const REPORT_PATH: [&str; 2] = ["ffprobe", "response"];
+
+/// A value on the path to the report at `depth` (0: the body, 2: the
+/// report), read as JSON except the part of it on the path.
+struct Level<'w> {
+    depth: usize,
+    walk: &'w Walk,
+}
+
+impl<'de> DeserializeSeed<'de> for Level<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Level<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut rest = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let kind = match key.as_str() {
+                "frames" => Some(Kind::Frames),
+                "packets" => Some(Kind::Packets),
+                "packets_and_frames" => Some(Kind::Both),
+                _ => None,
+            };
+            match (self.depth, kind) {
+                (2, Some(kind)) => map.next_value_seed(Items {
+                    kind,
+                    walk: self.walk,
+                })?,
+                (depth, _) if depth < 2 && key == REPORT_PATH[depth] => {
+                    let value = map.next_value_seed(Level {
+                        depth: depth + 1,
+                        walk: self.walk,
+                    })?;
+                    rest.insert(key, value);
+                }
+                _ => {
+                    let value: Value = map.next_value()?;
+                    rest.insert(key, value);
+                }
+            }
+        }
+        Ok(Value::Object(rest))
+    }
+
+    // Anything but an object off the path is kept as it is.
+    fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<Value, S::Error> {
+        Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 }
 
@@ -185,31 +299,6 @@ impl Read for Chunks {
     }
 }
 
-/// Decodes an FFprobe report from `map`; on a walk's decoder thread its
-/// frames and packets go to the walk's sink instead of into the report.
-pub(crate) fn ffprobe_from_map<'de, A: MapAccess<'de>>(
-    mut map: A,
-) -> Result<FfprobeReport, A::Error> {
-    if SINK.with(|s| s.borrow().is_none()) {
-        return serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map));
-    }
-    // The rest of the report is small (format, streams, chapters): it is
-    // gathered as JSON and decoded at the end.
-    let mut rest = Map::new();
-    while let Some(key) = map.next_key::<String>()? {
-        match key.as_str() {
-            "frames" => map.next_value_seed(Items(Kind::Frames))?,
-            "packets" => map.next_value_seed(Items(Kind::Packets))?,
-            "packets_and_frames" => map.next_value_seed(Items(Kind::Both))?,
-            _ => {
-                let value: Value = map.next_value()?;
-                rest.insert(key, value);
-            }
-        }
-    }
-    serde::Deserialize::deserialize(Value::Object(rest)).map_err(de::Error::custom)
-}
-
 #[derive(Clone, Copy)]
 enum Kind {
     Frames,
@@ -217,10 +306,13 @@ enum Kind {
     Both,
 }
 
-/// An array of frames or packets, each handed to the sink as decoded.
-struct Items(Kind);
+/// An array of frames or packets, each handed to the walk as decoded.
+struct Items<'w> {
+    kind: Kind,
+    walk: &'w Walk,
+}
 
-impl<'de> DeserializeSeed<'de> for Items {
+impl<'de> DeserializeSeed<'de> for Items<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -228,7 +320,7 @@ impl<'de> DeserializeSeed<'de> for Items {
     }
 }
 
-impl<'de> Visitor<'de> for Items {
+impl<'de> Visitor<'de> for Items<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -237,7 +329,7 @@ impl<'de> Visitor<'de> for Items {
 
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
         loop {
-            let item = match self.0 {
+            let item = match self.kind {
                 Kind::Frames => seq
                     .next_element::<Frame>()?
                     .map(|f| PacketOrFrame::Frame(Box::new(f))),
@@ -249,11 +341,7 @@ impl<'de> Visitor<'de> for Items {
             let Some(item) = item else {
                 return Ok(());
             };
-            SINK.with(|s| {
-                if let Some(sink) = s.borrow_mut().as_mut() {
-                    sink(item);
-                }
-            });
+            self.walk.hand(item);
         }
     }
 }

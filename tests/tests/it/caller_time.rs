@@ -230,8 +230,16 @@ async fn the_request_span_shows_the_timeout_and_analysis_actually_sent() {
     // and the span says what the query carried, not the 140 s a file probe
     // without a limit would wait.
     assert_eq!(span_field(&text, "timeout_ms"), Some(300), "{text}");
-    assert_eq!(span_field(&text, "analysis_timeout_ms"), Some(sent("timeout")), "{text}");
-    assert_eq!(span_field(&text, "queue_timeout_ms"), Some(sent("queue_timeout")), "{text}");
+    assert_eq!(
+        span_field(&text, "analysis_timeout_ms"),
+        Some(sent("timeout")),
+        "{text}"
+    );
+    assert_eq!(
+        span_field(&text, "queue_timeout_ms"),
+        Some(sent("queue_timeout")),
+        "{text}"
+    );
     let left = span_field(&text, "deadline_left_ms").expect("the deadline's time left");
     assert!(left <= 2000 && left > 1000, "{text}");
 }

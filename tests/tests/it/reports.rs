@@ -427,13 +427,17 @@ async fn a_walk_hands_over_every_frame_and_packet_in_order_and_keeps_the_rest() 
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let into = seen.clone();
     let response = probe_api::reports::walk_ffprobe(
-        client
-            .get_file()
-            .url("https://media.example/a.mp4")
-            .ffprobe_show_frames(true)
-            .ffprobe_show_packets(true)
-            .send(),
+        &client,
         move |item| into.lock().expect("lock").push(item),
+        async |walking| {
+            walking
+                .get_file()
+                .url("https://media.example/a.mp4")
+                .ffprobe_show_frames(true)
+                .ffprobe_show_packets(true)
+                .send()
+                .await
+        },
     )
     .await
     .expect("walked")
@@ -467,8 +471,15 @@ async fn a_walked_body_that_does_not_decode_is_a_decode_error() {
     let (_server, client) =
         tests::loopback::serving_json("GET", "/v1/probe/file", body, "key").await;
     let error = probe_api::reports::walk_ffprobe(
-        client.get_file().url("https://media.example/a.mp4").send(),
+        &client,
         |_| {},
+        async |walking| {
+            walking
+                .get_file()
+                .url("https://media.example/a.mp4")
+                .send()
+                .await
+        },
     )
     .await
     .expect_err("a frame does not decode");

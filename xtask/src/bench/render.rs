@@ -520,7 +520,7 @@ pub(super) fn render(
     for r in select(results, "walk_memory") {
         let _ = writeln!(
             out,
-            "`probe_api::reports::walk_ffprobe(client.get_file()...send(), |item| ..)` over a `get_file` response of\n\
+            "`probe_api::reports::walk_ffprobe(&client, |item| .., async |walking| walking.get_file()...send().await)` over a `get_file` response of\n\
              {} made by repeating the compact report's frames and packets (in memory, served by a plain std\n\
              loopback server, not committed): {} frames and packets handed to the closure one at a time in {:.1} s,\n\
              peak heap {} ({:.1} % of the body). The body is decoded as it arrives, on a thread of the walk's own\n\
