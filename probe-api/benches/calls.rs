@@ -151,6 +151,16 @@ fn main() {
             .collect(),
         recorded: Mutex::new(None),
     });
+    // `PROBE_BENCH_ONLY=serve`: this binary is the server of another run
+    // (see `ServerProcess`): it serves the small bodies until its stdin
+    // closes.
+    if only.as_deref() == Some("serve") {
+        let addr = serve(bodies);
+        println!("{}", addr.port());
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new());
+        return;
+    }
     let addr = serve(bodies.clone());
     let base = format!("http://{addr}");
 
@@ -210,6 +220,42 @@ async fn call_loop(base: &str) {
     futures_util::stream::iter(0..n)
         .for_each_concurrent(in_flight, |_| one())
         .await;
+}
+
+/// This bench binary run again as the server (`PROBE_BENCH_ONLY=serve`), so the
+/// timed rows measure a client whose process the server does not share:
+/// its CPU is the client's own. Dropping it closes the server's stdin,
+/// which ends it.
+struct ServerProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl ServerProcess {
+    fn start() -> ServerProcess {
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this binary"))
+            .env("PROBE_BENCH_ONLY", "serve")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the server process");
+        let stdout = child.stdout.take().expect("the server's stdout");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("the server's port");
+        let port: u16 = line.trim().parse().expect("a port");
+        ServerProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
 
 /// Starts the loopback server on its own thread and runtime.
@@ -389,6 +435,34 @@ async fn hand_get_file(
         request = request.timeout(timeout);
     }
     let response = request.send().await.expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
+}
+
+/// `get_file` as a first hand-written call: `reqwest::Client::new()`, the
+/// URL, query and credential, the body decoded into the same type.
+async fn bare_get_file(http: &reqwest::Client, base: &str, media: &str) -> types::GetFileResponse {
+    let response = http
+        .get(format!("{base}/v1/probe/file"))
+        .query(&[("ffprobe[show_streams]", "true"), ("url", media)])
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).expect("decodes")
+}
+
+/// `get_session` as a first hand-written call (see [`bare_get_file`]).
+async fn bare_get_session(http: &reqwest::Client, base: &str) -> types::AuthGetSessionResponse {
+    let response = http
+        .get(format!("{base}/frontend/api/v1/auth/session/{SESSION_ID}"))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(response.status(), reqwest::StatusCode::OK);
     let bytes = response.bytes().await.expect("body");
     serde_json::from_slice(&bytes).expect("decodes")
@@ -669,14 +743,13 @@ async fn overhead(base: &str, bodies: &Bodies) {
     // retry policy) and reqwest's default for the hand-written calls.
     let http = default_http_client();
     let sdk = default_sdk_client(base);
-    // For comparison: the SDK on the hand-written call's reqwest client,
-    // without retries.
-    let sdk_shared = sdk_client(base, &http, RetryPolicy::none());
     // The SDK gives every request a timeout (for media operations, the
     // analysis time the request allows plus a margin), so the hand-written
     // calls set the same one; a last row shows a call without any.
     let file_timeout = timeout_of("get_file");
     let session_timeout = timeout_of("get_session");
+    // The requests are checked against this process's server, which
+    // records them; the timed rows use a server in a process of its own.
     same_requests(
         bodies,
         "get_file",
@@ -692,11 +765,43 @@ async fn overhead(base: &str, bodies: &Bodies) {
     )
     .await;
 
+    let server = ServerProcess::start();
+    let base = server.base.as_str();
+    let sdk = default_sdk_client(base);
+    // For comparison: the SDK on the hand-written call's reqwest client,
+    // without retries.
+    let sdk_shared = sdk_client(base, &http, RetryPolicy::none());
+    // The baseline a user writes first: `reqwest::Client::new()`, the URL,
+    // the credential, the body decoded into the same type; no timeout, no
+    // user agent, no `Accept`.
+    let bare = reqwest::Client::new();
+
     let sequential = Batch::Sequential(SEQUENTIAL_CALLS);
     let concurrent = Batch::Concurrent {
         calls: CONCURRENT_CALLS,
         in_flight: IN_FLIGHT,
     };
+    for (batch, rounds, mode) in [
+        (sequential, SEQUENTIAL_ROUNDS, "sequential"),
+        (concurrent, CONCURRENT_ROUNDS, "concurrent"),
+    ] {
+        let (s, h) = alternate(
+            batch,
+            rounds,
+            || async { drop(sdk_get_file(&sdk, MEDIA_URL).await) },
+            || async { drop(bare_get_file(&bare, base, MEDIA_URL).await) },
+        )
+        .await;
+        emit_overhead("get_file", mode, "bare", batch, &s, &h);
+        let (s, h) = alternate(
+            batch,
+            rounds,
+            || async { drop(sdk_get_session(&sdk).await) },
+            || async { drop(bare_get_session(&bare, base).await) },
+        )
+        .await;
+        emit_overhead("get_session", mode, "bare", batch, &s, &h);
+    }
     for (batch, rounds, mode) in [
         (sequential, SEQUENTIAL_ROUNDS, "sequential"),
         (concurrent, CONCURRENT_ROUNDS, "concurrent"),
@@ -783,7 +888,8 @@ fn timeout_of(operation: &str) -> Duration {
     )
 }
 
-/// `setup`: `default` (the clients users build on both sides), `shared`
+/// `setup`: `bare` (the SDK's default client against `reqwest::Client::new()`
+/// and the plainest call), `default` (the clients users build on both sides), `shared`
 /// (the SDK on the hand-written call's reqwest client, no retries),
 /// `untimed` (default clients, the hand-written call without a timeout),
 /// `a/a` (two hand-written clients, the method's floor) or `traced`

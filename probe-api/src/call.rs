@@ -335,7 +335,6 @@ pub(crate) async fn read_body(
 /// but removes the `content-length` header when it does: the header is the
 /// body's size. It is only a hint, capped so a wrong one cannot reserve
 /// much.
-#[inline(never)]
 fn announced_size(response: &reqwest::Response) -> usize {
     response
         .headers()

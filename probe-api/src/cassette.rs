@@ -332,12 +332,10 @@ impl Recording {
     }
 }
 
-/// Records one attempt of `exchange`: `request`, the attempt's request
-/// built again with its credentials (the one sent was handed to reqwest;
-/// `None` when it cannot be built again), and the attempt's outcome.
-/// Called by the transport for every attempt of a recording client.
-#[cold]
-#[inline(never)]
+/// Records one attempt of `exchange`: `request`, a copy of the request as
+/// sent, with its credentials (`None` when its body could not be copied),
+/// and the attempt's outcome. Called by the transport for every attempt of
+/// a recording client.
 pub(crate) fn record(
     recording: &Recording,
     request: Option<reqwest::Request>,

@@ -1,5 +1,6 @@
 //! The client users start from: configuration by builder and environment,
-//! credentials, and the hooks that put them on each request.
+//! and the state every call of a client shares (credentials, timeouts,
+//! retries, the limiter), which the transport reads.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -13,7 +13,6 @@ use crate::response::{Parts, RequestId, Response, SuccessBody};
 
 /// Decodes a success body into `T`, or explains why it is not one: the
 /// status, the JSON path where decoding stopped, and a snippet of the body.
-#[inline]
 pub(crate) fn decode_response<T: DeserializeOwned + SuccessBody + Send + 'static>(
     answer: Answer,
 ) -> impl Future<Output = Result<Response<T>, Error>> + Send {
@@ -45,7 +44,7 @@ pub(crate) fn decode_response_with<T: DeserializeOwned + Send + 'static>(
         // A body read within the attempt is no walk's: a walked call
         // streams (`transport::start`), its body decoded as it arrives.
         if let Some(bytes) = body {
-            return decoded(&bytes, status, headers, exchange, body_request_id);
+            return decode_read(&bytes, status, headers, exchange, body_request_id);
         }
         Box::pin(read_and_decode(
             response,
@@ -89,14 +88,13 @@ async fn read_and_decode<T: DeserializeOwned + Send + 'static>(
             }
         };
     }
-    let bytes = read_body(response, &exchange, status, &headers).await?;
-    decoded(&bytes, status, headers, exchange, body_request_id)
+    let bytes = read_unread(response, &exchange, status, &headers).await?;
+    decode_read(&bytes, status, headers, exchange, body_request_id)
 }
 
 /// The response for a body that was read: its value, or the error that says
 /// where it did not decode.
-#[inline]
-fn decoded<T: DeserializeOwned>(
+fn decode_read<T: DeserializeOwned>(
     bytes: &[u8],
     status: StatusCode,
     headers: HeaderMap,
@@ -193,7 +191,7 @@ pub(crate) async fn bytes_response(answer: Answer) -> Result<Response<bytes::Byt
     let headers = std::mem::take(response.headers_mut());
     let bytes = match body {
         Some(bytes) => bytes,
-        None => read_body(response, &exchange, status, &headers).await?,
+        None => read_unread(response, &exchange, status, &headers).await?,
     };
     Ok(Response::new(bytes, parts(status, headers, exchange, None)))
 }
@@ -225,7 +223,7 @@ pub(crate) async fn error_response(answer: Answer) -> Error {
     let headers = std::mem::take(response.headers_mut());
     let bytes = match body {
         Some(bytes) => bytes,
-        None => match read_body(response, &exchange, status, &headers).await {
+        None => match read_unread(response, &exchange, status, &headers).await {
             Ok(bytes) => bytes,
             Err(error) => return error,
         },
@@ -254,7 +252,7 @@ fn parts(
 /// The body of a response the transport did not read (a streamed or
 /// walked one), read now; the read is boxed so that it does not enlarge
 /// every call's future.
-async fn read_body(
+async fn read_unread(
     response: reqwest::Response,
     exchange: &Exchange,
     status: StatusCode,

@@ -21,7 +21,6 @@ impl OperationFacts {
     /// The facts of the operation with the Rust method name `rust_name`
     /// (the same name on every call), `None` for a request that is no
     /// operation of the document.
-    #[inline]
     pub(crate) fn get(&self, rust_name: &str) -> Option<Known> {
         *self.0.get_or_init(|| operation_spec(rust_name))
     }
@@ -40,25 +39,14 @@ pub(crate) struct Known {
     pub(crate) takes_cookies: bool,
 }
 
-/// The operation with the given Rust method name, by binary search in an
-/// index sorted on first use (every call looks its operation up).
+/// The facts of `rust_name`, worked out once per operation: a search of the
+/// operations table, then the three questions the transport asks.
 fn operation_spec(rust_name: &str) -> Option<Known> {
-    static INDEX: OnceLock<Vec<Known>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut index: Vec<_> = crate::spec::operations()
-            .iter()
-            .map(|spec| Known {
-                spec,
-                secret_path: spec.has_secret_parameters(),
-                needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
-                takes_cookies: !spec.cookies.is_empty(),
-            })
-            .collect();
-        index.sort_by_key(|k| k.spec.rust_name);
-        index
-    });
-    index
-        .binary_search_by_key(&rust_name, |k| k.spec.rust_name)
-        .ok()
-        .map(|i| index[i])
+    let spec = crate::spec::operation(rust_name)?;
+    Some(Known {
+        spec,
+        secret_path: spec.has_secret_parameters(),
+        needs_auth: spec.security.iter().any(|alt| !alt.is_empty()),
+        takes_cookies: !spec.cookies.is_empty(),
+    })
 }

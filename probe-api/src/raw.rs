@@ -36,6 +36,11 @@ use crate::{ByteStream, Client, Error, Response};
 const OPERATION: &str = "request";
 
 /// A request to any path of the API, built by [`Client::request`].
+///
+/// A raw request asks the server for no analysis time of its own, so its
+/// timeout is the client's (see [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)),
+/// not the media rule of the file probes: to send a media probe this way,
+/// give the client a timeout that covers the analysis the request asks for.
 #[must_use = "a request does nothing until it is sent"]
 pub struct RawRequest<'c> {
     client: &'c Client,

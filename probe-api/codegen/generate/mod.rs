@@ -30,7 +30,8 @@ pub use tables::{dynamic_dispatch, operations_table, success_bodies};
 /// The progenitor settings every build uses.
 pub fn settings() -> Result<GenerationSettings, SpecError> {
     // The hand-written layer keeps its state (credentials, timeouts) inside
-    // the generated client and implements progenitor's hooks for it.
+    // the generated client, where every rewritten `send()` hands it to the
+    // transport.
     let inner = "crate::runtime::ClientState"
         .parse::<proc_macro2::TokenStream>()
         .map_err(|e| SpecError::new("#", format!("invalid inner type path: {e}")))?;
