@@ -159,20 +159,22 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (Strin
 #[cold]
 fn decode_json_again<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, (String, String)> {
     // A tool report that does not fit its type fails the strict pass but
-    // not the response: read again keeping reports as text (see
-    // `reports::ToolReport`), which leaves only errors outside reports.
-    crate::reports::lenient_reports(|| {
-        if let Ok(value) = serde_json::from_slice(bytes) {
-            return Ok(value);
-        }
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
-            .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
-        deserializer
-            .end()
-            .map_err(|e| (String::from("."), e.to_string()))?;
-        Ok(value)
-    })
+    // not the response: read again with such reports set aside as their
+    // text (see `reports::ToolReport`), which leaves only errors outside
+    // reports.
+    if let Ok(value) = crate::reports::isolate_reports(bytes)
+        && let Ok(decoded) = serde_json::from_value(value)
+    {
+        return Ok(decoded);
+    }
+    // Where the body stops fitting `T`, read with its path tracked.
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer)
+        .map_err(|e| (e.path().to_string(), e.inner().to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| (String::from("."), e.to_string()))?;
+    Ok(value)
 }
 
 /// The value of a response without a body (204), its headers moved rather

@@ -44,11 +44,55 @@ pub use ffprobe::FfprobeReport;
 pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
 pub use text::CompactText;
-pub(crate) use tool::lenient_reports;
+pub(crate) use tool::isolate_reports;
 pub use tool::{Report, ToolReport};
 pub use walk::walk_ffprobe;
 
 use crate::types;
+
+/// The methods of a `Visitor` of `serde_json::Value` that keep any value
+/// but an object as it is: for the seeds that read a body along a path
+/// (the walk's, the lenient pass's), where only the objects on the path are
+/// read differently.
+macro_rules! keep_other_values {
+    () => {
+        fn visit_seq<S: serde::de::SeqAccess<'de>>(
+            self,
+            seq: S,
+        ) -> Result<serde_json::Value, S::Error> {
+            serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::String(v.to_string()))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::String(v))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::Bool(v))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::from(v))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::from(v))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::from(v))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<serde_json::Value, E> {
+            Ok(serde_json::Value::Null)
+        }
+    };
+}
+pub(crate) use keep_other_values;
 
 /// Why a response holds no typed report for a tool.
 #[derive(Debug, Clone, PartialEq, Eq)]

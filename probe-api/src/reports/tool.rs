@@ -12,11 +12,11 @@
 //! A report that does not fit its type must not cost the caller the rest of
 //! the response. serde cannot resume a JSON stream after a nested value
 //! fails, so the first pass is strict and fast; only when it fails is the
-//! body read again with each report kept as its JSON text
-//! ([`lenient_reports`]), decoded on its own, and a report that still does
-//! not fit remembered with the path where it stopped.
+//! body read again ([`isolate_reports`]) with each report that does not fit
+//! its type set aside as its text, and decoded from that: such a report is
+//! remembered with the path where it stopped, and the rest of the response
+//! decodes. Both passes are plain calls with the body as their argument.
 
-use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -199,41 +199,95 @@ impl<T: Serialize> Serialize for ToolReport<T> {
     }
 }
 
-thread_local! {
-    static LENIENT: Cell<bool> = const { Cell::new(false) };
+/// Marks the text of a report [`isolate_reports`] set aside: a control
+/// character, which JSON text never starts with, so the strict pass knows
+/// the string holds the report as the server sent it, not a report sent as
+/// text.
+const SET_ASIDE: char = '\u{1}';
+
+/// Where the tool reports sit in a response: the `response` of its
+/// `ffprobe` and `mediainfo` results (`codegen/reports.rs` types them
+/// there).
+const REPORTS: [(&str, Tool); 2] = [("ffprobe", Tool::Ffprobe), ("mediainfo", Tool::MediaInfo)];
+
+#[derive(Clone, Copy)]
+enum Tool {
+    Ffprobe,
+    MediaInfo,
 }
 
-/// Runs `decode` with every [`ToolReport`] it reads kept as JSON text first,
-/// so a report that does not fit its type is remembered rather than failing
-/// the whole decode. Slower than the strict pass: it is the fallback for a
-/// body the strict pass refused.
-pub(crate) fn lenient_reports<R>(decode: impl FnOnce() -> R) -> R {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            LENIENT.with(|l| l.set(self.0));
-        }
+/// The body of a response whose strict decode failed, as JSON in which
+/// each tool report that does not fit its type is set aside as its text
+/// (marked with [`SET_ASIDE`]), so that decoding it again keeps the rest
+/// of the response and remembers the report as malformed, with the path
+/// where it stopped. The fallback for a body the strict pass refused.
+///
+/// # Errors
+///
+/// The body is not JSON.
+pub(crate) fn isolate_reports(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = de::DeserializeSeed::deserialize(Isolate(None), &mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// A value on the way to a report: the body (`None`), or a tool's result.
+struct Isolate(Option<Tool>);
+
+impl<'de> de::DeserializeSeed<'de> for Isolate {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
     }
-    let _reset = Reset(LENIENT.with(|l| l.replace(true)));
-    decode()
+}
+
+impl<'de> Visitor<'de> for Isolate {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = match (self.0, REPORTS.iter().find(|(name, _)| *name == key)) {
+                (None, Some((_, tool))) => map.next_value_seed(Isolate(Some(*tool)))?,
+                (Some(tool), None) if key == "response" => {
+                    let raw: Box<RawValue> = map.next_value()?;
+                    set_aside_if_malformed(tool, &raw).map_err(de::Error::custom)?
+                }
+                _ => map.next_value()?,
+            };
+            kept.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(kept))
+    }
+
+    crate::reports::keep_other_values!();
+}
+
+/// A report as JSON when it fits its type (or is sent as text, which the
+/// strict pass reads itself), else its text set aside.
+fn set_aside_if_malformed(
+    tool: Tool,
+    raw: &RawValue,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let text = raw.get();
+    let fits = match tool {
+        Tool::Ffprobe => serde_json::from_str::<FfprobeReport>(text).is_ok(),
+        Tool::MediaInfo => serde_json::from_str::<MediaInfoReport>(text).is_ok(),
+    };
+    if fits || text.starts_with('"') {
+        return serde_json::from_str(text);
+    }
+    Ok(serde_json::Value::String(format!("{SET_ASIDE}{text}")))
 }
 
 impl<'de, T: Report> Deserialize<'de> for ToolReport<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if LENIENT.with(Cell::get) {
-            let raw = Box::<RawValue>::deserialize(deserializer)?;
-            // An output sent as a JSON string (`inject_json` off) holds the
-            // report's text.
-            if raw.get().starts_with('"') {
-                let text: String = serde_json::from_str(raw.get()).map_err(de::Error::custom)?;
-                return Ok(ToolReport::decoded_or_malformed(&text, || raw));
-            }
-            let inner = match Self::from_text(raw.get()) {
-                Ok(report) => Inner::Decoded(report),
-                Err((path, message)) => Inner::Malformed { path, message, raw },
-            };
-            return Ok(ToolReport { inner });
-        }
         deserializer.deserialize_any(Strict(PhantomData))
     }
 }
@@ -254,6 +308,13 @@ impl<'de, T: Report> Visitor<'de> for Strict<T> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        // A report the lenient pass set aside: its text as the server sent it.
+        if let Some(json) = text.strip_prefix(SET_ASIDE) {
+            return Ok(ToolReport::decoded_or_malformed(json, || {
+                RawValue::from_string(json.to_string())
+                    .unwrap_or_else(|_| RawValue::NULL.to_owned())
+            }));
+        }
         Ok(ToolReport::decoded_or_malformed(text, || {
             // The text as the server sent it: a JSON string. A `String`
             // always encodes, so the fallback is never taken.
@@ -279,15 +340,29 @@ mod tests {
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Holder {
+        ffprobe: Option<Section>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Section {
         response: Option<ToolReport<FfprobeReport>>,
+    }
+
+    /// The lenient pass of `body`: reports that do not fit set aside.
+    fn lenient(body: &str) -> Holder {
+        let value = isolate_reports(body.as_bytes()).expect("JSON");
+        serde_json::from_value(value).expect("decodes")
+    }
+
+    fn report(holder: Holder) -> ToolReport<FfprobeReport> {
+        holder.ffprobe.and_then(|s| s.response).expect("a report")
     }
 
     #[test]
     fn the_strict_pass_refuses_a_malformed_report_and_the_lenient_pass_keeps_its_path() {
-        let body = r#"{"response": {"streams": [{"index": "zero"}]}}"#;
+        let body = r#"{"ffprobe": {"response": {"streams": [{"index": "zero"}]}}, "other": [1]}"#;
         assert!(serde_json::from_str::<Holder>(body).is_err());
-        let holder: Holder = lenient_reports(|| serde_json::from_str(body)).expect("decodes");
-        let report = holder.response.expect("a report");
+        let report = report(lenient(body));
         let error = report.get().expect_err("malformed");
         assert!(
             matches!(&error, ReportError::Format { tool: "ffprobe", path, .. } if path == "streams[0].index"),
@@ -297,22 +372,18 @@ mod tests {
             report.malformed_json(),
             Some(r#"{"streams": [{"index": "zero"}]}"#)
         );
-        // The flag is reset after the lenient decode.
+        // The strict pass is unchanged by a lenient one before it.
         assert!(serde_json::from_str::<Holder>(body).is_err());
     }
 
     #[test]
     fn a_report_sent_as_text_is_decoded_in_both_passes() {
-        let body = r#"{"response": "{\"format\": {\"duration\": \"1.5\"}}"}"#;
+        let body = r#"{"ffprobe": {"response": "{\"format\": {\"duration\": \"1.5\"}}"}}"#;
         for holder in [
             serde_json::from_str::<Holder>(body).expect("strict"),
-            lenient_reports(|| serde_json::from_str::<Holder>(body)).expect("lenient"),
+            lenient(body),
         ] {
-            let report = holder
-                .response
-                .expect("a report")
-                .into_inner()
-                .expect("typed");
+            let report = report(holder).into_inner().expect("typed");
             assert_eq!(
                 report.duration(),
                 Some(std::time::Duration::from_millis(1500))
@@ -322,9 +393,8 @@ mod tests {
 
     #[test]
     fn a_malformed_report_serializes_as_sent() {
-        let body = r#"{"response": [1, 2]}"#;
-        let holder: Holder = lenient_reports(|| serde_json::from_str(body)).expect("decodes");
-        let report = holder.response.expect("a report");
+        let body = r#"{"ffprobe": {"response": [1, 2]}}"#;
+        let report = report(lenient(body));
         assert_eq!(
             serde_json::to_string(&report).expect("serializes"),
             "[1, 2]"

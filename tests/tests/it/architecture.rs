@@ -304,6 +304,22 @@ fn the_runtime_modules_import_each_other_without_a_circle() {
 }
 
 #[test]
+fn no_runtime_module_but_the_mock_keeps_ambient_state() {
+    // What a call does is in its signature: no task-local or thread-local
+    // changes it (the mock, a test server, is exempt).
+    let ambient: Vec<String> = runtime_sources()
+        .into_iter()
+        .filter(|(module, _)| module != "mock" && !module.starts_with("mock::"))
+        .filter(|(_, source)| {
+            let code = code_of(source);
+            code.contains("task_local!") || code.contains("thread_local!")
+        })
+        .map(|(module, _)| module)
+        .collect();
+    assert!(ambient.is_empty(), "{ambient:?}");
+}
+
+#[test]
 fn the_import_graph_sees_a_circle_through_a_use_group_and_a_root_reexport() {
     let files = [
         (String::new(), "pub use b::{Thing, Other};".to_string()),
