@@ -801,11 +801,6 @@ async fn overhead(base: &str, bodies: &Bodies) {
         )
         .await;
         emit_overhead("get_session", mode, "bare", batch, &s, &h);
-    }
-    for (batch, rounds, mode) in [
-        (sequential, SEQUENTIAL_ROUNDS, "sequential"),
-        (concurrent, CONCURRENT_ROUNDS, "concurrent"),
-    ] {
         let (s, h) = alternate(
             batch,
             rounds,

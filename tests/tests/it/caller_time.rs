@@ -180,21 +180,22 @@ async fn a_file_probe_under_a_timeout_asks_the_server_only_for_what_fits() {
     let error = call(&client, "get_file").await.expect_err("never answers");
     assert!(error.is_timeout(), "{error}");
     let line = &server.request_lines()[0];
-    let value = |key: &str| -> u64 {
-        let query = line.split_once('?').map_or("", |(_, q)| q);
-        let query = query.split_whitespace().next().unwrap_or_default();
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("no {key} in {line}"))
-            .parse()
-            .expect("milliseconds")
-    };
-    let asked = value("timeout") + value("queue_timeout");
+    let asked = query_ms(line, "timeout") + query_ms(line, "queue_timeout");
     assert!(
         asked > 0 && asked < TIMEOUT.as_millis() as u64,
         "asked the server for {asked} ms within a {TIMEOUT:?} timeout: {line}"
     );
+}
+
+/// The milliseconds of the query parameter `key` in a request `line`.
+fn query_ms(line: &str, key: &str) -> u64 {
+    let query = line.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split_whitespace().next().unwrap_or_default();
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
 }
 
 /// The `key=value` of `field` in the request span's closing line.
@@ -216,15 +217,7 @@ async fn the_request_span_shows_the_timeout_and_analysis_actually_sent() {
     let client = bounded(server.url()).with_deadline(deadline);
     call(&client, "get_file").await.expect_err("never answers");
     let line = &server.request_lines()[0];
-    let sent = |key: &str| -> u64 {
-        let query = line.split_once('?').map_or("", |(_, q)| q);
-        let query = query.split_whitespace().next().unwrap_or_default();
-        query
-            .split('&')
-            .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {key} in {line}"))
-    };
+    let sent = |key: &str| query_ms(line, key);
     let text = logs.text();
     // The attempt's time is the caller's 300 ms (shorter than the deadline),
     // and the span says what the query carried, not the 140 s a file probe
