@@ -70,7 +70,7 @@ pub(crate) struct ClientState {
     /// The time each call may take, retries included.
     pub(crate) deadline: Option<Duration>,
     /// The limit every attempt goes through.
-    pub(crate) limiter: Option<crate::batch::Limiter>,
+    pub(crate) limiter: Option<crate::limit::Limiter>,
     /// Where every attempt is recorded, when the client records.
     pub(crate) recording: Option<crate::cassette::Recording>,
     /// Where the frames and packets of the FFprobe reports this client
@@ -587,7 +587,7 @@ impl Client {
     }
 
     /// The limiter every request goes through, if any.
-    pub fn limiter(&self) -> Option<&crate::batch::Limiter> {
+    pub fn limiter(&self) -> Option<&crate::limit::Limiter> {
         self.inner.limiter.as_ref()
     }
 
@@ -666,8 +666,8 @@ impl Client {
     /// under `limiter`: each attempt, retries included, waits for a slot,
     /// its outcome moves the limit, and refusals that show the service
     /// refusing everything hold every request of the limiter until their
-    /// `Retry-After` has passed ([`PauseRule`](crate::batch::limit::PauseRule)).
-    pub fn with_limiter(&self, limiter: crate::batch::Limiter) -> Client {
+    /// `Retry-After` has passed ([`PauseRule`](crate::limit::PauseRule)).
+    pub fn with_limiter(&self, limiter: crate::limit::Limiter) -> Client {
         self.with_state(|state| state.limiter = Some(limiter))
     }
 

@@ -28,6 +28,7 @@ pub mod dynamic;
 pub mod error;
 mod facts;
 pub mod lenient;
+pub mod limit;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod pages;

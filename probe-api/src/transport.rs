@@ -16,10 +16,10 @@ use reqwest::StatusCode;
 use tracing::Instrument;
 
 use crate::Client;
-use crate::batch::limit::{Outcome, Permit};
 use crate::call::{Answer, Cause, Exchange, Failure, Redaction, read_body, seconds};
 use crate::error::Error;
 use crate::facts::OperationFacts;
+use crate::limit::{Outcome, Permit};
 use crate::retry::{Jitter, is_retryable_status};
 use crate::spec::OperationSpec;
 use crate::timeouts::{Analysis, fit_analysis, request_timeout};

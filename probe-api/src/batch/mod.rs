@@ -57,7 +57,9 @@
 
 pub mod journal;
 mod ledger;
-pub mod limit;
+/// The limiter lives beside the transport, which asks it for a permit on
+/// every attempt; batches are its first users, so it is found here too.
+pub use crate::limit;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod record;

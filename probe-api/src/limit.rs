@@ -40,7 +40,7 @@
 //! take; refusals still keep it safe. A [`fixed`](Limiter::fixed) limiter
 //! keeps its concurrency and only pauses and paces.
 //!
-//! The ceiling of a batch is [`DEFAULT_CONCURRENCY`](super::DEFAULT_CONCURRENCY)
+//! The ceiling of a batch is [`DEFAULT_CONCURRENCY`](crate::batch::DEFAULT_CONCURRENCY)
 //! (256) unless the caller sets one: far above what most services take, so
 //! the limit, not the ceiling, finds the capacity, while staying well
 //! within a process's usual 1,024 open files and bounding what a service
