@@ -439,7 +439,8 @@ async fn a_worker_renews_only_the_claims_it_has_in_flight() {
         ],
     )
     .expect("inject");
-    let mut first = Box::pin(client.work(ProbeMany::new().fixed_concurrency(4).ledger(shared.clone())));
+    let mut first =
+        Box::pin(client.work(ProbeMany::new().fixed_concurrency(4).ledger(shared.clone())));
     first.next().await.expect("one").expect("ok");
     drop(first);
     let held: i64 = db
