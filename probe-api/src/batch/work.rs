@@ -2,16 +2,17 @@
 //! lets it run, probes them, records each result, and mirrors pauses
 //! between its limiter and the fleet (see [`super::postgres`]).
 
+use std::collections::HashSet;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::{self, Future};
 use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
 use tokio::time::Instant;
 
-use super::postgres::{Claim, Claimed, PgLedger, index_of};
+use super::postgres::{CLAIM_MAX, Claim, Claimed, PgLedger, index_of};
 use super::{Counters, Customize, LedgerError, Limiter, OnProgress, ProbeMany, Probed, Progress};
 use crate::Client;
 
@@ -25,6 +26,46 @@ const IDLE_MIN: Duration = Duration::from_millis(5);
 const IDLE_MAX: Duration = Duration::from_millis(250);
 
 type Running = Pin<Box<dyn Future<Output = Result<Probed, LedgerError>> + Send>>;
+
+/// The claims (URL and claim number) whose probes this worker runs now:
+/// the heartbeat renews these and no others, so a claim whose probe
+/// finished or was dropped runs out, whatever else holds the worker's name.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashSet<(String, i32)>>>);
+
+impl InFlight {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<(String, i32)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Holds `item`'s claim in flight until the returned guard is dropped.
+    fn hold(&self, item: &Claimed) -> Holding {
+        let key = (item.url.clone(), item.claim);
+        self.lock().insert(key.clone());
+        Holding {
+            in_flight: self.clone(),
+            key,
+        }
+    }
+
+    fn snapshot(&self) -> Vec<(String, i32)> {
+        self.lock().iter().cloned().collect()
+    }
+}
+
+/// A claim in flight, for as long as its probe's future lives.
+struct Holding {
+    in_flight: InFlight,
+    key: (String, i32),
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        self.in_flight.lock().remove(&self.key);
+    }
+}
 
 /// `urls` added to the batch of `ledger`, then the batch worked; a ledger
 /// failure is logged and ends the stream ([`Client::work`] yields it).
@@ -77,6 +118,7 @@ pub(crate) fn work(
         counters: Counters::default(),
         total: None,
         running: FuturesUnordered::new(),
+        in_flight: InFlight::default(),
         next_claim: Instant::now(),
         idle: IDLE_MIN,
         known_pause: None,
@@ -100,6 +142,7 @@ struct Worker {
     counters: Counters,
     total: Option<usize>,
     running: FuturesUnordered<Running>,
+    in_flight: InFlight,
     /// No claim before this (after a claim that found nothing).
     next_claim: Instant,
     idle: Duration,
@@ -130,6 +173,7 @@ impl Worker {
             self.heartbeat = Some(tokio::spawn(heartbeat(
                 self.ledger.clone(),
                 self.limiter.clone(),
+                self.in_flight.clone(),
                 self.lease,
             )));
             match self.ledger.total().await {
@@ -147,9 +191,22 @@ impl Worker {
                 match self.ledger.claim(free, self.lease).await {
                     Err(error) => return self.fail(error),
                     Ok(Claim::Items(items)) if !items.is_empty() => {
-                        self.idle = IDLE_MIN;
+                        // Fewer than asked for: the fleet is at its ceiling
+                        // or the queue is empty, and asking again at once
+                        // would only find nothing. The next claim comes when
+                        // a probe of this worker ends, or after the idle
+                        // wait: every claim takes the batch's row lock, so
+                        // empty ones (one per probe at the ceiling) slow
+                        // every worker's claims.
+                        let short = items.len() < free.min(CLAIM_MAX);
                         for item in items {
                             self.start(item);
+                        }
+                        if short {
+                            self.next_claim = now + self.idle;
+                            self.idle = (self.idle * 2).min(IDLE_MAX);
+                        } else {
+                            self.idle = IDLE_MIN;
                         }
                         continue;
                     }
@@ -191,6 +248,12 @@ impl Worker {
 
     fn fail(&mut self, error: LedgerError) -> Option<Result<Probed, LedgerError>> {
         self.failed = true;
+        // The stream ends here: nothing polls the probes still running, so
+        // they are dropped and their claims left to run out.
+        self.running.clear();
+        if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.abort();
+        }
         Some(Err(error))
     }
 
@@ -200,7 +263,10 @@ impl Worker {
         let client = self.client.clone();
         let customize = self.customize.clone();
         let ledger = self.ledger.clone();
+        let holding = self.in_flight.hold(&item);
         self.running.push(Box::pin(async move {
+            // Renewed until the result is recorded, or this future dropped.
+            let _holding = holding;
             if !item.start_after.is_zero() {
                 tokio::time::sleep(item.start_after).await;
             }
@@ -266,12 +332,14 @@ impl Worker {
     }
 }
 
-/// Renews the worker's claims every third of the lease, and holds its
-/// limiter while the fleet is paused, until the worker is dropped.
-async fn heartbeat(ledger: PgLedger, limiter: Limiter, lease: Duration) {
+/// Renews the claims of the probes in flight every third of the lease,
+/// and holds the worker's limiter while the fleet is paused, until the
+/// worker is dropped.
+async fn heartbeat(ledger: PgLedger, limiter: Limiter, in_flight: InFlight, lease: Duration) {
     loop {
         tokio::time::sleep(lease / 3).await;
-        if let Err(error) = ledger.renew(lease).await {
+        let claims = in_flight.snapshot();
+        if let Err(error) = ledger.renew(&claims, lease).await {
             tracing::warn!(%error, "cannot renew the worker's claims");
         }
         if let Ok(Some(wait)) = ledger.paused_for().await {

@@ -226,6 +226,43 @@ async fn enqueue_is_idempotent() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueues_at_once_of_overlapping_lists_add_each_url_once() {
+    let ledger = fresh_ledger("enqueue-race").await;
+    // Four enqueues on their own connections at once, each list half
+    // shared with the next: every URL one item, numbered 0, 1, 2, ...
+    let lists: Vec<Vec<String>> = (0..4)
+        .map(|k| {
+            (k * 500..k * 500 + 1_000)
+                .map(|i| format!("https://media.example/race/{i:05}.mp4"))
+                .collect()
+        })
+        .collect();
+    let handles: Vec<_> = lists
+        .into_iter()
+        .map(|list| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move { ledger.enqueue(list).await })
+        })
+        .collect();
+    let mut added = 0;
+    for handle in handles {
+        added += handle.await.expect("task").expect("enqueue").added;
+    }
+    assert_eq!(added, 2_500);
+    let db = sql().await;
+    let row = db
+        .query_one(
+            "SELECT count(*), count(DISTINCT url), min(position), max(position), count(DISTINCT position) \
+             FROM probe_api.items WHERE batch = $1",
+            &[&ledger.batch()],
+        )
+        .await
+        .expect("items");
+    let counts: Vec<i64> = (0..5).map(|i| row.get(i)).collect();
+    assert_eq!(counts, [2_500, 2_500, 0, 2_499, 2_500]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_probes_every_item_once_and_records_it_before_yielding_it() {
     let mock = MockServer::start().await.expect("mock");
     mock.set_capacity(Some(Capacity::new(8, Duration::from_millis(5))));
@@ -374,6 +411,73 @@ async fn an_expired_lease_puts_the_item_back_and_release_gives_claims_back_at_on
     assert!(
         reclaimed >= held,
         "the {held} items the dropped worker held were claimed again ({reclaimed})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_renews_only_the_claims_it_has_in_flight() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let ledger = fresh_ledger("renew").await;
+    ledger.enqueue(urls("renew", 12)).await.expect("enqueue");
+    let db = sql().await;
+    // Two streams under one worker name: the first is dropped after its
+    // first result with three slow probes in flight, and gives up their
+    // claims without releasing them.
+    let shared = ledger
+        .clone()
+        .worker("same")
+        .lease(Duration::from_millis(400));
+    let slow = Fault::Delay(Duration::from_secs(3));
+    mock.inject(
+        "get_file",
+        [
+            Fault::Delay(Duration::ZERO),
+            slow.clone(),
+            slow.clone(),
+            slow,
+        ],
+    )
+    .expect("inject");
+    let mut first =
+        Box::pin(client.work(ProbeMany::new().fixed_concurrency(4).ledger(shared.clone())));
+    first.next().await.expect("one").expect("ok");
+    drop(first);
+    let held: i64 = db
+        .query_one(
+            "SELECT count(*) FROM probe_api.items WHERE batch = $1 AND state = 'claimed'",
+            &[&ledger.batch()],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert!(held > 0, "the dropped stream left claims behind");
+
+    // The second stream's heartbeat renews its own probes' claims, not the
+    // ones given up under the same name: those run out, and it probes them
+    // itself. Renewing every claim of the name kept them from ever running
+    // out, and this stream waited for them forever.
+    let second = client
+        .work(ProbeMany::new().ledger(shared.clone()))
+        .collect::<Vec<_>>();
+    let rest = tokio::time::timeout(Duration::from_secs(120), second)
+        .await
+        .expect("the claims given up ran out and the batch finished");
+    assert!(rest.iter().all(Result::is_ok));
+    assert_eq!(rest.len(), 11);
+    let status = ledger.status().await.expect("status");
+    assert_eq!((status.done, status.in_flight, status.queued), (12, 0, 0));
+    let reclaimed: i64 = db
+        .query_one(
+            "SELECT count(*) FROM probe_api.items WHERE batch = $1 AND claims > 1",
+            &[&ledger.batch()],
+        )
+        .await
+        .expect("claims")
+        .get(0);
+    assert!(
+        reclaimed >= held,
+        "the {held} claims given up were claimed again ({reclaimed})"
     );
 }
 
