@@ -478,3 +478,72 @@ async fn a_walked_body_that_does_not_decode_is_a_decode_error() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_summary_names_each_stream_and_track_or_why_a_tool_has_none() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let both = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .ffprobe_show_streams(true)
+        .ffprobe_show_format(true)
+        .send()
+        .await
+        .expect("probe");
+    let summary = both.summary().to_string();
+    let ffprobe = both.ffprobe().expect("typed ffprobe");
+    let mediainfo = both.mediainfo().expect("typed mediainfo");
+    assert_eq!(
+        summary,
+        format!("{}{}", ffprobe.summary(), mediainfo.summary()),
+        "the response's summary is its reports' summaries"
+    );
+    let lines: Vec<&str> = summary.lines().collect();
+    assert!(lines[0].starts_with("  FFprobe:   "), "{summary}");
+    assert!(lines[0].contains(" s, ") && lines[0].ends_with("kb/s"), "{summary}");
+    for stream in ffprobe.streams() {
+        let codec = stream.codec_name.as_deref().expect("a codec");
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("    #{} ", stream.index)) && l.contains(codec)),
+            "stream {} ({codec}) has no line:\n{summary}",
+            stream.index
+        );
+    }
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("  MediaInfo: ")).count(),
+        mediainfo.tracks().count(),
+        "{summary}"
+    );
+
+    let only = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .only(types::GetFileOnly::Mediainfo)
+        .send()
+        .await
+        .expect("probe");
+    assert!(
+        !only.summary().to_string().contains("FFprobe"),
+        "a tool not requested is left out"
+    );
+
+    mock.add_media(
+        "https://media.example/broken.mp4",
+        MediaFixture::unreadable("moov atom not found"),
+    );
+    let broken = client
+        .get_file()
+        .url("https://media.example/broken.mp4")
+        .send()
+        .await
+        .expect("probe");
+    assert!(
+        broken
+            .summary()
+            .to_string()
+            .contains("  FFprobe:   ffprobe failed: moov atom not found\n"),
+        "{}",
+        broken.summary()
+    );
+}
