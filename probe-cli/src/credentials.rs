@@ -120,7 +120,10 @@ pub fn password(from_stdin: bool, email: &str) -> Result<String, Failure> {
             .map_err(|e| Failure::input(format!("cannot read the password from stdin: {e}")))?;
         return Ok(text.trim_end_matches(['\r', '\n']).to_string());
     }
-    if let Some(password) = std::env::var("PROBE_PASSWORD").ok().filter(|p| !p.is_empty()) {
+    if let Some(password) = std::env::var("PROBE_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
         return Ok(password);
     }
     if std::io::stdin().is_terminal() {

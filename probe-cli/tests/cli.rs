@@ -723,9 +723,9 @@ async fn login_without_a_password_or_a_terminal_says_where_to_give_one() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_on_a_terminal_asks_for_the_password_without_echo() {
-    use std::io::{Read, Write};
     use rustix::fs::{Mode, OFlags};
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::io::{Read, Write};
 
     let server = MockServer::start().await.expect("mock");
     let url = server.url().to_string();
@@ -741,8 +741,12 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
         grantpt(&master).expect("grantpt");
         unlockpt(&master).expect("unlockpt");
         let name = ptsname(&master, Vec::new()).expect("ptsname");
-        let terminal = rustix::fs::open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC, Mode::empty())
-            .expect("the pty's terminal side");
+        let terminal = rustix::fs::open(
+            name.as_c_str(),
+            OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .expect("the pty's terminal side");
         let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
             .args(["--base-url", &url, "auth", "login", "--email", mock::EMAIL])
             .env_clear()
@@ -761,7 +765,11 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
         let mut chunk = [0u8; 256];
         while !String::from_utf8_lossy(&said).contains("Password for") {
             let n = stderr.read(&mut chunk).expect("the prompt");
-            assert!(n > 0, "probe ended without asking: {}", String::from_utf8_lossy(&said));
+            assert!(
+                n > 0,
+                "probe ended without asking: {}",
+                String::from_utf8_lossy(&said)
+            );
             said.extend_from_slice(&chunk[..n]);
         }
         master
@@ -786,7 +794,10 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
     })
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert!(!shown.contains(mock::PASSWORD), "the terminal echoed the password: {shown:?}");
+    assert!(
+        !shown.contains(mock::PASSWORD),
+        "the terminal echoed the password: {shown:?}"
+    );
     assert!(!stderr.contains(mock::PASSWORD), "{stderr}");
     assert!(stderr.contains("signed in as"), "{stderr}");
     assert!(config.join("jwt").exists(), "the JWT is stored");
