@@ -85,13 +85,14 @@ impl fmt::Display for FfprobeSummary<'_> {
                 ),
                 _ => String::new(),
             };
-            writeln!(
-                f,
+            let line = format!(
                 "    #{} {:<8} {:<10} {detail}",
                 stream.index,
                 stream.codec_type.as_deref().unwrap_or("?"),
                 stream.codec_name.as_deref().unwrap_or("?"),
-            )?;
+            );
+            // A stream without details leaves no padding at the line's end.
+            writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())
     }
@@ -141,7 +142,8 @@ impl fmt::Display for MediaInfoSummary<'_> {
                 Track::Menu(m) => format!("{} chapter marker(s)", m.chapters().len()),
                 _ => String::new(),
             };
-            writeln!(f, "  MediaInfo: {:<8} {detail}", track.kind())?;
+            let line = format!("  MediaInfo: {:<8} {detail}", track.kind());
+            writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())
     }

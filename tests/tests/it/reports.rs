@@ -512,6 +512,10 @@ async fn the_summary_names_each_stream_and_track() {
         "the response's summary is its reports' summaries"
     );
     let lines: Vec<&str> = summary.lines().collect();
+    assert!(
+        lines.iter().all(|l| l.trim_end() == *l),
+        "no padding at a line's end: {summary:?}"
+    );
     assert!(lines[0].starts_with("  FFprobe:   "), "{summary}");
     assert!(
         lines[0].contains(" s, ") && lines[0].ends_with("kb/s"),
