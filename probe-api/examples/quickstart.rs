@@ -15,9 +15,6 @@ use std::process::ExitCode;
 
 use probe_api::Client;
 use probe_api::mock::{Fault, MockServer, SAMPLE_URL};
-use probe_api::reports::ffprobe::StreamKind;
-use probe_api::reports::mediainfo::Track;
-use probe_api::reports::{FfprobeReport, MediaInfoReport, Printed};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -111,15 +108,7 @@ async fn run(
         return Ok(());
     }
 
-    println!("{url}");
-    match report.ffprobe() {
-        Ok(ffprobe) => print_ffprobe(ffprobe),
-        Err(why) => println!("  FFprobe:   {why}"),
-    }
-    match report.mediainfo() {
-        Ok(mediainfo) => print_mediainfo(mediainfo),
-        Err(why) => println!("  MediaInfo: {why}"),
-    }
+    print!("{url}\n{}", report.summary());
 
     let all = sessions.sessions.unwrap_or_default();
     println!("\n{} active session(s)", all.len());
@@ -135,89 +124,4 @@ async fn run(
         );
     }
     Ok(())
-}
-
-fn print_ffprobe(report: &FfprobeReport) {
-    let format = report.format.clone().unwrap_or_default();
-    println!(
-        "  FFprobe:   {} ({}), {}, {}",
-        format.format_long_name.as_deref().unwrap_or("?"),
-        format.format_name.as_deref().unwrap_or("?"),
-        seconds(report.duration()),
-        rate(format.bit_rate.as_ref().and_then(|b| b.value())),
-    );
-    for stream in report.streams() {
-        let detail = match stream.kind() {
-            StreamKind::Video => format!(
-                "{}x{}, {} fps",
-                number(stream.width),
-                number(stream.height),
-                stream
-                    .frame_rate()
-                    .map_or("?".to_string(), |r| format!("{r} ({:.3})", r.as_f64()))
-            ),
-            StreamKind::Audio => format!(
-                "{} Hz, {} channel(s), language {}",
-                number(stream.sample_rate()),
-                number(stream.channels),
-                stream.language().unwrap_or("?")
-            ),
-            _ => String::new(),
-        };
-        println!(
-            "    #{} {:<8} {:<10} {detail}",
-            stream.index,
-            stream.codec_type.as_deref().unwrap_or("?"),
-            stream.codec_name.as_deref().unwrap_or("?"),
-        );
-    }
-}
-
-fn print_mediainfo(report: &MediaInfoReport) {
-    for track in report.tracks() {
-        let detail = match track {
-            Track::General(g) => format!(
-                "{}, {}, {}",
-                text(&g.format),
-                seconds(report.duration()),
-                rate(g.overall_bit_rate.as_ref().and_then(|b| b.value()))
-            ),
-            Track::Video(v) => format!(
-                "{} {}x{} at {} fps",
-                text(&v.format),
-                text(&v.width),
-                text(&v.height),
-                v.frame_rate_exact()
-                    .map_or_else(|| text(&v.frame_rate), |r| r.to_string())
-            ),
-            Track::Audio(a) => format!(
-                "{} {} Hz, {} channel(s)",
-                text(&a.format),
-                text(&a.sampling_rate),
-                text(&a.channels)
-            ),
-            Track::Text(t) => format!("{} ({})", text(&t.format), text(&t.language)),
-            Track::Menu(m) => format!("{} chapter marker(s)", m.chapters().len()),
-            _ => String::new(),
-        };
-        println!("  MediaInfo: {:<8} {detail}", track.kind());
-    }
-}
-
-fn text<T>(value: &Option<Printed<T>>) -> String {
-    value
-        .as_ref()
-        .map_or("?".to_string(), |v| v.raw().to_string())
-}
-
-fn number<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map_or("?".to_string(), |v| v.to_string())
-}
-
-fn seconds(duration: Option<std::time::Duration>) -> String {
-    duration.map_or("? s".to_string(), |d| format!("{:.3} s", d.as_secs_f64()))
-}
-
-fn rate(bits_per_second: Option<u64>) -> String {
-    bits_per_second.map_or("? b/s".to_string(), |b| format!("{} kb/s", b / 1000))
 }

@@ -181,7 +181,9 @@ pub enum AuthCommand {
         /// The account's e-mail address.
         #[arg(long)]
         email: String,
-        /// Read the password from stdin (else from PROBE_PASSWORD).
+        /// Read the password from stdin. Without it the password comes
+        /// from PROBE_PASSWORD, else `probe` asks for it on the terminal
+        /// (what is typed is not shown).
         #[arg(long)]
         password_stdin: bool,
     },

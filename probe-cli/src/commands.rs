@@ -4,8 +4,6 @@
 use std::io::{BufRead, IsTerminal};
 
 use futures_util::StreamExt;
-use probe_api::reports::ffprobe::StreamKind;
-use probe_api::reports::{FfprobeReport, MediaInfoReport};
 use probe_api::spec::OperationSpec;
 use probe_api::{Client, Method};
 use serde_json::{Map, Value, json};
@@ -172,79 +170,7 @@ pub async fn file(client: &Client, args: FileArgs, printer: Printer) -> Result<(
             .map_err(|e| Failure::other(format!("cannot write the answer as JSON: {e}")))?;
         return printer.json(&value);
     }
-    let mut out = format!("{}\n", args.url);
-    let asked = |tool: Tool| args.only.is_empty() || args.only.contains(&tool);
-    if asked(Tool::Ffprobe) {
-        match report.ffprobe() {
-            Ok(ffprobe) => summarize_ffprobe(&mut out, ffprobe),
-            Err(why) => out.push_str(&format!("  FFprobe:   {why}\n")),
-        }
-    }
-    if asked(Tool::Mediainfo) {
-        match report.mediainfo() {
-            Ok(mediainfo) => summarize_mediainfo(&mut out, mediainfo),
-            Err(why) => out.push_str(&format!("  MediaInfo: {why}\n")),
-        }
-    }
-    write_out(&out)
-}
-
-fn summarize_ffprobe(out: &mut String, report: &FfprobeReport) {
-    let format = report.format.clone().unwrap_or_default();
-    out.push_str(&format!(
-        "  FFprobe:   {} ({}), {}, {}\n",
-        format.format_long_name.as_deref().unwrap_or("?"),
-        format.format_name.as_deref().unwrap_or("?"),
-        seconds(report.duration()),
-        rate(format.bit_rate.as_ref().and_then(|b| b.value())),
-    ));
-    for stream in report.streams() {
-        let detail = match stream.kind() {
-            StreamKind::Video => format!(
-                "{}x{}, {} fps",
-                number(stream.width),
-                number(stream.height),
-                stream
-                    .frame_rate()
-                    .map_or("?".to_string(), |r| format!("{:.3}", r.as_f64()))
-            ),
-            StreamKind::Audio => format!(
-                "{} Hz, {} channel(s), language {}",
-                number(stream.sample_rate()),
-                number(stream.channels),
-                stream.language().unwrap_or("?")
-            ),
-            _ => String::new(),
-        };
-        out.push_str(&format!(
-            "    #{} {:<8} {:<10} {detail}\n",
-            stream.index,
-            stream.codec_type.as_deref().unwrap_or("?"),
-            stream.codec_name.as_deref().unwrap_or("?"),
-        ));
-    }
-}
-
-fn summarize_mediainfo(out: &mut String, report: &MediaInfoReport) {
-    let tracks: Vec<&str> = report.tracks().map(|t| t.kind()).collect();
-    out.push_str(&format!(
-        "  MediaInfo: {} track(s) ({}), {}\n",
-        tracks.len(),
-        tracks.join(", "),
-        seconds(report.duration())
-    ));
-}
-
-fn number<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map_or("?".to_string(), |v| v.to_string())
-}
-
-fn seconds(duration: Option<std::time::Duration>) -> String {
-    duration.map_or("? s".to_string(), |d| format!("{:.3} s", d.as_secs_f64()))
-}
-
-fn rate(bits: Option<u64>) -> String {
-    bits.map_or("? kb/s".to_string(), |b| format!("{} kb/s", b / 1000))
+    write_out(&format!("{}\n{}", args.url, report.summary()))
 }
 
 /// `probe batch`.

@@ -2,7 +2,7 @@
 //! (with a warning), `PROBE_API_TOKEN`, `PROBE_JWT`, the JWT `probe auth
 //! login` stored. No credential is ever printed.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 
 use probe_api::{AuthScheme, ClientBuilder};
@@ -109,9 +109,10 @@ pub fn client_builder(global: &Global) -> Result<(ClientBuilder, Source), Failur
     Ok((builder, source))
 }
 
-/// The password for `auth login`: stdin with `--password-stdin`, else
-/// `PROBE_PASSWORD`.
-pub fn password(from_stdin: bool) -> Result<String, Failure> {
+/// Where `auth login` found the password, in order: stdin with
+/// `--password-stdin`, `PROBE_PASSWORD`, else a prompt on the terminal
+/// that does not echo what is typed.
+pub fn password(from_stdin: bool, email: &str) -> Result<String, Failure> {
     if from_stdin {
         let mut text = String::new();
         std::io::stdin()
@@ -119,12 +120,58 @@ pub fn password(from_stdin: bool) -> Result<String, Failure> {
             .map_err(|e| Failure::input(format!("cannot read the password from stdin: {e}")))?;
         return Ok(text.trim_end_matches(['\r', '\n']).to_string());
     }
-    std::env::var("PROBE_PASSWORD")
+    if let Some(password) = std::env::var("PROBE_PASSWORD")
         .ok()
         .filter(|p| !p.is_empty())
-        .ok_or_else(|| {
-            Failure::input("no password: pipe it with --password-stdin, or set PROBE_PASSWORD")
-        })
+    {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        return prompt(&format!("Password for {email}: "));
+    }
+    Err(Failure::input(
+        "no password: pipe it with --password-stdin, set PROBE_PASSWORD, or run on a terminal to be asked",
+    ))
+}
+
+/// Asks on stderr and reads a line from the terminal on stdin with its
+/// echo off, so the password is neither shown nor left on the screen; the
+/// terminal's settings are put back whatever happens to the read.
+#[cfg(unix)]
+fn prompt(question: &str) -> Result<String, Failure> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let failed = |e: &dyn std::fmt::Display| {
+        Failure::input(format!("cannot ask for the password on the terminal: {e}"))
+    };
+    let saved = tcgetattr(&stdin).map_err(|e| failed(&e))?;
+    let mut quiet = saved.clone();
+    // ECHONL still shows the Enter key, so the next message starts on a
+    // line of its own.
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&stdin, OptionalActions::Now, &quiet).map_err(|e| failed(&e))?;
+    eprint!("{question}");
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    let restored = tcsetattr(&stdin, OptionalActions::Now, &saved);
+    read.map_err(|e| failed(&e))?;
+    restored.map_err(|e| failed(&e))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(Failure::input("no password was typed"));
+    }
+    Ok(password)
+}
+
+/// Without a way to turn the echo off here, no prompt: the password comes
+/// from stdin or the environment.
+#[cfg(not(unix))]
+fn prompt(_question: &str) -> Result<String, Failure> {
+    Err(Failure::input(
+        "no password: pipe it with --password-stdin or set PROBE_PASSWORD",
+    ))
 }
 
 /// Stores the JWT: written to a temporary file created with mode 0600,

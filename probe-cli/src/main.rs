@@ -184,7 +184,7 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
             email,
             password_stdin,
         } => {
-            let password = credentials::password(password_stdin)?;
+            let password = credentials::password(password_stdin, &email)?;
             let global = global.clone();
             with_client(&global.clone(), |client, _| async move {
                 let (_, response) = client.sign_in(&email, password).await?;

@@ -634,6 +634,7 @@ async fn credentials_come_from_a_file_or_a_login_and_are_never_printed() {
     );
     for run in [&login, &status, &logout] {
         assert!(!run.stdout.contains(jwt.trim()) && !run.stderr.contains(jwt.trim()));
+        assert!(!run.stdout.contains(mock::PASSWORD) && !run.stderr.contains(mock::PASSWORD));
     }
     assert_eq!(logout.code, 0);
     assert_eq!(after.code, 3, "no credential left: {}", after.stderr);
@@ -697,4 +698,107 @@ fn verbose_shows_the_requests_on_stderr_only() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("get_sessions"), "{}", run.stderr);
     serde_json::from_str::<Value>(&run.stdout).expect("stdout holds only the answer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_without_a_password_or_a_terminal_says_where_to_give_one() {
+    let server = MockServer::start().await.expect("mock");
+    let url = server.url().to_string();
+    let run = blocking(move || {
+        probe_in(
+            &scratch("login-none"),
+            &["--base-url", &url, "auth", "login", "--email", mock::EMAIL],
+            &[],
+            // Piped, not a terminal, and not asked for with --password-stdin.
+            mock::PASSWORD,
+        )
+    })
+    .await;
+    assert_bad_input(&run, "--password-stdin");
+    assert_eq!(server.requests_for("post_sign_in"), 0, "nothing was sent");
+}
+
+/// `auth login` on a terminal asks for the password with the echo off: run
+/// on a pseudo-terminal, what the terminal shows back holds no password.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_on_a_terminal_asks_for_the_password_without_echo() {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use std::io::{Read, Write};
+
+    let server = MockServer::start().await.expect("mock");
+    let url = server.url().to_string();
+    let config = scratch("login-tty");
+    let dir = config.clone();
+    let (code, stderr, shown) = blocking(move || {
+        // Close-on-exec, so the other tests' children hold neither side and
+        // the read below ends when this child does.
+        let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY;
+        #[cfg(target_os = "linux")]
+        let flags = flags | OpenptFlags::CLOEXEC;
+        let master = openpt(flags).expect("a pty");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        let terminal = rustix::fs::open(
+            name.as_c_str(),
+            OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .expect("the pty's terminal side");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
+            .args(["--base-url", &url, "auth", "login", "--email", mock::EMAIL])
+            .env_clear()
+            .env("HOME", &dir)
+            .env("PROBE_CONFIG_DIR", &dir)
+            .env("PROBE_MAX_RETRIES", "0")
+            .stdin(Stdio::from(terminal))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("probe starts");
+        let mut master = std::fs::File::from(master);
+        // The prompt comes once the echo is off: answer it then.
+        let mut stderr = child.stderr.take().expect("stderr");
+        let mut said = Vec::new();
+        let mut chunk = [0u8; 256];
+        while !String::from_utf8_lossy(&said).contains("Password for") {
+            let n = stderr.read(&mut chunk).expect("the prompt");
+            assert!(
+                n > 0,
+                "probe ended without asking: {}",
+                String::from_utf8_lossy(&said)
+            );
+            said.extend_from_slice(&chunk[..n]);
+        }
+        master
+            .write_all(format!("{}\n", mock::PASSWORD).as_bytes())
+            .expect("typed");
+        stderr.read_to_end(&mut said).expect("stderr");
+        let status = child.wait().expect("probe ends");
+        // What the terminal showed: with the child gone, the read ends
+        // (EIO on Linux) after what was echoed.
+        let mut shown = Vec::new();
+        loop {
+            match master.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => shown.extend_from_slice(&chunk[..n]),
+            }
+        }
+        (
+            status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&said).into_owned(),
+            String::from_utf8_lossy(&shown).into_owned(),
+        )
+    })
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !shown.contains(mock::PASSWORD),
+        "the terminal echoed the password: {shown:?}"
+    );
+    assert!(!stderr.contains(mock::PASSWORD), "{stderr}");
+    assert!(stderr.contains("signed in as"), "{stderr}");
+    assert!(config.join("jwt").exists(), "the JWT is stored");
 }

@@ -2,6 +2,8 @@
 //!
 //! - [`faults`]: a loopback server that misbehaves on purpose, for async
 //!   tests and blocking callers alike;
+//! - [`helper_bin`]: the arguments and exit of the helper binaries in
+//!   `src/bin`;
 //! - [`loopback`]: wiremock servers and clients for them;
 //! - [`postgres`]: the PostgreSQL server the ledger tests use
 //!   (`PROBE_TEST_DATABASE_URL`), and fresh batches on it;
@@ -12,6 +14,7 @@
 //!   (`causes`) and captured tracing output (`CapturedLogs`).
 
 pub mod faults;
+pub mod helper_bin;
 pub mod loopback;
 pub mod postgres;
 pub mod prism;

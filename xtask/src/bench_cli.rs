@@ -132,7 +132,7 @@ pub fn section(startup: &Startup) -> String {
     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
     let _ = writeln!(
         out,
-        "| `probe --help` (35 operations' commands built from the table) | {} | {} | {} | < {} | {} |\n",
+        "| `probe --help` (a command per operation of the document, built from its table) | {} | {} | {} | < {} | {} |\n",
         millis(help),
         millis(max),
         millis(baseline),

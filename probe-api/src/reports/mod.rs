@@ -14,6 +14,8 @@
 //! [`into_mediainfo()`](crate::types::GetFileResponse::into_mediainfo)
 //! move it out. A report that does not fit its type leaves the rest of the
 //! response intact and names the JSON path where it stopped.
+//! [`summary()`](crate::types::GetFileResponse::summary) prints the lines a
+//! person reads first ([`FileSummary`]).
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +36,7 @@ mod inline;
 pub mod mediainfo;
 mod object;
 mod printed;
+mod summary;
 mod text;
 mod tool;
 pub mod walk;
@@ -43,6 +46,7 @@ use std::fmt;
 pub use ffprobe::FfprobeReport;
 pub use mediainfo::MediaInfoReport;
 pub use printed::{FromPrinted, Printed, Rational, Seconds};
+pub use summary::{FfprobeSummary, FileSummary, MediaInfoSummary};
 pub use text::CompactText;
 pub(crate) use tool::isolate_reports;
 pub use tool::{Report, ToolReport};
@@ -225,6 +229,17 @@ macro_rules! file_probe_reports {
                     .as_ref()
                     .ok_or(ReportError::NotRequested { tool: "mediainfo" })?;
                 report(result.success, result.error.as_ref(), result.response.as_ref())?.get()
+            }
+
+            /// The lines a person reads first about the file, as
+            /// [`Display`](fmt::Display): each requested tool's report
+            /// summarized ([`FfprobeReport::summary`],
+            /// [`MediaInfoReport::summary`]) or why there is none.
+            pub fn summary(&self) -> FileSummary<'_> {
+                FileSummary {
+                    ffprobe: self.ffprobe(),
+                    mediainfo: self.mediainfo(),
+                }
             }
 
             /// The MediaInfo report moved out of the response, without a

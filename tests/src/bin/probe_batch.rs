@@ -17,24 +17,12 @@ use probe_api::batch::{Journal, ProbeMany};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("probe_batch: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    tests::helper_bin::exit("probe_batch", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [journal, urls, rest @ ..] = args.as_slice() else {
-        return Err("usage: probe_batch JOURNAL URLS [CONCURRENCY]".into());
-    };
-    let concurrency = match rest.first() {
-        Some(n) => n.parse()?,
-        None => 4,
-    };
+    let ([journal, urls], concurrency) =
+        tests::helper_bin::arguments("usage: probe_batch JOURNAL URLS [CONCURRENCY]", 4)?;
     let urls: Vec<String> = std::fs::read_to_string(urls)?
         .lines()
         .map(str::to_string)

@@ -18,25 +18,15 @@ use probe_api::batch::{Limiter, PgLedger, ProbeMany};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("probe_worker: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    tests::helper_bin::exit("probe_worker", run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [database, batch, worker, lease, rest @ ..] = args.as_slice() else {
-        return Err("usage: probe_worker DATABASE_URL BATCH WORKER LEASE_MS [CONCURRENCY]".into());
-    };
-    let concurrency = match rest.first() {
-        Some(n) => n.parse()?,
-        None => 16,
-    };
-    let ledger = PgLedger::connect(database, batch)
+    let ([database, batch, worker, lease], concurrency) = tests::helper_bin::arguments(
+        "usage: probe_worker DATABASE_URL BATCH WORKER LEASE_MS [CONCURRENCY]",
+        16,
+    )?;
+    let ledger = PgLedger::connect(&database, &batch)
         .await?
         .worker(worker.as_str())
         .lease(Duration::from_millis(lease.parse()?));

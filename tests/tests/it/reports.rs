@@ -263,6 +263,10 @@ async fn probe_responses_give_typed_reports_or_say_why_not() {
         Err(ReportError::NotRequested { tool: "ffprobe" })
     );
     assert!(only.mediainfo().is_ok());
+    assert!(
+        !only.summary().to_string().contains("FFprobe"),
+        "a tool not requested is left out of the summary"
+    );
 
     mock.add_media(
         "https://media.example/broken.mp4",
@@ -276,6 +280,14 @@ async fn probe_responses_give_typed_reports_or_say_why_not() {
         .expect("probe");
     let error = broken.ffprobe().expect_err("failed tool");
     assert_eq!(error.to_string(), "ffprobe failed: moov atom not found");
+    assert!(
+        broken
+            .summary()
+            .to_string()
+            .contains("  FFprobe:   ffprobe failed: moov atom not found\n"),
+        "the summary says why a tool has no report: {}",
+        broken.summary()
+    );
 
     mock.add_media(
         "https://media.example/odd.mp4",
@@ -487,5 +499,55 @@ async fn a_walked_body_that_does_not_decode_is_a_decode_error() {
     assert!(
         error.to_string().contains("key_frame") || error.to_string().contains("invalid type"),
         "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_summary_names_each_stream_and_track() {
+    let mock = MockServer::start().await.expect("mock");
+    let client = mock.client().expect("client");
+    let both = client
+        .get_file()
+        .url(mock::SAMPLE_URL)
+        .ffprobe_show_streams(true)
+        .ffprobe_show_format(true)
+        .send()
+        .await
+        .expect("probe");
+    let summary = both.summary().to_string();
+    let ffprobe = both.ffprobe().expect("typed ffprobe");
+    let mediainfo = both.mediainfo().expect("typed mediainfo");
+    assert_eq!(
+        summary,
+        format!("{}{}", ffprobe.summary(), mediainfo.summary()),
+        "the response's summary is its reports' summaries"
+    );
+    let lines: Vec<&str> = summary.lines().collect();
+    assert!(
+        lines.iter().all(|l| l.trim_end() == *l),
+        "no padding at a line's end: {summary:?}"
+    );
+    assert!(lines[0].starts_with("  FFprobe:   "), "{summary}");
+    assert!(
+        lines[0].contains(" s, ") && lines[0].ends_with("kb/s"),
+        "{summary}"
+    );
+    for stream in ffprobe.streams() {
+        let codec = stream.codec_name.as_deref().expect("a codec");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("    #{} ", stream.index)) && l.contains(codec)),
+            "stream {} ({codec}) has no line:\n{summary}",
+            stream.index
+        );
+    }
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("  MediaInfo: "))
+            .count(),
+        mediainfo.tracks().count(),
+        "{summary}"
     );
 }
