@@ -137,32 +137,89 @@ pub fn password(from_stdin: bool, email: &str) -> Result<String, Failure> {
 /// Asks on stderr and reads a line from the terminal on stdin with its
 /// echo off, so the password is neither shown nor left on the screen; the
 /// terminal's settings are put back whatever happens to the read.
+///
+/// The terminal hands over each key as it is typed (no line editing, no
+/// signals), and the prompt does the editing itself: Enter ends the line,
+/// Backspace and Ctrl-U erase, and Ctrl-C or Ctrl-D cancel. Ctrl-C is read
+/// as a key rather than left to kill the process, because a process killed
+/// here would leave the shell with its echo off.
 #[cfg(unix)]
 fn prompt(question: &str) -> Result<String, Failure> {
-    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
-    use std::io::BufRead;
+    use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, tcgetattr, tcsetattr};
     let stdin = std::io::stdin();
     let failed = |e: &dyn std::fmt::Display| {
         Failure::input(format!("cannot ask for the password on the terminal: {e}"))
     };
     let saved = tcgetattr(&stdin).map_err(|e| failed(&e))?;
-    let mut quiet = saved.clone();
-    // ECHONL still shows the Enter key, so the next message starts on a
-    // line of its own.
-    quiet.local_modes.remove(LocalModes::ECHO);
-    quiet.local_modes.insert(LocalModes::ECHONL);
-    tcsetattr(&stdin, OptionalActions::Now, &quiet).map_err(|e| failed(&e))?;
+    let mut keys = saved.clone();
+    keys.local_modes
+        .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
+    keys.special_codes[SpecialCodeIndex::VMIN] = 1;
+    keys.special_codes[SpecialCodeIndex::VTIME] = 0;
+    tcsetattr(&stdin, OptionalActions::Now, &keys).map_err(|e| failed(&e))?;
     eprint!("{question}");
-    let mut line = String::new();
-    let read = stdin.lock().read_line(&mut line);
+    let typed = read_password(&mut stdin.lock());
     let restored = tcsetattr(&stdin, OptionalActions::Now, &saved);
-    read.map_err(|e| failed(&e))?;
+    // Enter was not echoed: the next message starts on a line of its own.
+    eprintln!();
+    let typed = typed.map_err(|e| failed(&e))?;
     restored.map_err(|e| failed(&e))?;
-    let password = line.trim_end_matches(['\r', '\n']).to_string();
-    if password.is_empty() {
-        return Err(Failure::input("no password was typed"));
+    match typed {
+        Typed::Line(password) if password.is_empty() => {
+            Err(Failure::input("no password was typed"))
+        }
+        Typed::Line(password) => Ok(password),
+        Typed::Interrupted => Err(Failure::interrupted("the password prompt was cancelled")),
+        Typed::End => Err(Failure::input("no password was typed")),
     }
-    Ok(password)
+}
+
+/// How typing at the password prompt ended.
+#[cfg(unix)]
+#[derive(Debug, PartialEq)]
+enum Typed {
+    /// Enter, after the line.
+    Line(String),
+    /// Ctrl-C.
+    Interrupted,
+    /// Ctrl-D on an empty line, or the terminal closed.
+    End,
+}
+
+/// Reads keys until Enter, Ctrl-C or Ctrl-D, doing the line editing the
+/// terminal no longer does: Backspace erases the last character (all the
+/// bytes of a multi-byte one) and Ctrl-U the whole line.
+#[cfg(unix)]
+fn read_password(keys: &mut impl std::io::Read) -> std::io::Result<Typed> {
+    const INTERRUPT: u8 = 0x03;
+    const END: u8 = 0x04;
+    const ERASE_LINE: u8 = 0x15;
+    let mut line: Vec<u8> = Vec::new();
+    let mut key = [0u8; 1];
+    loop {
+        if keys.read(&mut key)? == 0 {
+            return Ok(Typed::End);
+        }
+        match key[0] {
+            b'\r' | b'\n' => break,
+            INTERRUPT => return Ok(Typed::Interrupted),
+            END if line.is_empty() => return Ok(Typed::End),
+            END => {}
+            0x7f | 0x08 => {
+                // Past every continuation byte to the character's first.
+                while let Some(byte) = line.pop() {
+                    if byte & 0xc0 != 0x80 {
+                        break;
+                    }
+                }
+            }
+            ERASE_LINE => line.clear(),
+            byte => line.push(byte),
+        }
+    }
+    String::from_utf8(line).map(Typed::Line).map_err(|_| {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, "the password is not UTF-8")
+    })
 }
 
 /// Without a way to turn the echo off here, no prompt: the password comes
@@ -219,5 +276,46 @@ pub fn forget_jwt() -> Result<Option<PathBuf>, Failure> {
             "cannot remove {}: {e}",
             path.display()
         ))),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::{Typed, read_password};
+
+    fn typed(keys: &[u8]) -> Typed {
+        read_password(&mut &keys[..]).expect("read")
+    }
+
+    #[test]
+    fn enter_ends_the_line_and_the_keys_after_it_stay_unread() {
+        let mut keys = &b"s3cret\rnext"[..];
+        assert_eq!(
+            read_password(&mut keys).expect("read"),
+            Typed::Line("s3cret".into())
+        );
+        assert_eq!(keys, b"next");
+        assert_eq!(typed(b"pw\n"), Typed::Line("pw".into()));
+    }
+
+    #[test]
+    fn backspace_erases_a_whole_character_and_ctrl_u_the_line() {
+        assert_eq!(typed(b"abd\x7fc\r"), Typed::Line("abc".into()));
+        assert_eq!(typed("pé\x7fa\r".as_bytes()), Typed::Line("pa".into()));
+        assert_eq!(typed(b"\x7f\x08ok\r"), Typed::Line("ok".into()));
+        assert_eq!(typed(b"wrong\x15right\r"), Typed::Line("right".into()));
+    }
+
+    #[test]
+    fn ctrl_c_cancels_and_ctrl_d_or_a_closed_terminal_ends() {
+        assert_eq!(typed(b"half\x03rest\r"), Typed::Interrupted);
+        assert_eq!(typed(b"\x04"), Typed::End);
+        assert_eq!(typed(b"ab\x04c\r"), Typed::Line("abc".into()));
+        assert_eq!(typed(b"no enter"), Typed::End);
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_an_error() {
+        assert!(read_password(&mut &b"\xff\r"[..]).is_err());
     }
 }

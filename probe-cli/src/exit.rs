@@ -7,14 +7,15 @@ use probe_api::{Error, ErrorKind};
 /// The exit codes, as `probe --help` lists them.
 pub const CODES: &str = "\
 Exit codes:
-  0  success
-  1  any other failure (the connection broke, an undecodable answer, a probe of a batch failed)
-  2  bad input: a missing or malformed flag, value or body (nothing was sent)
-  3  authentication: no credential, or the API refused it (401, 403)
-  4  not found (404)
-  5  rate limited (429) after the retries
-  6  timed out, or could not connect
-  7  server error (5xx) after the retries";
+    0  success
+    1  any other failure (the connection broke, an undecodable answer, a probe of a batch failed)
+    2  bad input: a missing or malformed flag, value or body (nothing was sent)
+    3  authentication: no credential, or the API refused it (401, 403)
+    4  not found (404)
+    5  rate limited (429) after the retries
+    6  timed out, or could not connect
+    7  server error (5xx) after the retries
+  130  cancelled with Ctrl-C at a prompt";
 
 /// A failure of the command: what to print and the exit code.
 #[derive(Debug)]
@@ -44,6 +45,15 @@ impl Failure {
     pub fn other(message: impl Into<String>) -> Failure {
         Failure {
             code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// Cancelled by the user (Ctrl-C at a prompt): exit code 130, as a
+    /// shell reports a command interrupted by Ctrl-C.
+    pub fn interrupted(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 130,
             message: message.into(),
         }
     }

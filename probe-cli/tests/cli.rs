@@ -718,20 +718,29 @@ async fn login_without_a_password_or_a_terminal_says_where_to_give_one() {
     assert_eq!(server.requests_for("post_sign_in"), 0, "nothing was sent");
 }
 
-/// `auth login` on a terminal asks for the password with the echo off: run
-/// on a pseudo-terminal, what the terminal shows back holds no password.
+/// What `probe auth login` did on a pseudo-terminal once it asked for the
+/// password and was typed `keys`.
 #[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_on_a_terminal_asks_for_the_password_without_echo() {
+struct OnATerminal {
+    code: i32,
+    stderr: String,
+    /// What the terminal showed back.
+    shown: String,
+    /// Whether the terminal echoes again once probe has ended.
+    echo_after: bool,
+}
+
+/// Runs `probe auth login` against `url` with a pseudo-terminal as its
+/// stdin, types `keys` once the prompt is shown, and reads what the
+/// terminal showed.
+#[cfg(unix)]
+async fn login_on_a_terminal(url: String, dir: PathBuf, keys: Vec<u8>) -> OnATerminal {
     use rustix::fs::{Mode, OFlags};
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    use rustix::termios::{LocalModes, tcgetattr};
     use std::io::{Read, Write};
 
-    let server = MockServer::start().await.expect("mock");
-    let url = server.url().to_string();
-    let config = scratch("login-tty");
-    let dir = config.clone();
-    let (code, stderr, shown) = blocking(move || {
+    blocking(move || {
         // Close-on-exec, so the other tests' children hold neither side and
         // the read below ends when this child does.
         let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY;
@@ -772,11 +781,26 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
             );
             said.extend_from_slice(&chunk[..n]);
         }
-        master
-            .write_all(format!("{}\n", mock::PASSWORD).as_bytes())
-            .expect("typed");
-        stderr.read_to_end(&mut said).expect("stderr");
+        master.write_all(&keys).expect("typed");
+        // A probe still waiting for keys after a minute never reads them
+        // (it would wait forever): it is ended, and the run fails on its
+        // exit code.
+        let waited = std::time::Instant::now();
+        while child.try_wait().expect("probe's state").is_none() {
+            if waited.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().expect("probe ended");
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let status = child.wait().expect("probe ends");
+        stderr.read_to_end(&mut said).expect("stderr");
+        // The terminal's settings, which both sides share, as probe left
+        // them.
+        let echo_after = tcgetattr(&master)
+            .expect("the terminal's settings")
+            .local_modes
+            .contains(LocalModes::ECHO);
         // What the terminal showed: with the child gone, the read ends
         // (EIO on Linux) after what was echoed.
         let mut shown = Vec::new();
@@ -786,19 +810,52 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
                 Ok(n) => shown.extend_from_slice(&chunk[..n]),
             }
         }
-        (
-            status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&said).into_owned(),
-            String::from_utf8_lossy(&shown).into_owned(),
-        )
+        OnATerminal {
+            code: status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&said).into_owned(),
+            shown: String::from_utf8_lossy(&shown).into_owned(),
+            echo_after,
+        }
     })
-    .await;
-    assert_eq!(code, 0, "{stderr}");
+    .await
+}
+
+/// `auth login` on a terminal asks for the password with the echo off: run
+/// on a pseudo-terminal, what the terminal shows back holds no password,
+/// and the echo is on again afterwards.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_on_a_terminal_asks_for_the_password_without_echo() {
+    let server = MockServer::start().await.expect("mock");
+    let config = scratch("login-tty");
+    // A mistyped key erased with Backspace on the way.
+    let keys = format!("{}x\x7f\r", mock::PASSWORD).into_bytes();
+    let run = login_on_a_terminal(server.url().to_string(), config.clone(), keys).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        !shown.contains(mock::PASSWORD),
-        "the terminal echoed the password: {shown:?}"
+        !run.shown.contains(mock::PASSWORD),
+        "the terminal echoed the password: {:?}",
+        run.shown
     );
-    assert!(!stderr.contains(mock::PASSWORD), "{stderr}");
-    assert!(stderr.contains("signed in as"), "{stderr}");
+    assert!(run.echo_after, "the echo was left off");
+    assert!(!run.stderr.contains(mock::PASSWORD), "{}", run.stderr);
+    assert!(run.stderr.contains("signed in as"), "{}", run.stderr);
     assert!(config.join("jwt").exists(), "the JWT is stored");
+}
+
+/// Ctrl-C at the password prompt cancels the login (exit 130, nothing
+/// sent) and leaves the terminal echoing as it found it.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_password_prompt_cancels_and_puts_the_echo_back() {
+    let server = MockServer::start().await.expect("mock");
+    let config = scratch("login-tty-cancel");
+    let keys = b"half a passw\x03".to_vec();
+    let run = login_on_a_terminal(server.url().to_string(), config.clone(), keys).await;
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(run.stderr.contains("cancelled"), "{}", run.stderr);
+    assert!(run.echo_after, "the echo was left off");
+    assert!(!run.shown.contains("half"), "{:?}", run.shown);
+    assert_eq!(server.requests_for("post_sign_in"), 0, "nothing was sent");
+    assert!(!config.join("jwt").exists());
 }
