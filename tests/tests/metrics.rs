@@ -3,12 +3,13 @@
 //! test binary: a metrics recorder is installed once per process, and the
 //! counts must hold only this run's calls.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use probe_api::RetryPolicy;
+use probe_api::limit::{Limiter, PauseRule};
 use probe_api::mock::{self, Fault, MockServer};
 
 /// Every sample of a Prometheus text page: `name{labels}` to value.
@@ -18,6 +19,66 @@ fn samples(page: &str) -> HashMap<String, f64> {
         .filter_map(|line| {
             let (key, value) = line.rsplit_once(' ')?;
             Some((key.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Every metric of a Prometheus text page with the label names its samples
+/// carry (a histogram's `le`/`quantile` and its `_sum`/`_count`/`_bucket`
+/// series folded into the metric they belong to).
+fn families(page: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut kinds = HashMap::new();
+    for line in page.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut words = rest.split_whitespace();
+            if let (Some(name), Some(kind)) = (words.next(), words.next()) {
+                kinds.insert(name.to_string(), kind.to_string());
+            }
+        }
+    }
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for key in samples(page).keys() {
+        let (series, labels) = match key.split_once('{') {
+            Some((series, labels)) => (series, labels.trim_end_matches('}')),
+            None => (key.as_str(), ""),
+        };
+        let name = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| {
+                series
+                    .strip_suffix(suffix)
+                    .filter(|base| kinds.get(*base).is_some_and(|k| k != "counter"))
+            })
+            .unwrap_or(series);
+        let names = labels
+            .split(',')
+            .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.to_string()))
+            .filter(|k| k != "le" && k != "quantile");
+        found.entry(name.to_string()).or_default().extend(names);
+    }
+    found
+}
+
+/// The user guide's metrics table: each metric with its labels.
+fn documented() -> BTreeMap<String, BTreeSet<String>> {
+    let guide = std::fs::read_to_string(tests::root().join("probe-api/README.md")).expect("guide");
+    let section = guide
+        .split("### Metrics")
+        .nth(1)
+        .expect("the guide has a Metrics section");
+    section
+        .lines()
+        .take_while(|line| !line.starts_with("### "))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let labels = cells
+                .get(3)?
+                .split(',')
+                .map(|l| l.trim().trim_matches('`').to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            Some((name.to_string(), labels))
         })
         .collect()
 }
@@ -62,18 +123,37 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
         .expect("inject");
     client.get_sessions().send().await.expect_err("not found");
 
-    // A batch of four: one refused for load first (429 with Retry-After: 0),
-    // then every probe done; the mock's sample reports its tools' time.
-    mock.inject("get_file", [Fault::retry_after(429, "0")])
-        .expect("inject");
+    // A batch of four: the first URL refused for load once (429 with
+    // Retry-After: 0), which pauses the batch's limiter (its rule pauses on
+    // every refusal), then every probe done; the mock's sample reports its
+    // tools' time.
     let urls: Vec<String> = (0..4)
         .map(|i| format!("https://media.example/batch/{i}.mp4"))
         .collect();
+    mock.inject_for_url(&urls[0], [Fault::retry_after(429, "0")]);
+    let limiter = Limiter::adaptive(2).pause_rule(PauseRule::new().confirmations(0));
     let results: Vec<_> = futures_util::StreamExt::collect(
-        client.probe_many(urls, probe_api::batch::ProbeMany::new().concurrency(2)),
+        client.probe_many(urls, probe_api::batch::ProbeMany::new().limiter(limiter)),
     )
     .await;
     assert!(results.iter().all(|p| p.result.is_ok()), "{results:?}");
+    // The analysis time the answers report, each tool's `duration`.
+    let analysis_ms: u64 = results
+        .iter()
+        .filter_map(|p| p.result.as_ref().ok())
+        .flat_map(|r| {
+            [
+                r.ffprobe.as_ref().and_then(|t| t.duration),
+                r.mediainfo.as_ref().and_then(|t| t.duration),
+                r.probe_report.as_ref().and_then(|t| t.duration),
+            ]
+        })
+        .flatten()
+        .sum();
+    assert!(
+        analysis_ms > 0,
+        "the mock's answers report no analysis time"
+    );
 
     let page = reqwest::get(format!("http://{address}/metrics"))
         .await
@@ -120,10 +200,23 @@ async fn calls_retries_bytes_and_limits_are_scraped_with_bounded_labels() {
         get(r#"probe_api_attempts_total{operation="get_file"}"#),
         7.0
     );
+    assert_eq!(
+        get(r#"probe_api_retries_total{operation="get_file",reason="status_429"}"#),
+        1.0
+    );
     assert_eq!(get("probe_api_limiter_refusals_total"), 1.0);
     assert_eq!(get("probe_api_limiter_in_flight"), 0.0);
     assert!(get("probe_api_limiter_limit") >= 1.0);
-    assert!(get("probe_api_batch_analysis_milliseconds_total") >= 0.0);
+    assert_eq!(
+        get("probe_api_batch_analysis_milliseconds_total"),
+        analysis_ms as f64
+    );
+    // The refusal paused the batch's limiter once.
+    assert_eq!(get("probe_api_limiter_pauses_total"), 1.0);
+
+    // The guide's table lists every metric the run produced, with the
+    // labels its samples carry, and nothing the SDK does not record.
+    assert_eq!(families(&page), documented(), "the scrape:\n{page}");
 
     // No label holds a URL, a host or the credential.
     for forbidden in [mock::API_KEY, "media.example", "http", "127.0.0.1"] {
