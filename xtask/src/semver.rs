@@ -75,9 +75,10 @@ pub fn run(layout: &Layout, baseline: Option<&str>) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} break the public API of {tag} beyond what the version allows: bump the version \
+            "{} {} the public API of {tag} beyond what the version allows: bump the version \
              (a minor bump at 0.x) and list the breaks in CHANGELOG.md, or keep the items",
-            broken.join(", ")
+            broken.join(", "),
+            if broken.len() == 1 { "breaks" } else { "break" }
         ))
     }
 }
