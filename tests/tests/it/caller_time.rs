@@ -173,6 +173,49 @@ async fn a_timeout_the_caller_set_bounds_every_attempt_of_every_scenario() {
     }
 }
 
+/// The figure the rule was asked for, unscaled: a client built with
+/// `.timeout(3 s)` and the default retries ends a file probe within 3 s an
+/// attempt plus back-off, at most 12 s, where a server that never answers
+/// held it 140 s and a stalled body 90 s. (A probe with no status line is
+/// not retried, since the server may still be analysing it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_second_timeout_ends_a_file_probe_within_twelve_seconds() {
+    let scenarios = [
+        ("never answers", Fault::Stall),
+        ("stalls after the status line", head_then_stall()),
+        (
+            "trickles past the timeout",
+            trickle(60, Duration::from_millis(200)),
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (name, fault) in scenarios {
+        cases.push(tokio::spawn(async move {
+            let server = FaultServer::start(vec![fault]);
+            let client = Client::builder()
+                .base_url(server.url())
+                .api_key("key")
+                .timeout(Duration::from_secs(3))
+                .build()
+                .expect("client");
+            let started = Instant::now();
+            let result = call(&client, "get_file").await;
+            (name, result, started.elapsed())
+        }));
+    }
+    for case in cases {
+        let (name, result, elapsed) = case.await.expect("no panic");
+        let error = result.expect_err(name);
+        assert_eq!(error.kind(), ErrorKind::Timeout, "{name}: {error}");
+        assert!((1..=3).contains(&error.attempts()), "{name}: {error}");
+        assert!(
+            elapsed <= Duration::from_secs(12),
+            "{name}: took {elapsed:?} over {} attempts",
+            error.attempts()
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_file_probe_under_a_timeout_asks_the_server_only_for_what_fits() {
     let server = FaultServer::start(vec![Fault::Stall]);
