@@ -175,21 +175,28 @@ pub struct UsageArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
-    /// Sign in with e-mail and password; the JWT the API issues is kept in
-    /// the user's config directory (mode 0600) for later commands.
+    /// Sign in with e-mail and password, and keep the JWT the API issues in
+    /// the user's config directory (mode 0600) for later commands; or, with
+    /// `--with-token`, keep an API token read from stdin, once the API has
+    /// accepted it.
     Login {
-        /// The account's e-mail address.
-        #[arg(long)]
-        email: String,
+        /// The account's e-mail address; asked for on a terminal when not
+        /// given.
+        #[arg(long, conflicts_with = "with_token")]
+        email: Option<String>,
         /// Read the password from stdin. Without it the password comes
         /// from PROBE_PASSWORD, else `probe` asks for it on the terminal
         /// (what is typed is not shown).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "with_token")]
         password_stdin: bool,
+        /// Read an API token from stdin (its first line) and keep it instead
+        /// of signing in: `probe auth login --with-token < token.txt`.
+        #[arg(long)]
+        with_token: bool,
     },
     /// Which credential the commands use, and whether the API accepts it.
     Status,
-    /// Forget the stored JWT.
+    /// Forget the stored credential (JWT or API token).
     Logout,
 }
 

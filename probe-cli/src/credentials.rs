@@ -1,6 +1,7 @@
 //! Where the credential comes from, in order: `--api-key-file`, `--api-key`
-//! (with a warning), `PROBE_API_TOKEN`, `PROBE_JWT`, the JWT `probe auth
-//! login` stored. No credential is ever printed.
+//! (with a warning), `PROBE_API_TOKEN`, `PROBE_JWT`, the credential `probe
+//! auth login` stored (an API token with `--with-token`, else a JWT). No
+//! credential is ever printed.
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use crate::exit::Failure;
 /// Overrides the config directory (for tests and unusual setups).
 pub const ENV_CONFIG_DIR: &str = "PROBE_CONFIG_DIR";
 
-/// The directory `probe` keeps its stored JWT in: `$PROBE_CONFIG_DIR`, or
+/// The directory `probe` keeps its stored credential in: `$PROBE_CONFIG_DIR`, or
 /// `probe` under the platform's config directory.
 pub fn config_dir() -> Option<PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
@@ -32,8 +33,42 @@ pub fn config_dir() -> Option<PathBuf> {
     base.map(|b| b.join("probe"))
 }
 
-fn jwt_path() -> Option<PathBuf> {
-    config_dir().map(|d| d.join("jwt"))
+/// A credential `probe auth login` keeps in the config directory; one at
+/// a time, the last login's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The JWT a sign-in with e-mail and password gave.
+    Jwt,
+    /// An API token given with `--with-token`.
+    ApiToken,
+}
+
+impl std::fmt::Display for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.what())
+    }
+}
+
+impl Stored {
+    const ALL: [Stored; 2] = [Stored::ApiToken, Stored::Jwt];
+
+    fn file_name(self) -> &'static str {
+        match self {
+            Stored::Jwt => "jwt",
+            Stored::ApiToken => "api-token",
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Stored::Jwt => "JWT",
+            Stored::ApiToken => "API token",
+        }
+    }
+
+    fn path(self) -> Option<PathBuf> {
+        config_dir().map(|d| d.join(self.file_name()))
+    }
 }
 
 /// Which credential a command uses, named, never shown.
@@ -42,7 +77,7 @@ pub enum Source {
     File(PathBuf),
     Flag,
     Env(&'static str),
-    Stored(PathBuf),
+    Stored(Stored, PathBuf),
     None,
 }
 
@@ -52,9 +87,10 @@ impl std::fmt::Display for Source {
             Source::File(path) => write!(f, "the API key in {}", path.display()),
             Source::Flag => f.write_str("the API key given with --api-key"),
             Source::Env(name) => write!(f, "{name}"),
-            Source::Stored(path) => write!(
+            Source::Stored(kind, path) => write!(
                 f,
-                "the JWT stored by `probe auth login` ({})",
+                "the {} stored by `probe auth login` ({})",
+                kind.what(),
                 path.display()
             ),
             Source::None => f.write_str("no credential"),
@@ -96,13 +132,18 @@ pub fn client_builder(global: &Global) -> Result<(ClientBuilder, Source), Failur
         Source::Env(probe_api::ENV_API_TOKEN)
     } else if env(probe_api::ENV_JWT).is_some() {
         Source::Env(probe_api::ENV_JWT)
-    } else if let Some(path) = jwt_path().filter(|p| p.exists()) {
-        let jwt = std::fs::read_to_string(&path)
+    } else if let Some((kind, path)) = Stored::ALL
+        .into_iter()
+        .find_map(|kind| kind.path().filter(|p| p.exists()).map(|p| (kind, p)))
+    {
+        let text = std::fs::read_to_string(&path)
             .map_err(|e| Failure::auth(format!("cannot read {}: {e}", path.display())))?;
-        builder = builder
-            .jwt(jwt.trim().to_string())
-            .auth_scheme(AuthScheme::JwtHeader);
-        Source::Stored(path)
+        let secret = text.trim().to_string();
+        builder = match kind {
+            Stored::Jwt => builder.jwt(secret).auth_scheme(AuthScheme::JwtHeader),
+            Stored::ApiToken => builder.api_key(secret),
+        };
+        Source::Stored(kind, path)
     } else {
         Source::None
     };
@@ -231,16 +272,17 @@ fn prompt(_question: &str) -> Result<String, Failure> {
     ))
 }
 
-/// Stores the JWT: written to a temporary file created with mode 0600,
-/// then renamed over the old one, so no reader sees half a token and no
-/// other user can read it.
-pub fn store_jwt(jwt: &str) -> Result<PathBuf, Failure> {
-    let path = jwt_path()
+/// Stores a credential `kind`, in place of any stored before: written to
+/// a temporary file created with mode 0600, then renamed over the old one,
+/// so no reader sees half a credential and no other user can read it.
+pub fn store(kind: Stored, secret: &str) -> Result<PathBuf, Failure> {
+    let path = kind
+        .path()
         .ok_or_else(|| Failure::other("no config directory: set HOME or PROBE_CONFIG_DIR"))?;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::other(format!("cannot create {}: {e}", dir.display())))?;
-    let temporary = dir.join(format!(".jwt.{}", std::process::id()));
+    let temporary = dir.join(format!(".{}.{}", kind.file_name(), std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -250,23 +292,28 @@ pub fn store_jwt(jwt: &str) -> Result<PathBuf, Failure> {
     }
     let written = options.open(&temporary).and_then(|mut file| {
         use std::io::Write;
-        file.write_all(jwt.as_bytes())?;
+        file.write_all(secret.as_bytes())?;
         file.sync_all()
     });
     let result = written.and_then(|()| std::fs::rename(&temporary, &path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temporary);
         return Err(Failure::other(format!(
-            "cannot store the JWT in {}: {e}",
+            "cannot store the {} in {}: {e}",
+            kind.what(),
             path.display()
         )));
+    }
+    // The last login's credential is the one used: the other kind goes.
+    for other in Stored::ALL.into_iter().filter(|other| *other != kind) {
+        forget(other)?;
     }
     Ok(path)
 }
 
-/// Removes the stored JWT; whether there was one.
-pub fn forget_jwt() -> Result<Option<PathBuf>, Failure> {
-    let Some(path) = jwt_path() else {
+/// Removes the stored credential `kind`; its path if there was one.
+pub fn forget(kind: Stored) -> Result<Option<PathBuf>, Failure> {
+    let Some(path) = kind.path() else {
         return Ok(None);
     };
     match std::fs::remove_file(&path) {
@@ -277,6 +324,56 @@ pub fn forget_jwt() -> Result<Option<PathBuf>, Failure> {
             path.display()
         ))),
     }
+}
+
+/// Removes every stored credential; what was removed.
+pub fn forget_all() -> Result<Vec<(Stored, PathBuf)>, Failure> {
+    let mut removed = Vec::new();
+    for kind in Stored::ALL {
+        if let Some(path) = forget(kind)? {
+            removed.push((kind, path));
+        }
+    }
+    Ok(removed)
+}
+
+/// The API token `auth login --with-token` reads from stdin: its first
+/// line, trimmed.
+pub fn token_from_stdin() -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::input(format!("cannot read the API token from stdin: {e}")))?;
+    let token = text.lines().next().unwrap_or_default().trim().to_string();
+    if token.is_empty() {
+        return Err(Failure::input(
+            "no API token on stdin: pipe it, for example `probe auth login --with-token < token.txt`",
+        ));
+    }
+    Ok(token)
+}
+
+/// The e-mail address to sign in with: `--email`, else asked for on the
+/// terminal.
+pub fn email(given: Option<String>) -> Result<String, Failure> {
+    if let Some(email) = given {
+        return Ok(email);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::input(
+            "no e-mail address: pass --email (or --with-token to store an API token)",
+        ));
+    }
+    eprint!("E-mail: ");
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::input(format!("cannot read the e-mail address: {e}")))?;
+    let email = line.trim().to_string();
+    if email.is_empty() {
+        return Err(Failure::input("no e-mail address was typed"));
+    }
+    Ok(email)
 }
 
 #[cfg(all(test, unix))]

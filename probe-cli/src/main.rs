@@ -181,9 +181,52 @@ where
 fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
     match command {
         AuthCommand::Login {
+            with_token: true, ..
+        } => {
+            let token = credentials::token_from_stdin()?;
+            let global = global.clone();
+            with_client(&global.clone(), |client, _| async move {
+                // Checked before it is kept: a mistyped token fails here,
+                // not at the next command.
+                let client =
+                    client.with_api_key(token.clone(), probe_api::AuthScheme::ApiKeyHeader)?;
+                let user = probe_api::dynamic::call(
+                    &client,
+                    "get_current_user",
+                    &Default::default(),
+                    None,
+                )
+                .await
+                .map_err(|error| {
+                    let mut failure = Failure::from(error);
+                    failure.message =
+                        format!("the API token was not accepted: {}", failure.message);
+                    failure
+                })?;
+                let who = user
+                    .get("email")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("an account without an e-mail");
+                if global.mock {
+                    eprintln!(
+                        "probe: the API token is accepted by the mock ({who}); nothing stored (the mock ends with this command)"
+                    );
+                    return Ok(());
+                }
+                let path = credentials::store(credentials::Stored::ApiToken, &token)?;
+                eprintln!(
+                    "probe: the API token is accepted ({who}) and stored in {}",
+                    path.display()
+                );
+                Ok(())
+            })
+        }
+        AuthCommand::Login {
             email,
             password_stdin,
+            ..
         } => {
+            let email = credentials::email(email)?;
             let password = credentials::password(password_stdin, &email)?;
             let global = global.clone();
             with_client(&global.clone(), |client, _| async move {
@@ -200,7 +243,7 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
                     );
                     return Ok(());
                 }
-                let path = credentials::store_jwt(&jwt)?;
+                let path = credentials::store(credentials::Stored::Jwt, &jwt)?;
                 eprintln!(
                     "probe: signed in as {email}; the JWT is stored in {}",
                     path.display()
@@ -240,9 +283,12 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
             })
         }
         AuthCommand::Logout => {
-            match credentials::forget_jwt()? {
-                Some(path) => eprintln!("probe: removed the stored JWT ({})", path.display()),
-                None => eprintln!("probe: no JWT was stored"),
+            let removed = credentials::forget_all()?;
+            if removed.is_empty() {
+                eprintln!("probe: no credential was stored");
+            }
+            for (kind, path) in removed {
+                eprintln!("probe: removed the stored {kind} ({})", path.display());
             }
             Ok(())
         }

@@ -673,6 +673,118 @@ async fn the_stored_jwt_is_readable_by_its_owner_only() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
+/// `auth login --with-token` keeps an API token from stdin once the API
+/// accepted it (mode 0600, in place of a stored JWT); later commands use
+/// it, and `auth logout` forgets it. A token the API refuses is not kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_token_keeps_an_accepted_token_in_place_of_the_jwt() {
+    let server = MockServer::start().await.expect("mock");
+    let url = server.url().to_string();
+    let config = scratch("with-token");
+    let dir = config.clone();
+    /// What the config directory held after the token's login.
+    struct Stored {
+        kept: Option<String>,
+        mode: Option<u32>,
+        jwt_left: bool,
+    }
+    let (refused, jwt_login, stored_jwt, login, stored, status, logout, after) =
+        blocking(move || {
+            let at = |args: &[&str], stdin: &str| {
+                let mut all = vec!["--base-url", url.as_str()];
+                all.extend_from_slice(args);
+                probe_in(&dir, &all, &[], stdin)
+            };
+            let refused = at(&["auth", "login", "--with-token"], "not-a-token\n");
+            let jwt_login = at(
+                &["auth", "login", "--email", mock::EMAIL, "--password-stdin"],
+                mock::PASSWORD,
+            );
+            let stored_jwt = dir.join("jwt").exists();
+            let login = at(
+                &["auth", "login", "--with-token"],
+                &format!("{}\n", mock::API_KEY),
+            );
+            let kept = std::fs::read_to_string(dir.join("api-token")).ok();
+            #[cfg(unix)]
+            let mode = {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::metadata(dir.join("api-token"))
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .ok()
+            };
+            #[cfg(not(unix))]
+            let mode = Some(0o600);
+            let jwt_left = dir.join("jwt").exists();
+            let status = at(&["auth", "status"], "");
+            let logout = at(&["auth", "logout"], "");
+            let after = at(&["auth", "status"], "");
+            let stored = Stored {
+                kept,
+                mode,
+                jwt_left,
+            };
+            (
+                refused, jwt_login, stored_jwt, login, stored, status, logout, after,
+            )
+        })
+        .await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("not accepted"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("not-a-token"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(jwt_login.code, 0, "{}", jwt_login.stderr);
+    assert!(stored_jwt, "the sign-in stored a JWT");
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(login.stderr.contains(mock::EMAIL), "{}", login.stderr);
+    assert_eq!(
+        stored.kept.as_deref(),
+        Some(mock::API_KEY),
+        "the token is stored"
+    );
+    assert_eq!(stored.mode, Some(0o600));
+    assert!(!stored.jwt_left, "the JWT it replaces is gone");
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stderr.contains("API token stored"),
+        "{}",
+        status.stderr
+    );
+    for run in [&refused, &login, &status, &logout] {
+        assert!(!run.stdout.contains(mock::API_KEY) && !run.stderr.contains(mock::API_KEY));
+    }
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert!(
+        !config.join("api-token").exists(),
+        "logout forgets the token"
+    );
+    assert_eq!(after.code, 3, "no credential left: {}", after.stderr);
+}
+
+#[test]
+fn login_without_an_email_off_a_terminal_names_the_flag() {
+    let run = probe_in(
+        &scratch("login-no-email"),
+        &[
+            "--base-url",
+            "http://127.0.0.1:9",
+            "auth",
+            "login",
+            "--password-stdin",
+        ],
+        &[],
+        "",
+    );
+    assert_bad_input(&run, "--email");
+}
+
 #[test]
 fn completions_and_the_man_page_cover_the_operations() {
     let config = scratch("completions");
@@ -735,6 +847,20 @@ struct OnATerminal {
 /// terminal showed.
 #[cfg(unix)]
 async fn login_on_a_terminal(url: String, dir: PathBuf, keys: Vec<u8>) -> OnATerminal {
+    let args = vec!["--email".to_string(), mock::EMAIL.to_string()];
+    on_a_terminal(url, dir, args, vec![("Password for", keys)]).await
+}
+
+/// Runs `probe auth login` with `args` against `url` with a pseudo-terminal
+/// as its stdin; for each of `answers`, waits for its prompt on stderr and
+/// types its keys; then reads what the terminal showed.
+#[cfg(unix)]
+async fn on_a_terminal(
+    url: String,
+    dir: PathBuf,
+    args: Vec<String>,
+    answers: Vec<(&'static str, Vec<u8>)>,
+) -> OnATerminal {
     use rustix::fs::{Mode, OFlags};
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
     use rustix::termios::{LocalModes, tcgetattr};
@@ -757,7 +883,8 @@ async fn login_on_a_terminal(url: String, dir: PathBuf, keys: Vec<u8>) -> OnATer
         )
         .expect("the pty's terminal side");
         let mut child = Command::new(env!("CARGO_BIN_EXE_probe"))
-            .args(["--base-url", &url, "auth", "login", "--email", mock::EMAIL])
+            .args(["--base-url", &url, "auth", "login"])
+            .args(&args)
             .env_clear()
             .env("HOME", &dir)
             .env("PROBE_CONFIG_DIR", &dir)
@@ -768,20 +895,22 @@ async fn login_on_a_terminal(url: String, dir: PathBuf, keys: Vec<u8>) -> OnATer
             .spawn()
             .expect("probe starts");
         let mut master = std::fs::File::from(master);
-        // The prompt comes once the echo is off: answer it then.
+        // A prompt comes once the terminal is set for it: answer it then.
         let mut stderr = child.stderr.take().expect("stderr");
         let mut said = Vec::new();
         let mut chunk = [0u8; 256];
-        while !String::from_utf8_lossy(&said).contains("Password for") {
-            let n = stderr.read(&mut chunk).expect("the prompt");
-            assert!(
-                n > 0,
-                "probe ended without asking: {}",
-                String::from_utf8_lossy(&said)
-            );
-            said.extend_from_slice(&chunk[..n]);
+        for (prompt, keys) in answers {
+            while !String::from_utf8_lossy(&said).contains(prompt) {
+                let n = stderr.read(&mut chunk).expect("the prompt");
+                assert!(
+                    n > 0,
+                    "probe ended without asking `{prompt}`: {}",
+                    String::from_utf8_lossy(&said)
+                );
+                said.extend_from_slice(&chunk[..n]);
+            }
+            master.write_all(&keys).expect("typed");
         }
-        master.write_all(&keys).expect("typed");
         // A probe still waiting for keys after a minute never reads them
         // (it would wait forever): it is ended, and the run fails on its
         // exit code.
@@ -839,6 +968,25 @@ async fn login_on_a_terminal_asks_for_the_password_without_echo() {
     );
     assert!(run.echo_after, "the echo was left off");
     assert!(!run.stderr.contains(mock::PASSWORD), "{}", run.stderr);
+    assert!(run.stderr.contains("signed in as"), "{}", run.stderr);
+    assert!(config.join("jwt").exists(), "the JWT is stored");
+}
+
+/// Without `--email` on a terminal, the e-mail is asked for first (shown
+/// as typed), then the password (not shown).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_on_a_terminal_asks_for_the_email_when_not_given() {
+    let server = MockServer::start().await.expect("mock");
+    let config = scratch("login-tty-email");
+    let answers = vec![
+        ("E-mail:", format!("{}\n", mock::EMAIL).into_bytes()),
+        ("Password for", format!("{}\r", mock::PASSWORD).into_bytes()),
+    ];
+    let run = on_a_terminal(server.url().to_string(), config.clone(), vec![], answers).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.shown.contains(mock::EMAIL), "{:?}", run.shown);
+    assert!(!run.shown.contains(mock::PASSWORD), "{:?}", run.shown);
     assert!(run.stderr.contains("signed in as"), "{}", run.stderr);
     assert!(config.join("jwt").exists(), "the JWT is stored");
 }
