@@ -184,41 +184,24 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
             with_token: true, ..
         } => {
             let token = credentials::token_from_stdin()?;
-            let global = global.clone();
-            with_client(&global.clone(), |client, _| async move {
+            let mock = global.mock;
+            with_client(global, |client, _| async move {
                 // Checked before it is kept: a mistyped token fails here,
                 // not at the next command.
                 let client =
                     client.with_api_key(token.clone(), probe_api::AuthScheme::ApiKeyHeader)?;
-                let user = probe_api::dynamic::call(
-                    &client,
-                    "get_current_user",
-                    &Default::default(),
-                    None,
-                )
-                .await
-                .map_err(|error| {
+                let who = signed_in_as(&client).await.map_err(|error| {
                     let mut failure = Failure::from(error);
                     failure.message =
                         format!("the API token was not accepted: {}", failure.message);
                     failure
                 })?;
-                let who = user
-                    .get("email")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("an account without an e-mail");
-                if global.mock {
-                    eprintln!(
-                        "probe: the API token is accepted by the mock ({who}); nothing stored (the mock ends with this command)"
-                    );
-                    return Ok(());
-                }
-                let path = credentials::store(credentials::Stored::ApiToken, &token)?;
-                eprintln!(
-                    "probe: the API token is accepted ({who}) and stored in {}",
-                    path.display()
-                );
-                Ok(())
+                keep(
+                    mock,
+                    credentials::Stored::ApiToken,
+                    &token,
+                    &format!("the API token is accepted ({who})"),
+                )
             })
         }
         AuthCommand::Login {
@@ -228,8 +211,8 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
         } => {
             let email = credentials::email(email)?;
             let password = credentials::password(password_stdin, &email)?;
-            let global = global.clone();
-            with_client(&global.clone(), |client, _| async move {
+            let mock = global.mock;
+            with_client(global, |client, _| async move {
                 let (_, response) = client.sign_in(&email, password).await?;
                 let jwt = response
                     .jwt_token
@@ -237,18 +220,12 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
                     .and_then(|t| t.token.as_ref())
                     .map(|t| t.expose().to_string())
                     .ok_or_else(|| Failure::other("the API answered the sign-in without a JWT"))?;
-                if global.mock {
-                    eprintln!(
-                        "probe: signed in to the mock as {email}; nothing stored (the mock ends with this command)"
-                    );
-                    return Ok(());
-                }
-                let path = credentials::store(credentials::Stored::Jwt, &jwt)?;
-                eprintln!(
-                    "probe: signed in as {email}; the JWT is stored in {}",
-                    path.display()
-                );
-                Ok(())
+                keep(
+                    mock,
+                    credentials::Stored::Jwt,
+                    &jwt,
+                    &format!("signed in as {email}"),
+                )
             })
         }
         AuthCommand::Status => {
@@ -258,19 +235,8 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
                 credentials::client_builder(global)?.1
             };
             with_client(global, |client, _| async move {
-                let user = probe_api::dynamic::call(
-                    &client,
-                    "get_current_user",
-                    &Default::default(),
-                    None,
-                )
-                .await;
-                match user {
-                    Ok(user) => {
-                        let who = user
-                            .get("email")
-                            .and_then(serde_json::Value::as_str)
-                            .unwrap_or("an account without an e-mail");
+                match signed_in_as(&client).await {
+                    Ok(who) => {
                         eprintln!("probe: {source} is accepted: signed in as {who}");
                         Ok(())
                     }
@@ -293,6 +259,31 @@ fn auth(global: &Global, command: AuthCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The e-mail of the account the client's credential belongs to, as the
+/// API says.
+async fn signed_in_as(client: &probe_api::Client) -> Result<String, probe_api::Error> {
+    let user =
+        probe_api::dynamic::call(client, "get_current_user", &Default::default(), None).await?;
+    Ok(user
+        .get("email")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("an account without an e-mail")
+        .to_string())
+}
+
+/// Keeps the credential a login gave for later commands and says so, with
+/// `what` happened; against the mock, which ends with the command, nothing
+/// is kept.
+fn keep(mock: bool, kind: credentials::Stored, secret: &str, what: &str) -> Result<(), Failure> {
+    if mock {
+        eprintln!("probe: {what} by the mock; nothing stored (the mock ends with this command)");
+        return Ok(());
+    }
+    let path = credentials::store(kind, secret)?;
+    eprintln!("probe: {what}; the {kind} is stored in {}", path.display());
+    Ok(())
 }
 
 #[cfg(test)]
