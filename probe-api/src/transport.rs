@@ -376,8 +376,12 @@ impl Call<'_> {
             let stalled = matches!(&outcome, Err(failure) if failure.stalled);
             if policy.allows(&exchange.method)
                 && attempt <= policy.max_retries()
-                && let Some((delay, next)) = self.plan_retry(attempt, jitter, retry_after)
-                && (!stalled || self.stall_retry_fits(exchange.started, delay))
+                && let Some((delay, next)) = self.plan_retry(
+                    attempt,
+                    jitter,
+                    retry_after,
+                    stalled.then_some(exchange.started),
+                )
             {
                 crate::telemetry::retry(exchange.operation, retry_reason(&outcome));
                 return Settled::Retry(delay, next, exchange);
@@ -416,24 +420,39 @@ impl Call<'_> {
         started.elapsed() + delay + stall <= budget
     }
 
-    /// The wait before a retry and its request, built again; `None` when
-    /// the policy gives no wait or the request cannot be built again, or
-    /// when the retry could not start before the deadline or its analysis
-    /// times would no longer fit: the last answer is then the call's.
+    /// The wait before a retry and its request, built again asking for the
+    /// analysis that fits then; `None` (the last answer is then the call's)
+    /// when the policy gives no wait, or the retry does not fit:
+    /// - under a timeout the caller set, it waits no longer than that
+    ///   timeout (a `Retry-After` asking for more ends the call with the
+    ///   answer that asked, so a call takes at most its attempts' timeouts
+    ///   and their back-offs);
+    /// - after a body that stalled (in the call `stalled_since` started), it
+    ///   could stall in its turn past the call's stall budget;
+    /// - it could not start before the deadline, or its analysis times would
+    ///   no longer fit;
+    /// - the request cannot be built again.
+    ///
+    /// Every check comes before the request is built.
     fn plan_retry(
         &self,
         attempt: u32,
         jitter: &mut Option<Jitter>,
         retry_after: Option<Duration>,
+        stalled_since: Option<Instant>,
     ) -> Option<(Duration, reqwest::Request)> {
         let unit = jitter.get_or_insert_with(Jitter::from_entropy).next_unit();
         let delay = self.client.inner.retry.delay(attempt, unit, retry_after)?;
-        if !self.retry_fits(delay) {
+        if self.bound.is_some_and(|bound| delay > bound) {
+            return None;
+        }
+        if stalled_since.is_some_and(|started| !self.stall_retry_fits(started, delay)) {
             return None;
         }
         let analysis = match self.limit(Instant::now() + delay) {
-            Some((left, name)) => fit_analysis(self.spec, self.asked, left, name).ok()?,
             None => self.asked,
+            Some((left, _)) if left.is_zero() => return None,
+            Some((left, name)) => fit_analysis(self.spec, self.asked, left, name).ok()?,
         };
         Some((delay, self.request(analysis)?))
     }
@@ -465,21 +484,6 @@ impl Call<'_> {
                 (failure.is_retryable(), None)
             }
         }
-    }
-
-    /// Whether a retry after `delay` still fits in the deadline and the
-    /// caller's timeout. Under a timeout the caller set, a retry waits no
-    /// longer than that timeout: a `Retry-After` asking for more ends the
-    /// call with the answer that asked, so a call takes at most its
-    /// attempts' timeouts and their back-offs.
-    fn retry_fits(&self, delay: Duration) -> bool {
-        if self.bound.is_some_and(|bound| delay > bound) {
-            return false;
-        }
-        let Some((left, name)) = self.limit(Instant::now() + delay) else {
-            return true;
-        };
-        !left.is_zero() && fit_analysis(self.spec, self.asked, left, name).is_ok()
     }
 }
 
